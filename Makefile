@@ -1,0 +1,13 @@
+# The README's two commands: `make synth` is the main job without a cloud account, `make test`
+# runs every check. CI (.ci/run) runs `make test` on a clean clone.
+.PHONY: synth test
+
+synth:
+	go run ./cmd/synth -stack dev
+
+test:
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go mod tidy -diff
+	go build ./...
+	go vet ./...
+	go test ./...

@@ -1,0 +1,209 @@
+// Package fleet runs the instances of a stack: a launch template that starts only the golden
+// AMI with IMDSv2 and an encrypted root volume, and an Auto Scaling group that replaces
+// instances through a rolling instance refresh whenever the template changes.
+package fleet
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/immutable-edge/immutable-edge/internal/tags"
+)
+
+// MaxUserData is EC2's limit on user-data before base64 encoding.
+const MaxUserData = 16 * 1024
+
+// FleetArgs configures the launch template and Auto Scaling group.
+// The zero value of each optional field is the safe choice.
+type FleetArgs struct {
+	ImageID            pulumi.StringInput // the golden AMI, read from its SSM parameter at deploy time
+	InstanceType       string
+	InstanceProfileARN pulumi.StringInput
+	SecurityGroupIDs   pulumi.StringArrayInput
+	SubnetIDs          pulumi.StringArrayInput
+	// UserData is the plain-text instance payload; the fleet base64-encodes it.
+	UserData string
+	// PublicIP gives each instance a public address (eip edge without NAT; policy reports it).
+	PublicIP          bool
+	Min, Max, Desired int
+	// TargetGroupARNs registers instances with a load balancer and switches to ELB health checks.
+	TargetGroupARNs pulumi.StringArrayInput
+	// RootDeviceName is the AMI's root device; empty means /dev/sda1 (Ubuntu).
+	RootDeviceName string
+	RootVolumeGB   int
+	// IMDSHopLimit is the metadata hop limit; 0 means 1, so containers cannot reach IMDS.
+	IMDSHopLimit int
+	// WarmupSeconds is how long a new instance takes to boot and pass its health gate; 0 means 180.
+	WarmupSeconds int
+	Tags          map[string]string
+}
+
+// Fleet is the launch template and Auto Scaling group of one stack.
+type Fleet struct {
+	pulumi.ResourceState
+	GroupName             pulumi.StringOutput `pulumi:"groupName"`
+	LaunchTemplateID      pulumi.StringOutput `pulumi:"launchTemplateId"`
+	LaunchTemplateVersion pulumi.IntOutput    `pulumi:"launchTemplateVersion"`
+	ImageID               pulumi.StringOutput `pulumi:"imageId"` // the AMI the template points at
+}
+
+func (a *FleetArgs) validate() error {
+	switch {
+	case a == nil:
+		return errors.New("args are required")
+	case a.ImageID == nil || a.InstanceProfileARN == nil || a.SecurityGroupIDs == nil || a.SubnetIDs == nil:
+		return errors.New("ImageID, InstanceProfileARN, SecurityGroupIDs and SubnetIDs are required")
+	case a.InstanceType == "":
+		return errors.New("InstanceType is required")
+	case a.Min < 1 || a.Min > a.Desired || a.Desired > a.Max:
+		return fmt.Errorf("capacity must satisfy 1 <= Min <= Desired <= Max, got %d/%d/%d", a.Min, a.Desired, a.Max)
+	case len(a.UserData) > MaxUserData:
+		return fmt.Errorf("UserData is %d bytes; EC2 accepts at most %d", len(a.UserData), MaxUserData)
+	case a.RootVolumeGB < 8:
+		return fmt.Errorf("RootVolumeGB must be at least 8, got %d", a.RootVolumeGB)
+	case a.IMDSHopLimit < 0 || a.IMDSHopLimit > 2:
+		return fmt.Errorf("IMDSHopLimit must be 1 or 2, got %d", a.IMDSHopLimit)
+	}
+	return nil
+}
+
+// NewFleet creates the launch template and the Auto Scaling group.
+func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.ResourceOption) (*Fleet, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("fleet %s: %w", name, err)
+	}
+	f := &Fleet{}
+	if err := ctx.RegisterComponentResource("immutable-edge:fleet:Fleet", name, f, opts...); err != nil {
+		return nil, err
+	}
+	lt, err := ec2.NewLaunchTemplate(ctx, name+"-lt", launchTemplateArgs(name, args), pulumi.Parent(f))
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: launch template: %w", name, err)
+	}
+	asg, err := autoscaling.NewGroup(ctx, name+"-asg", groupArgs(name, args, lt), pulumi.Parent(f))
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: auto scaling group: %w", name, err)
+	}
+	f.GroupName = asg.Name
+	f.LaunchTemplateID = lt.ID().ToStringOutput()
+	f.LaunchTemplateVersion = lt.LatestVersion
+	f.ImageID = lt.ImageId.Elem()
+	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{
+		"groupName":             f.GroupName,
+		"launchTemplateId":      f.LaunchTemplateID,
+		"launchTemplateVersion": f.LaunchTemplateVersion,
+		"imageId":               f.ImageID,
+	})
+}
+
+func launchTemplateArgs(name string, a *FleetArgs) *ec2.LaunchTemplateArgs {
+	root := a.RootDeviceName
+	if root == "" {
+		root = "/dev/sda1"
+	}
+	hops := max(a.IMDSHopLimit, 1)
+	var specs ec2.LaunchTemplateTagSpecificationArray
+	for _, kind := range []string{"instance", "volume", "network-interface"} {
+		specs = append(specs, &ec2.LaunchTemplateTagSpecificationArgs{
+			ResourceType: pulumi.String(kind),
+			Tags:         tags.Named(a.Tags, name),
+		})
+	}
+	return &ec2.LaunchTemplateArgs{
+		NamePrefix:   pulumi.String(name + "-"),
+		Description:  pulumi.String("golden AMI instances of " + name + "; every change is a new version and an instance refresh"),
+		ImageId:      a.ImageID,
+		InstanceType: pulumi.String(a.InstanceType),
+		IamInstanceProfile: &ec2.LaunchTemplateIamInstanceProfileArgs{
+			Arn: a.InstanceProfileARN,
+		},
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"), // IMDSv2 only (CKV_AWS_79)
+			HttpPutResponseHopLimit: pulumi.Int(hops),
+			InstanceMetadataTags:    pulumi.String("enabled"), // scripts read their Stack tag locally
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{
+			&ec2.LaunchTemplateBlockDeviceMappingArgs{
+				DeviceName: pulumi.String(root),
+				Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+					VolumeType:          pulumi.String("gp3"),
+					VolumeSize:          pulumi.Int(a.RootVolumeGB),
+					Encrypted:           pulumi.String("true"),
+					DeleteOnTermination: pulumi.String("true"),
+				},
+			},
+		},
+		NetworkInterfaces: ec2.LaunchTemplateNetworkInterfaceArray{
+			&ec2.LaunchTemplateNetworkInterfaceArgs{
+				DeviceIndex:              pulumi.Int(0),
+				AssociatePublicIpAddress: pulumi.String(strconv.FormatBool(a.PublicIP)),
+				SecurityGroups:           a.SecurityGroupIDs,
+				DeleteOnTermination:      pulumi.String("true"),
+			},
+		},
+		Monitoring:           &ec2.LaunchTemplateMonitoringArgs{Enabled: pulumi.Bool(true)}, // 1-minute metrics (CKV_AWS_126)
+		EbsOptimized:         pulumi.String("true"),
+		UserData:             pulumi.String(base64.StdEncoding.EncodeToString([]byte(a.UserData))),
+		UpdateDefaultVersion: pulumi.Bool(true),
+		TagSpecifications:    specs,
+		Tags:                 tags.Named(a.Tags, name+"-lt"),
+	}
+}
+
+func groupArgs(name string, a *FleetArgs, lt *ec2.LaunchTemplate) *autoscaling.GroupArgs {
+	warmup := a.WarmupSeconds
+	if warmup == 0 {
+		warmup = 180
+	}
+	health := "EC2"
+	if a.TargetGroupARNs != nil {
+		health = "ELB" // an instance whose HAProxy fails the target group's check is replaced (CKV2_AWS_15)
+	}
+	var groupTags autoscaling.GroupTagArray
+	named := tags.Named(a.Tags, name)
+	for _, k := range slices.Sorted(maps.Keys(named)) {
+		// The launch template tags instances and volumes; these tags are for the group itself.
+		groupTags = append(groupTags, &autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: named[k], PropagateAtLaunch: pulumi.Bool(false)})
+	}
+	return &autoscaling.GroupArgs{
+		NamePrefix: pulumi.String(name + "-"),
+		LaunchTemplate: &autoscaling.GroupLaunchTemplateArgs{
+			Id: lt.ID(),
+			// Pinned, never $Latest: a new version is a visible diff and starts the refresh.
+			Version: lt.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
+		},
+		VpcZoneIdentifiers:     a.SubnetIDs,
+		MinSize:                pulumi.Int(a.Min),
+		MaxSize:                pulumi.Int(a.Max),
+		DesiredCapacity:        pulumi.Int(a.Desired),
+		HealthCheckType:        pulumi.String(health),
+		HealthCheckGracePeriod: pulumi.Int(warmup),
+		DefaultInstanceWarmup:  pulumi.Int(warmup),
+		TargetGroupArns:        a.TargetGroupARNs,
+		MetricsGranularity:     pulumi.String("1Minute"),
+		EnabledMetrics: pulumi.ToStringArray([]string{
+			"GroupDesiredCapacity", "GroupInServiceInstances", "GroupMaxSize", "GroupMinSize",
+			"GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances",
+		}),
+		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
+			Strategy: pulumi.String("Rolling"),
+			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
+				// New instances come up before old ones go: capacity never drops below desired.
+				MinHealthyPercentage: pulumi.Int(100),
+				MaxHealthyPercentage: pulumi.Int(200),
+				AutoRollback:         pulumi.Bool(true),
+				SkipMatching:         pulumi.Bool(true),
+			},
+		},
+		Tags: groupTags,
+	}
+}

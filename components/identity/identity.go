@@ -1,0 +1,164 @@
+// Package identity builds the instance role and profile: EC2 may assume it, and it may do
+// only what an instance of this stack needs, on this stack's resources.
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
+	"github.com/immutable-edge/immutable-edge/internal/tags"
+)
+
+// InstanceIdentityArgs configures the instance role.
+type InstanceIdentityArgs struct {
+	Partition string // "aws" unless in another partition
+	Region    string
+	AccountID string
+	// RepositoryARNs are the ECR repositories the instances pull from.
+	RepositoryARNs pulumi.StringArrayInput
+	// LogGroupPrefix is the name prefix of the log groups the CloudWatch agent writes to.
+	LogGroupPrefix string
+	// MetricNamespaces are the CloudWatch namespaces the agent and scripts may publish to.
+	MetricNamespaces []string
+	// ClaimAllocationID is the Elastic IP the instance may associate with itself (eip edge); nil for none.
+	ClaimAllocationID pulumi.StringInput
+	// CertBucketARN and CertPrefix locate the certificate state the instance keeps in S3; nil for none.
+	CertBucketARN pulumi.StringInput
+	CertPrefix    string
+	// StackTag is the value of the Stack tag on this stack's instances; the EIP claim is limited to them.
+	StackTag string
+	Tags     map[string]string
+}
+
+// InstanceIdentity is the role and instance profile of one stack's instances.
+type InstanceIdentity struct {
+	pulumi.ResourceState
+	RoleName           pulumi.StringOutput `pulumi:"roleName"`
+	RoleARN            pulumi.StringOutput `pulumi:"roleArn"`
+	InstanceProfileARN pulumi.StringOutput `pulumi:"instanceProfileArn"`
+}
+
+func (a *InstanceIdentityArgs) validate() error {
+	switch {
+	case a == nil:
+		return errors.New("args are required")
+	case a.Partition == "" || a.Region == "" || a.AccountID == "":
+		return errors.New("Partition, Region and AccountID are required to scope the policies")
+	case a.RepositoryARNs == nil:
+		return errors.New("RepositoryARNs is required")
+	case !strings.HasPrefix(a.LogGroupPrefix, "/") || !strings.HasSuffix(a.LogGroupPrefix, "/"):
+		return fmt.Errorf("LogGroupPrefix %q must start and end with /", a.LogGroupPrefix)
+	case len(a.MetricNamespaces) == 0:
+		return errors.New("MetricNamespaces needs at least one namespace")
+	case a.ClaimAllocationID != nil && a.StackTag == "":
+		return errors.New("StackTag is required with ClaimAllocationID")
+	case a.CertBucketARN != nil && (a.CertPrefix == "" || strings.ContainsAny(a.CertPrefix, "*?")):
+		return fmt.Errorf("CertPrefix %q must be a plain, non-empty key prefix", a.CertPrefix)
+	}
+	return nil
+}
+
+// NewInstanceIdentity creates the role, its policies and the instance profile.
+func NewInstanceIdentity(ctx *pulumi.Context, name string, args *InstanceIdentityArgs, opts ...pulumi.ResourceOption) (*InstanceIdentity, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("identity %s: %w", name, err)
+	}
+	id := &InstanceIdentity{}
+	if err := ctx.RegisterComponentResource("immutable-edge:identity:InstanceIdentity", name, id, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(id)
+	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+		Description:      pulumi.String("instances of " + name),
+		AssumeRolePolicy: pulumi.String(iampolicy.AssumeRole("ec2.amazonaws.com").JSON()),
+		Tags:             tags.Named(args.Tags, name+"-role"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("identity %s: role: %w", name, err)
+	}
+	// Session Manager replaces SSH; this AWS-managed policy is the documented minimum for it.
+	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm-core", &iam.RolePolicyAttachmentArgs{
+		Role:      role.Name,
+		PolicyArn: pulumi.String("arn:" + args.Partition + ":iam::aws:policy/AmazonSSMManagedInstanceCore"),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("identity %s: SSM core policy: %w", name, err)
+	}
+	if _, err := iam.NewRolePolicy(ctx, name+"-runtime", &iam.RolePolicyArgs{
+		Role:   role.Name,
+		Policy: runtimePolicy(args),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("identity %s: runtime policy: %w", name, err)
+	}
+	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
+		Role: role.Name,
+		Tags: tags.Named(args.Tags, name+"-profile"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("identity %s: instance profile: %w", name, err)
+	}
+	id.RoleName = role.Name
+	id.RoleARN = role.Arn
+	id.InstanceProfileARN = profile.Arn
+	return id, ctx.RegisterResourceOutputs(id, pulumi.Map{
+		"roleName":           id.RoleName,
+		"roleArn":            id.RoleARN,
+		"instanceProfileArn": id.InstanceProfileARN,
+	})
+}
+
+// runtimePolicy is everything the instance does besides Session Manager: pull its images,
+// ship metrics and logs, and (eip edge) claim the address and keep certificate state.
+func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
+	arn := func(service, resource string) string {
+		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", a.Partition, service, a.Region, a.AccountID, resource)
+	}
+	claim, bucket := pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+	if a.ClaimAllocationID != nil {
+		claim = a.ClaimAllocationID.ToStringOutput()
+	}
+	if a.CertBucketARN != nil {
+		bucket = a.CertBucketARN.ToStringOutput()
+	}
+	return pulumi.All(a.RepositoryARNs, claim, bucket).ApplyT(func(in []any) string {
+		repos, allocation, bucketARN := in[0].([]string), in[1].(string), in[2].(string)
+		st := []iampolicy.Statement{
+			// GetAuthorizationToken has no resource type: "*" is the only resource it accepts.
+			{Sid: "EcrLogin", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}},
+			{Sid: "EcrPull", Effect: "Allow", Resource: repos, Action: []string{
+				"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}},
+			{Sid: "AgentLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
+				Resource: []string{arn("logs", "log-group:"+a.LogGroupPrefix+"*"), arn("logs", "log-group:"+a.LogGroupPrefix+"*:log-stream:*")}},
+			// PutMetricData has no resource type; the namespace condition is what scopes it.
+			{Sid: "AgentMetrics", Effect: "Allow", Action: []string{"cloudwatch:PutMetricData"}, Resource: []string{"*"},
+				Condition: map[string]map[string]any{"StringEquals": {"cloudwatch:namespace": a.MetricNamespaces}}},
+			// The agent reads the instance's own tags (its Auto Scaling group name); a list call.
+			{Sid: "AgentTags", Effect: "Allow", Action: []string{"ec2:DescribeTags"}, Resource: []string{"*"}},
+		}
+		if allocation != "" {
+			st = append(st,
+				iampolicy.Statement{Sid: "FindAddress", Effect: "Allow", Action: []string{"ec2:DescribeAddresses"}, Resource: []string{"*"}},
+				iampolicy.Statement{Sid: "ClaimAddress", Effect: "Allow", Action: []string{"ec2:AssociateAddress"},
+					Resource: []string{arn("ec2", "elastic-ip/"+allocation)}},
+				// AssociateAddress also authorizes the instance; only this stack's instances qualify.
+				iampolicy.Statement{Sid: "ClaimForOwnInstance", Effect: "Allow", Action: []string{"ec2:AssociateAddress"},
+					Resource:  []string{arn("ec2", "instance/*"), arn("ec2", "network-interface/*")},
+					Condition: map[string]map[string]any{"StringEquals": {"aws:ResourceTag/Stack": a.StackTag}}},
+			)
+		}
+		if bucketARN != "" {
+			prefix := strings.Trim(a.CertPrefix, "/") + "/"
+			st = append(st,
+				iampolicy.Statement{Sid: "CertStateList", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{bucketARN},
+					Condition: map[string]map[string]any{"StringLike": {"s3:prefix": []string{prefix + "*"}}}},
+				iampolicy.Statement{Sid: "CertStateObjects", Effect: "Allow", Resource: []string{bucketARN + "/" + prefix + "*"},
+					Action: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}},
+			)
+		}
+		return iampolicy.New(st...).JSON()
+	}).(pulumi.StringOutput)
+}

@@ -1,0 +1,93 @@
+package identity_test
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+
+	"github.com/immutable-edge/immutable-edge/components/identity"
+	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
+	"github.com/immutable-edge/immutable-edge/internal/plan"
+)
+
+func args() *identity.InstanceIdentityArgs {
+	return &identity.InstanceIdentityArgs{
+		Partition: "aws", Region: "eu-central-1", AccountID: plan.Account,
+		RepositoryARNs:   pulumi.ToStringArray([]string{"arn:aws:ecr:eu-central-1:123456789012:repository/immutable-edge/dev/web"}),
+		LogGroupPrefix:   "/immutable-edge/dev/instance/",
+		MetricNamespaces: []string{"ImmutableEdge"},
+		StackTag:         "dev",
+	}
+}
+
+func runtimePolicy(t *testing.T, a *identity.InstanceIdentityArgs) iampolicy.Document {
+	t.Helper()
+	p, err := plan.RunProgram("dev", plan.Config{}, nil, func(ctx *pulumi.Context) error {
+		_, err := identity.NewInstanceIdentity(ctx, "dev", a)
+		return err
+	})
+	require.NoError(t, err)
+	rp, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "dev-runtime")
+	require.True(t, ok)
+	doc, err := iampolicy.Parse(rp.Str("policy"))
+	require.NoError(t, err)
+	return doc
+}
+
+func sids(d iampolicy.Document) map[string]iampolicy.Statement {
+	m := map[string]iampolicy.Statement{}
+	for _, st := range d.Statement {
+		m[st.Sid] = st
+	}
+	return m
+}
+
+func TestAddressClaimIsScopedToTheAllocationAndOwnInstances(t *testing.T) {
+	a := args()
+	a.ClaimAllocationID = pulumi.String("eipalloc-0abc")
+	st := sids(runtimePolicy(t, a))
+	require.Equal(t, []string{"arn:aws:ec2:eu-central-1:123456789012:elastic-ip/eipalloc-0abc"}, st["ClaimAddress"].Resource)
+	own := st["ClaimForOwnInstance"]
+	require.Equal(t, []string{"ec2:AssociateAddress"}, own.Action)
+	require.Equal(t, "dev", own.Condition["StringEquals"]["aws:ResourceTag/Stack"])
+	require.Equal(t, []string{"ec2:DescribeAddresses"}, st["FindAddress"].Action)
+}
+
+func TestCertificateStateIsLimitedToItsPrefix(t *testing.T) {
+	a := args()
+	a.CertBucketARN = pulumi.String("arn:aws:s3:::dev-certs")
+	a.CertPrefix = "/letsencrypt/"
+	st := sids(runtimePolicy(t, a))
+	require.Equal(t, []string{"arn:aws:s3:::dev-certs/letsencrypt/*"}, st["CertStateObjects"].Resource)
+	require.Equal(t, []string{"arn:aws:s3:::dev-certs"}, st["CertStateList"].Resource)
+	require.Equal(t, []any{"letsencrypt/*"}, st["CertStateList"].Condition["StringLike"]["s3:prefix"])
+}
+
+func TestWithoutEdgeInputsThereIsNoClaimOrBucketAccess(t *testing.T) {
+	st := sids(runtimePolicy(t, args()))
+	for _, sid := range []string{"ClaimAddress", "ClaimForOwnInstance", "FindAddress", "CertStateList", "CertStateObjects"} {
+		require.NotContains(t, st, sid)
+	}
+}
+
+func TestIdentityRejectsBadArgs(t *testing.T) {
+	for name, edit := range map[string]func(*identity.InstanceIdentityArgs){
+		"no account": func(a *identity.InstanceIdentityArgs) { a.AccountID = "" },
+		"wildcard cert prefix": func(a *identity.InstanceIdentityArgs) {
+			a.CertBucketARN = pulumi.String("arn:aws:s3:::b")
+			a.CertPrefix = "*"
+		},
+		"claim without a stack": func(a *identity.InstanceIdentityArgs) { a.ClaimAllocationID = pulumi.String("x"); a.StackTag = "" },
+		"relative log prefix":   func(a *identity.InstanceIdentityArgs) { a.LogGroupPrefix = "logs" },
+	} {
+		a := args()
+		edit(a)
+		p, err := plan.RunProgram("dev", plan.Config{}, nil, func(ctx *pulumi.Context) error {
+			_, err := identity.NewInstanceIdentity(ctx, "dev", a)
+			return err
+		})
+		require.ErrorContains(t, err, "identity dev: ", name)
+		require.Empty(t, p.Resources, name)
+	}
+}

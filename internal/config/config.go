@@ -1,0 +1,115 @@
+// Package config loads and validates the typed stack configuration of immutable-edge.
+//
+// Every key lives in the "immutable-edge:" namespace except aws:region and aws:defaultTags.
+// Load collects every problem at once, each naming its key, so a stack with bad
+// configuration fails before a single resource is registered.
+package config
+
+// Namespace is the Pulumi config namespace of this project.
+const Namespace = "immutable-edge"
+
+// Edge modes.
+const (
+	EdgeEIP = "eip" // one instance claims an Elastic IP and terminates TLS itself
+	EdgeALB = "alb" // an internet-facing ALB in front of 2+ instances
+)
+
+// NAT gateway layouts.
+const (
+	NATNone   = "none"
+	NATSingle = "single"
+	NATPerAZ  = "perAz"
+)
+
+// Where the instances run.
+const (
+	SubnetsPublic  = "public"
+	SubnetsPrivate = "private"
+)
+
+// CPU architectures of the golden image.
+const (
+	ArchARM64 = "arm64"
+	ArchAMD64 = "amd64"
+)
+
+// Config is the validated configuration of one stack.
+type Config struct {
+	Project string // Pulumi project name
+	Stack   string // Pulumi stack name
+
+	Region      string            // aws:region
+	DefaultTags map[string]string // aws:defaultTags.tags
+
+	Edge            string
+	Domain          string
+	HostedZoneID    string
+	VpcCIDR         string
+	AZCount         int
+	NATGateways     string
+	InstanceSubnets string
+	InstanceType    string
+	RootVolumeGB    int
+	Fleet           Fleet
+	Image           Image
+	Services        []Service
+	KeepImages      int
+	LogRetention    int
+	AlertEmail      string
+	MonthlyBudget   float64
+	PolicyWaivers   []Waiver
+}
+
+// Fleet is the Auto Scaling group's capacity.
+type Fleet struct {
+	Min     int `json:"min"`
+	Max     int `json:"max"`
+	Desired int `json:"desired"`
+}
+
+// Image says where the golden AMI id comes from.
+type Image struct {
+	// Build makes this stack run Packer and publish the AMI id (the image issue); otherwise the id is read.
+	Build bool `json:"build"`
+	// Parameter is the SSM parameter that holds the AMI id of this stack's channel.
+	Parameter string `json:"parameter"`
+	// Architecture is the AMI's CPU architecture; the instance type must match it.
+	Architecture string `json:"architecture"`
+}
+
+// Service is one container that HAProxy routes to by host (and optional path prefix).
+type Service struct {
+	Name       string `json:"name"`
+	Image      string `json:"image"`
+	Port       int    `json:"port"`
+	Host       string `json:"host"`
+	PathPrefix string `json:"pathPrefix"`
+	HealthPath string `json:"healthPath"`
+}
+
+// Waiver turns a failing policy rule into a documented decision.
+type Waiver struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
+// Tags returns the tags every taggable resource carries: aws:defaultTags plus Project and Stack.
+//
+// The AWS provider applies aws:defaultTags itself, but mocks replace the provider, so
+// components receive the same map explicitly and the plan shows what AWS will store.
+func (c *Config) Tags() map[string]string {
+	tags := map[string]string{"Project": c.Project, "Stack": c.Stack}
+	for k, v := range c.DefaultTags {
+		tags[k] = v
+	}
+	return tags
+}
+
+// ServiceNames returns the service names in config order.
+func (c *Config) ServiceNames() []string {
+	names := make([]string, len(c.Services))
+	for i, s := range c.Services {
+		names[i] = s.Name
+	}
+	return names
+}

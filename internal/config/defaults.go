@@ -1,0 +1,65 @@
+package config
+
+// Ports on the instance that belong to HAProxy, so no service may take them.
+const (
+	ProxyPort = 8080 // plain HTTP listener the ALB targets (alb edge)
+	StatsPort = 8404 // stats and Prometheus exporter, bound to 127.0.0.1
+)
+
+// DefaultHealthPath is where a service answers 200 once it can take traffic.
+const DefaultHealthPath = "/ready"
+
+// applyDefaults fills every key the stack did not set. This is the only place defaults live;
+// several depend on the edge, so they are chosen after it is known. set holds the full keys read.
+func (c *Config) applyDefaults(set map[string]bool) {
+	has := func(k string) bool { return set[key(k)] }
+	if !has("vpcCidr") {
+		c.VpcCIDR = "10.0.0.0/16"
+	}
+	if !has("azCount") {
+		c.AZCount = 2 // an ALB needs two; an EIP node may be replaced into either
+	}
+	if !has("instanceSubnets") {
+		c.InstanceSubnets = SubnetsPrivate
+		if c.Edge == EdgeEIP {
+			c.InstanceSubnets = SubnetsPublic // the node holds the public address itself
+		}
+	}
+	if !has("natGateways") {
+		c.NATGateways = NATSingle
+		if c.InstanceSubnets == SubnetsPublic {
+			c.NATGateways = NATNone // nothing private needs a way out
+		}
+	}
+	if !has("instanceType") {
+		c.InstanceType = "t4g.micro"
+	}
+	if !has("rootVolumeGb") {
+		c.RootVolumeGB = 16
+	}
+	if !has("fleet") {
+		c.Fleet = Fleet{Min: 2, Max: 4, Desired: 2}
+		if c.Edge == EdgeEIP {
+			c.Fleet = Fleet{Min: 1, Max: 1, Desired: 1}
+		}
+	} else if c.Fleet.Desired == 0 {
+		c.Fleet.Desired = c.Fleet.Min
+	}
+	if c.Image.Parameter == "" {
+		c.Image.Parameter = "/" + Namespace + "/" + c.Stack + "/ami-id"
+	}
+	if c.Image.Architecture == "" {
+		c.Image.Architecture = ArchARM64
+	}
+	for i := range c.Services {
+		if c.Services[i].HealthPath == "" {
+			c.Services[i].HealthPath = DefaultHealthPath
+		}
+	}
+	if !has("keepImages") {
+		c.KeepImages = 20
+	}
+	if !has("logRetentionDays") {
+		c.LogRetention = 365
+	}
+}

@@ -1,0 +1,286 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+var (
+	labelRE        = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	serviceNameRE  = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$`)
+	hostedZoneRE   = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	regionRE       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
+	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[0-9]*(nano|micro|small|medium|large|xlarge|metal)(-[0-9]+xl)?$`)
+	// Graviton families carry a "g" after the generation digit (t4g, m7g, c7gn); a1 is the first.
+	armFamilyRE   = regexp.MustCompile(`^(a1|[a-z]+[0-9]+g[a-z0-9-]*)\.`)
+	ssmSegmentRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	urlPathRE     = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
+	healthPathRE  = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$`)
+	ruleIDRE      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*([_.-][A-Za-z0-9]+)*$`)
+	tagDigestRE   = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+	imageTagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	imagePathRE   = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$`)
+	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+// MaxAZs is the most Availability Zones a stack spreads over (and so the most subnets of each kind).
+const MaxAZs = 6
+
+// Validate checks every key and cross-key rule and returns all problems joined.
+func (c *Config) Validate() error {
+	var errs []error
+	fail := func(k, format string, a ...any) {
+		errs = append(errs, &KeyError{Key: k, Reason: fmt.Sprintf(format, a...)})
+	}
+	if !regionRE.MatchString(c.Region) {
+		fail(KeyRegion, "%q is not an AWS region name (like eu-central-1)", c.Region)
+	}
+	for k, v := range c.DefaultTags {
+		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") || len(v) > 256 {
+			fail(KeyDefaultTags, "tag %q: keys are 1-128 characters not starting with aws:, values at most 256", k)
+		}
+	}
+	for k, want := range map[string]string{"Project": c.Project, "Stack": c.Stack} {
+		if v, ok := c.DefaultTags[k]; ok && v != want {
+			fail(KeyDefaultTags, "tag %s is %q but this is %s %q; the program scopes permissions by it", k, v, strings.ToLower(k), want)
+		}
+	}
+	if c.Edge != EdgeEIP && c.Edge != EdgeALB {
+		fail(key("edge"), "must be %q or %q, got %q", EdgeEIP, EdgeALB, c.Edge)
+	}
+	if !isDNSName(c.Domain) || !strings.Contains(c.Domain, ".") {
+		fail(key("domain"), "%q is not a DNS name like example.com", c.Domain)
+	}
+	if !hostedZoneRE.MatchString(c.HostedZoneID) {
+		fail(key("hostedZoneId"), "%q is not a Route 53 hosted zone id (Z followed by capitals and digits)", c.HostedZoneID)
+	}
+	errs = append(errs, flatten(c.validateNetwork())...)
+	errs = append(errs, flatten(c.validateFleet())...)
+	errs = append(errs, flatten(c.validateServices())...)
+	if c.KeepImages < 1 || c.KeepImages > 1000 {
+		fail(key("keepImages"), "must be 1..1000, got %d", c.KeepImages)
+	}
+	if !slices.Contains(retentionDays, c.LogRetention) {
+		fail(key("logRetentionDays"), "must be one of CloudWatch's retention periods %v, got %d", retentionDays, c.LogRetention)
+	}
+	if addr, err := mail.ParseAddress(c.AlertEmail); err != nil || addr.Address != c.AlertEmail ||
+		!strings.Contains(c.AlertEmail[strings.LastIndex(c.AlertEmail, "@")+1:], ".") {
+		fail(key("alertEmail"), "%q is not an email address like ops@example.com", c.AlertEmail)
+	}
+	if !(c.MonthlyBudget > 0) {
+		fail(key("monthlyBudgetUsd"), "must be more than 0, got %v", c.MonthlyBudget)
+	}
+	seen := map[string]bool{}
+	for i, w := range c.PolicyWaivers {
+		k := fmt.Sprintf("%s[%d]", key("policyWaivers"), i)
+		switch {
+		case !ruleIDRE.MatchString(w.Rule):
+			fail(k+".rule", "needs a policy rule id like CKV_AWS_260, got %q", w.Rule)
+		case seen[w.Rule]:
+			fail(k+".rule", "%s is waived twice", w.Rule)
+		}
+		seen[w.Rule] = true
+		if len(strings.Fields(w.Reason)) < 3 {
+			fail(k+".reason", "must say why the rule is waived (a sentence), got %q", w.Reason)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateNetwork() error {
+	var errs []error
+	fail := func(k, format string, a ...any) {
+		errs = append(errs, &KeyError{Key: key(k), Reason: fmt.Sprintf(format, a...)})
+	}
+	if _, _, err := Subnets(c.VpcCIDR, make([]string, min(max(c.AZCount, 1), MaxAZs))); err != nil {
+		fail("vpcCidr", "%v", err)
+	}
+	switch {
+	case c.AZCount < 1 || c.AZCount > MaxAZs:
+		fail("azCount", "must be 1..%d, got %d", MaxAZs, c.AZCount)
+	case c.Edge == EdgeALB && c.AZCount < 2:
+		fail("azCount", "must be at least 2 when edge is alb (a load balancer spans two zones)")
+	}
+	if !slices.Contains([]string{NATNone, NATSingle, NATPerAZ}, c.NATGateways) {
+		fail("natGateways", "must be %q, %q or %q, got %q", NATNone, NATSingle, NATPerAZ, c.NATGateways)
+	}
+	switch c.InstanceSubnets {
+	case SubnetsPublic, SubnetsPrivate:
+	default:
+		fail("instanceSubnets", "must be %q or %q, got %q", SubnetsPublic, SubnetsPrivate, c.InstanceSubnets)
+	}
+	if c.InstanceSubnets == SubnetsPrivate && c.NATGateways == NATNone {
+		fail("natGateways", "cannot be none while instanceSubnets is private: instances could not reach ECR, SSM or S3")
+	}
+	if c.Edge == EdgeEIP && c.InstanceSubnets == SubnetsPrivate {
+		fail("instanceSubnets", "must be public when edge is eip: the instance holds the Elastic IP itself")
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateFleet() error {
+	var errs []error
+	fail := func(k, format string, a ...any) {
+		errs = append(errs, &KeyError{Key: key(k), Reason: fmt.Sprintf(format, a...)})
+	}
+	if !instanceTypeRE.MatchString(c.InstanceType) {
+		fail("instanceType", "%q is not an EC2 instance type like t4g.micro", c.InstanceType)
+	} else if arm := armFamilyRE.MatchString(c.InstanceType); arm != (c.Image.Architecture == ArchARM64) {
+		fail("instanceType", "%s cannot run the %s image (set image.architecture to match)", c.InstanceType, c.Image.Architecture)
+	}
+	if c.RootVolumeGB < 8 || c.RootVolumeGB > 1024 {
+		fail("rootVolumeGb", "must be 8..1024, got %d", c.RootVolumeGB)
+	}
+	f := c.Fleet
+	if c.Edge == EdgeEIP {
+		for k, v := range map[string]int{"fleet.min": f.Min, "fleet.max": f.Max, "fleet.desired": f.Desired} {
+			if v != 1 {
+				fail(k, "must be 1 when edge is eip (one node holds the address), got %d", v)
+			}
+		}
+	}
+	switch {
+	case f.Min < 1:
+		fail("fleet.min", "must be at least 1, got %d", f.Min)
+	case f.Max > 20:
+		fail("fleet.max", "must be at most 20, got %d", f.Max)
+	case f.Min > f.Desired:
+		fail("fleet.desired", "must be at least fleet.min (%d), got %d", f.Min, f.Desired)
+	case f.Desired > f.Max:
+		fail("fleet.desired", "must be at most fleet.max (%d), got %d", f.Max, f.Desired)
+	}
+	if c.Image.Architecture != ArchARM64 && c.Image.Architecture != ArchAMD64 {
+		fail("image.architecture", "must be %q or %q, got %q", ArchARM64, ArchAMD64, c.Image.Architecture)
+	}
+	if err := validSSMName(c.Image.Parameter); err != nil {
+		fail("image.parameter", "%v", err)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateServices() error {
+	var errs []error
+	fail := func(k, format string, a ...any) {
+		errs = append(errs, &KeyError{Key: k, Reason: fmt.Sprintf(format, a...)})
+	}
+	if len(c.Services) == 0 {
+		fail(key("services"), "needs at least one service for HAProxy to route to")
+	}
+	names, ports, routes := map[string]bool{}, map[int]string{}, map[string]string{}
+	for i, s := range c.Services {
+		k := fmt.Sprintf("%s[%d]", key("services"), i)
+		switch {
+		case !serviceNameRE.MatchString(s.Name):
+			fail(k+".name", "%q must be a lowercase DNS label of at most 32 characters", s.Name)
+		case names[s.Name]:
+			fail(k+".name", "%q is used by another service", s.Name)
+		}
+		names[s.Name] = true
+		switch {
+		case s.Port < 1024 || s.Port > 65535:
+			fail(k+".port", "must be 1024..65535, got %d", s.Port)
+		case s.Port == ProxyPort || s.Port == StatsPort:
+			fail(k+".port", "%d belongs to HAProxy on the instance", s.Port)
+		case ports[s.Port] != "":
+			fail(k+".port", "%d is used by service %q", s.Port, ports[s.Port])
+		default:
+			ports[s.Port] = s.Name
+		}
+		if err := validImage(s.Name, s.Image); err != nil {
+			fail(k+".image", "%v", err)
+		}
+		if !isDNSName(s.Host) || (s.Host != c.Domain && !strings.HasSuffix(s.Host, "."+c.Domain)) {
+			fail(k+".host", "%q must be a DNS name equal to or under %q", s.Host, c.Domain)
+		}
+		if s.PathPrefix != "" && !urlPathRE.MatchString(s.PathPrefix) {
+			fail(k+".pathPrefix", "%q must be a URL path starting with /", s.PathPrefix)
+		}
+		if !healthPathRE.MatchString(s.HealthPath) {
+			fail(k+".healthPath", "%q must be a URL path starting with /", s.HealthPath)
+		}
+		route := s.Host + s.PathPrefix
+		if other, dup := routes[route]; dup {
+			fail(k+".host", "%s%s is already routed to service %q", s.Host, s.PathPrefix, other)
+		}
+		routes[route] = s.Name
+	}
+	return errors.Join(errs...)
+}
+
+// validImage checks an image reference. Images come from the stack's own ECR repository for
+// the service (one per service), so the reference is <service>:<tag> or <service>@sha256:<hex>.
+func validImage(service, ref string) error {
+	if ref == "" {
+		return errors.New("is required, like " + service + ":1.0.0")
+	}
+	name, digest, hasDigest := strings.Cut(ref, "@")
+	name, tag, hasTag := strings.Cut(name, ":")
+	if strings.Contains(name, ".") && strings.Contains(name, "/") || strings.Contains(tag, "/") {
+		return fmt.Errorf("%q names a registry; images come from this stack's ECR repository, write %s:<tag>", ref, service)
+	}
+	switch {
+	case !imagePathRE.MatchString(name):
+		return fmt.Errorf("%q is not an image reference (name[:tag][@sha256:digest])", ref)
+	case name != service:
+		return fmt.Errorf("%q must name the service's own repository %q", ref, service)
+	case hasDigest && !tagDigestRE.MatchString(digest):
+		return fmt.Errorf("%q has a malformed digest (want sha256: and 64 hex digits)", ref)
+	case hasTag && !imageTagRE.MatchString(tag):
+		return fmt.Errorf("%q has a malformed tag", ref)
+	case !hasTag && !hasDigest:
+		return fmt.Errorf("%q needs a tag or digest: a rollout is a new immutable tag", ref)
+	case tag == "latest":
+		return fmt.Errorf("%q: latest is mutable; the repository has immutable tags, name a version", ref)
+	}
+	return nil
+}
+
+// validSSMName checks an SSM parameter name as AWS does for hierarchical names.
+func validSSMName(name string) error {
+	if !strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") {
+		return fmt.Errorf("%q must be a path like /immutable-edge/dev/ami-id", name)
+	}
+	if len(name) > 1011 {
+		return fmt.Errorf("is longer than 1011 characters")
+	}
+	segs := strings.Split(name[1:], "/")
+	if len(segs) > 15 {
+		return fmt.Errorf("%q has more than 15 levels", name)
+	}
+	for _, s := range segs {
+		if !ssmSegmentRE.MatchString(s) {
+			return fmt.Errorf("%q: each level is letters, digits, '.', '_' or '-'", name)
+		}
+	}
+	if first := strings.ToLower(segs[0]); strings.HasPrefix(first, "aws") || strings.HasPrefix(first, "ssm") {
+		return fmt.Errorf("%q: names starting with aws or ssm are reserved", name)
+	}
+	return nil
+}
+
+// isDNSName reports whether s is a lowercase, fully qualified-style DNS name without a trailing dot.
+func isDNSName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if !labelRE.MatchString(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckZones checks azCount against the zones the region offers; Deploy calls it once the
+// zones are known, still before any resource is registered.
+func (c *Config) CheckZones(available []string) error {
+	if c.AZCount > len(available) {
+		return &KeyError{Key: key("azCount"), Reason: fmt.Sprintf("is %d but %s offers %d zones (%s)",
+			c.AZCount, c.Region, len(available), strings.Join(available, ", "))}
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config is a raw stack config (the PULUMI_CONFIG form) with builders for tests and tools.
+type Config map[string]string
+
+// StackConfig reads Pulumi.<stack>.yaml from the repository root.
+func StackConfig(stackName string) (Config, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	return ReadConfigFile(filepath.Join(root, "Pulumi."+stackName+".yaml"))
+}
+
+// With returns a copy with key set; key without a namespace is in immutable-edge:. Strings are
+// stored as they are; other values JSON-encoded, as the Pulumi CLI hands structured config over.
+func (c Config) With(key string, v any) Config {
+	out := maps.Clone(c)
+	if out == nil {
+		out = Config{}
+	}
+	s, ok := v.(string)
+	if !ok {
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(fmt.Sprintf("plan: config %s: %v", key, err))
+		}
+		s = string(b)
+	}
+	out[fullKey(key)] = s
+	return out
+}
+
+// Without returns a copy with key removed.
+func (c Config) Without(key string) Config {
+	out := maps.Clone(c)
+	delete(out, fullKey(key))
+	return out
+}
+
+// Set returns a copy with one field of a structured key changed: "fleet.max", "services.1.port".
+func (c Config) Set(path string, v any) Config {
+	top, rest, _ := strings.Cut(path, ".")
+	var doc any
+	if err := json.Unmarshal([]byte(c[fullKey(top)]), &doc); err != nil {
+		panic(fmt.Sprintf("plan: config %s: %v", top, err))
+	}
+	parts := strings.Split(rest, ".")
+	node := doc
+	for i, p := range parts {
+		last := i == len(parts)-1
+		switch n := node.(type) {
+		case map[string]any:
+			if last {
+				n[p] = v
+			}
+			node = n[p]
+		case []any:
+			idx, err := strconv.Atoi(p)
+			if err != nil || idx >= len(n) {
+				panic(fmt.Sprintf("plan: config %s: no item %s", path, p))
+			}
+			if last {
+				n[idx] = v
+			}
+			node = n[idx]
+		default:
+			panic(fmt.Sprintf("plan: config %s: %s is not structured", path, p))
+		}
+	}
+	return c.With(top, doc)
+}
+
+func fullKey(k string) string {
+	for i := range k {
+		if k[i] == ':' {
+			return k
+		}
+	}
+	return Project + ":" + k
+}

@@ -1,0 +1,137 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Account is the AWS account id the mocks answer with.
+const Account = "123456789012"
+
+// mocks echoes each resource's inputs as its state, adds only the outputs the program reads
+// (ARNs, names, URLs, the launch template version), answers the data sources it calls, and
+// records every registration.
+type mocks struct {
+	project, stack string
+	env            Environment
+
+	mu        sync.Mutex
+	resources []Resource
+}
+
+func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rpc := a.RegisterRPC
+	parent := rpc.GetParent()
+	m.mu.Lock()
+	m.resources = append(m.resources, Resource{
+		URN:       m.urn(parent, a.TypeToken, a.Name),
+		Type:      a.TypeToken,
+		Name:      a.Name,
+		Parent:    parent,
+		DependsOn: append([]string(nil), rpc.GetDependencies()...),
+		Custom:    a.Custom,
+		Inputs:    a.Inputs.Copy(),
+	})
+	m.mu.Unlock()
+	if !a.Custom {
+		return "", resource.PropertyMap{}, nil
+	}
+	id := a.Name + "-id"
+	out := a.Inputs.Copy()
+	name := physicalName(a)
+	if _, ok := out["name"]; !ok {
+		out["name"] = resource.NewProperty(name)
+	}
+	out["arn"] = resource.NewProperty(m.arn(a.TypeToken, name))
+	switch a.TypeToken {
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		out["latestVersion"] = resource.NewProperty(1.0)
+	case "aws:ecr/repository:Repository":
+		out["repositoryUrl"] = resource.NewProperty(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", Account, m.env.Region, name))
+	case "aws:ec2/eip:Eip":
+		out["publicIp"] = resource.NewProperty("198.51.100.10") // TEST-NET-2: documentation range
+		out["allocationId"] = resource.NewProperty(id)
+	}
+	return id, out, nil
+}
+
+func (m *mocks) Call(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch a.Token {
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		ids := make([]string, len(m.env.Zones))
+		for i := range ids {
+			ids[i] = fmt.Sprintf("euc1-az%d", i+1)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": m.env.Zones, "zoneIds": ids, "id": m.env.Region}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": Account, "id": Account, "userId": "AIDAMOCK",
+			"arn": "arn:aws:sts::" + Account + ":assumed-role/deploy/mock",
+		}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"partition": "aws", "id": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws",
+		}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": m.env.Region, "id": m.env.Region}), nil
+	case "aws:ssm/getParameter:getParameter":
+		name := a.Args["name"].StringValue()
+		ami, ok := m.env.Parameters[name]
+		if !ok {
+			return nil, fmt.Errorf("mock: SSM parameter %s not found", name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": name, "type": "String", "value": ami, "insecureValue": ami, "id": name,
+			"arn": fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", m.env.Region, Account, name),
+		}), nil
+	}
+	return nil, fmt.Errorf("mock: no answer for data source %s; add one to internal/plan", a.Token)
+}
+
+// urn is the URN the engine gives a resource, the same formula the mock monitor uses.
+func (m *mocks) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+// physicalName is the name AWS would show: the given name, a prefix plus a suffix, or the logical name.
+func physicalName(a pulumi.MockResourceArgs) string {
+	if v, ok := a.Inputs["name"]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	if v, ok := a.Inputs["namePrefix"]; ok && v.IsString() {
+		return v.StringValue() + "20261123000000000001"
+	}
+	return a.Name
+}
+
+// arn builds a plausible ARN for a type token like aws:ec2/vpc:Vpc.
+func (m *mocks) arn(token, name string) string {
+	service, kind := "unknown", "resource"
+	if mod, typ, ok := strings.Cut(strings.TrimPrefix(token, "aws:"), ":"); ok {
+		service, _, _ = strings.Cut(mod, "/")
+		kind = strings.ToLower(typ[:1]) + typ[1:]
+	}
+	switch service {
+	case "iam":
+		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", Account, kind, name)
+	case "cloudwatch":
+		if kind != "logGroup" {
+			break
+		}
+		return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.env.Region, Account, name)
+	case "ecr":
+		return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", m.env.Region, Account, name)
+	case "s3":
+		return "arn:aws:s3:::" + name
+	}
+	return fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", service, m.env.Region, Account, kind, name)
+}

@@ -1,0 +1,140 @@
+// Package plan runs the Pulumi program under recording mocks and returns what it would create:
+// every resource with its type, name, URN, parent, dependencies and inputs, plus the stack
+// outputs. It needs no cloud account; it is the one harness every program test goes through.
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Resource is one registered resource (custom or component).
+type Resource struct {
+	URN       string
+	Type      string // Pulumi type token, e.g. aws:ec2/launchTemplate:LaunchTemplate
+	Name      string // logical name
+	Parent    string // parent URN; the stack's URN for top-level components
+	DependsOn []string
+	Custom    bool                 // false for component resources
+	Inputs    resource.PropertyMap // as registered, camelCase names of the provider schema
+}
+
+// Plan is what one run of the program registered.
+type Plan struct {
+	Project, Stack string
+	Resources      []Resource // sorted by URN
+	Outputs        map[string]any
+}
+
+// OfType returns the resources of one type token, in URN order.
+func (p *Plan) OfType(token string) []Resource {
+	var out []Resource
+	for _, r := range p.Resources {
+		if r.Type == token {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Find returns the resource of a type and logical name.
+func (p *Plan) Find(token, name string) (Resource, bool) {
+	for _, r := range p.Resources {
+		if r.Type == token && r.Name == name {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}
+
+// ByURN returns the resource with a URN.
+func (p *Plan) ByURN(urn string) (Resource, bool) {
+	i := sort.Search(len(p.Resources), func(i int) bool { return p.Resources[i].URN >= urn })
+	if i < len(p.Resources) && p.Resources[i].URN == urn {
+		return p.Resources[i], true
+	}
+	return Resource{}, false
+}
+
+// Children returns the resources whose parent is urn.
+func (p *Plan) Children(urn string) []Resource {
+	var out []Resource
+	for _, r := range p.Resources {
+		if r.Parent == urn {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Get returns the input at a dotted path ("metadataOptions.httpTokens"; list items by index,
+// "networkInterfaces.0.securityGroups"), or a null value when any step is missing.
+func (r Resource) Get(path string) resource.PropertyValue {
+	v := resource.NewObjectProperty(r.Inputs)
+	for _, step := range strings.Split(path, ".") {
+		switch {
+		case v.IsObject():
+			v = v.ObjectValue()[resource.PropertyKey(step)]
+		case v.IsArray():
+			var i int
+			if _, err := fmt.Sscanf(step, "%d", &i); err != nil || i < 0 || i >= len(v.ArrayValue()) {
+				return resource.NewNullProperty()
+			}
+			v = v.ArrayValue()[i]
+		default:
+			return resource.NewNullProperty()
+		}
+	}
+	return v
+}
+
+// Str returns the string input at path, or "" when it is missing or not a string.
+func (r Resource) Str(path string) string {
+	if v := r.Get(path); v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+// Strings returns the list of strings at path.
+func (r Resource) Strings(path string) []string {
+	v := r.Get(path)
+	if !v.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		if e.IsString() {
+			out = append(out, e.StringValue())
+		}
+	}
+	return out
+}
+
+// Tags returns the resource's tags as a plain map: the "tags" map, or for an Auto Scaling
+// group its list of {key, value}.
+func (r Resource) Tags() map[string]string {
+	t := r.Get("tags")
+	out := map[string]string{}
+	switch {
+	case t.IsObject():
+		for k, v := range t.ObjectValue() {
+			if v.IsString() {
+				out[string(k)] = v.StringValue()
+			}
+		}
+	case t.IsArray():
+		for _, e := range t.ArrayValue() {
+			if e.IsObject() {
+				o := e.ObjectValue()
+				out[o["key"].StringValue()] = o["value"].StringValue()
+			}
+		}
+	default:
+		return nil
+	}
+	return out
+}

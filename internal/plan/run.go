@@ -1,0 +1,188 @@
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/immutable-edge/immutable-edge/internal/stack"
+)
+
+// Project is the Pulumi project name, as in Pulumi.yaml.
+const Project = "immutable-edge"
+
+// Environment is what the mocked account looks like.
+type Environment struct {
+	Region     string
+	Zones      []string          // what getAvailabilityZones returns
+	Parameters map[string]string // SSM parameter name → value (the AMI ids)
+}
+
+// DefaultAMI is the AMI id every SSM parameter holds unless an Environment says otherwise.
+const DefaultAMI = "ami-0123456789abcdef0"
+
+// envFor is the default mocked account for a config: three zones in its region and an AMI
+// behind the stack's image parameter.
+func envFor(cfg Config, stackName string) Environment {
+	region := cfg["aws:region"]
+	if region == "" {
+		region = "eu-central-1"
+	}
+	param := "/" + Project + "/" + stackName + "/ami-id"
+	var image struct {
+		Parameter string `json:"parameter"`
+	}
+	if json.Unmarshal([]byte(cfg[Project+":image"]), &image) == nil && image.Parameter != "" {
+		param = image.Parameter
+	}
+	return Environment{
+		Region:     region,
+		Zones:      []string{region + "a", region + "b", region + "c"},
+		Parameters: map[string]string{param: DefaultAMI},
+	}
+}
+
+// Run plans a stack from a config file; an empty path means Pulumi.<stack>.yaml at the repo root.
+func Run(stackName, configFile string) (*Plan, error) {
+	if configFile == "" {
+		root, err := Root()
+		if err != nil {
+			return nil, err
+		}
+		configFile = filepath.Join(root, "Pulumi."+stackName+".yaml")
+	}
+	cfg, err := ReadConfigFile(configFile)
+	if err != nil {
+		return nil, err
+	}
+	return RunConfig(stackName, cfg, nil)
+}
+
+// RunConfig plans stack.Deploy for a raw config map; a nil env means the default account.
+func RunConfig(stackName string, cfg Config, env *Environment) (*Plan, error) {
+	return RunProgram(stackName, cfg, env, stack.Deploy)
+}
+
+// running serialises runs: the program reads its config from PULUMI_CONFIG, as under the
+// Pulumi language host, and the environment is one per process.
+var running sync.Mutex
+
+// RunProgram runs any Pulumi program under the recording mocks; component tests use it.
+func RunProgram(stackName string, cfg Config, env *Environment, program pulumi.RunFunc) (*Plan, error) {
+	if env == nil {
+		e := envFor(cfg, stackName)
+		env = &e
+	}
+	encoded, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	running.Lock()
+	defer running.Unlock()
+	old, had := os.LookupEnv(pulumi.EnvConfig)
+	os.Setenv(pulumi.EnvConfig, string(encoded))
+	defer func() {
+		if had {
+			os.Setenv(pulumi.EnvConfig, old)
+		} else {
+			os.Unsetenv(pulumi.EnvConfig)
+		}
+	}()
+
+	m := &mocks{project: Project, stack: stackName, env: *env}
+	outputs := make(chan map[string]any, 1)
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		if err := program(ctx); err != nil {
+			return err
+		}
+		pulumi.Map(ctx.GetCurrentExportMap()).ToMapOutput().ApplyT(func(v map[string]any) map[string]any {
+			outputs <- v
+			return v
+		})
+		return nil
+	}, pulumi.WithMocks(Project, stackName, m))
+	p := &Plan{Project: Project, Stack: stackName, Resources: m.resources}
+	sort.Slice(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
+	if err != nil {
+		return p, err
+	}
+	select {
+	case p.Outputs = <-outputs:
+	case <-time.After(30 * time.Second):
+		return p, errors.New("plan: stack outputs never resolved")
+	}
+	return p, nil
+}
+
+// ReadConfigFile reads the config: block of a Pulumi.<stack>.yaml into the form the Pulumi CLI
+// hands a program: scalars as their text, structured values JSON-encoded.
+func ReadConfigFile(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make(Config, len(doc.Config))
+	for k, v := range doc.Config {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case bool:
+			out[k] = strconv.FormatBool(v)
+		case int:
+			out[k] = strconv.Itoa(v)
+		case float64:
+			out[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		case nil:
+			out[k] = ""
+		case map[string]any:
+			if _, secret := v["secure"]; secret && len(v) == 1 {
+				return nil, fmt.Errorf("%s: %s is a secret; the offline plan cannot decrypt it", path, k)
+			}
+			j, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", path, k, err)
+			}
+			out[k] = string(j)
+		default:
+			j, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", path, k, err)
+			}
+			out[k] = string(j)
+		}
+	}
+	return out, nil
+}
+
+// Root returns the repository root: the nearest directory upwards holding Pulumi.yaml.
+func Root() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("plan: no Pulumi.yaml in this directory or above")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,142 @@
+package stack_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/immutable-edge/immutable-edge/internal/config"
+	"github.com/immutable-edge/immutable-edge/internal/plan"
+)
+
+// badConfigs each break one rule; the run must fail naming wantKey and register nothing.
+var badConfigs = []struct {
+	name    string
+	stack   string
+	edit    func(plan.Config) plan.Config
+	wantKey string
+}{
+	{"typo in a key", "dev", func(c plan.Config) plan.Config { return c.With("azCuont", "2") }, "immutable-edge:azCuont"},
+	{"typo in a nested key", "dev", func(c plan.Config) plan.Config { return c.Set("fleet.maxx", 1) }, "immutable-edge:fleet.maxx"},
+	{"eip edge cannot scale out", "dev", func(c plan.Config) plan.Config { return c.Set("fleet.max", 2) }, "immutable-edge:fleet.max"},
+	{"unknown edge", "dev", func(c plan.Config) plan.Config { return c.With("edge", "nlb") }, "immutable-edge:edge"},
+	{"missing edge", "dev", func(c plan.Config) plan.Config { return c.Without("edge") }, "immutable-edge:edge"},
+	{"missing region", "dev", func(c plan.Config) plan.Config { return c.Without("aws:region") }, "aws:region"},
+	{"malformed region", "dev", func(c plan.Config) plan.Config { return c.With("aws:region", "Frankfurt") }, "aws:region"},
+	{"CIDR syntax", "prod", func(c plan.Config) plan.Config { return c.With("vpcCidr", "10.20.0.0/33") }, "immutable-edge:vpcCidr"},
+	{"CIDR with host bits", "prod", func(c plan.Config) plan.Config { return c.With("vpcCidr", "10.20.1.0/16") }, "immutable-edge:vpcCidr"},
+	{"CIDR too small for the subnets", "prod", func(c plan.Config) plan.Config { return c.With("vpcCidr", "10.20.0.0/26") }, "immutable-edge:vpcCidr"},
+	{"public CIDR", "prod", func(c plan.Config) plan.Config { return c.With("vpcCidr", "8.8.0.0/16") }, "immutable-edge:vpcCidr"},
+	{"azCount zero", "dev", func(c plan.Config) plan.Config { return c.With("azCount", "0") }, "immutable-edge:azCount"},
+	{"azCount seven", "prod", func(c plan.Config) plan.Config { return c.With("azCount", "7") }, "immutable-edge:azCount"},
+	{"azCount not a number", "prod", func(c plan.Config) plan.Config { return c.With("azCount", "two") }, "immutable-edge:azCount"},
+	{"alb in one zone", "prod", func(c plan.Config) plan.Config { return c.With("azCount", "1") }, "immutable-edge:azCount"},
+	{"min above desired", "prod", func(c plan.Config) plan.Config { return c.Set("fleet.min", 3) }, "immutable-edge:fleet.desired"},
+	{"desired above max", "prod", func(c plan.Config) plan.Config { return c.Set("fleet.desired", 5) }, "immutable-edge:fleet.desired"},
+	{"fleet max not a number", "prod", func(c plan.Config) plan.Config { return c.Set("fleet.max", "four") }, "immutable-edge:fleet.max"},
+	{"unknown NAT layout", "prod", func(c plan.Config) plan.Config { return c.With("natGateways", "double") }, "immutable-edge:natGateways"},
+	{"private instances without NAT", "prod", func(c plan.Config) plan.Config { return c.With("natGateways", "none") }, "immutable-edge:natGateways"},
+	{"eip instances in private subnets", "dev", func(c plan.Config) plan.Config {
+		return c.With("instanceSubnets", "private").With("natGateways", "single")
+	}, "immutable-edge:instanceSubnets"},
+	{"instance type shape", "dev", func(c plan.Config) plan.Config { return c.With("instanceType", "micro") }, "immutable-edge:instanceType"},
+	{"x86 type for the arm64 image", "prod", func(c plan.Config) plan.Config { return c.With("instanceType", "t3.small") }, "immutable-edge:instanceType"},
+	{"SSM parameter without a path", "dev", func(c plan.Config) plan.Config { return c.Set("image.parameter", "ami-id") }, "immutable-edge:image.parameter"},
+	{"SSM parameter in the aws namespace", "dev", func(c plan.Config) plan.Config { return c.Set("image.parameter", "/aws/service/ami") }, "immutable-edge:image.parameter"},
+	{"no services", "dev", func(c plan.Config) plan.Config { return c.With("services", []any{}) }, "immutable-edge:services"},
+	{"service name not a DNS label", "dev", func(c plan.Config) plan.Config { return c.Set("services.0.name", "Web_1") }, "immutable-edge:services[0].name"},
+	{"duplicate service names", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.1.name", "web").Set("services.1.image", "web:2.0.1")
+	}, "immutable-edge:services[1].name"},
+	{"duplicate ports", "dev", func(c plan.Config) plan.Config { return c.Set("services.1.port", 3000) }, "immutable-edge:services[1].port"},
+	{"privileged port", "dev", func(c plan.Config) plan.Config { return c.Set("services.0.port", 80) }, "immutable-edge:services[0].port"},
+	{"port taken by HAProxy", "prod", func(c plan.Config) plan.Config { return c.Set("services.0.port", config.ProxyPort) }, "immutable-edge:services[0].port"},
+	{"image without tag", "dev", func(c plan.Config) plan.Config { return c.Set("services.0.image", "web") }, "immutable-edge:services[0].image"},
+	{"image tagged latest", "dev", func(c plan.Config) plan.Config { return c.Set("services.0.image", "web:latest") }, "immutable-edge:services[0].image"},
+	{"image from another registry", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.image", "docker.io/library/web:1.0")
+	}, "immutable-edge:services[0].image"},
+	{"image of another repository", "dev", func(c plan.Config) plan.Config { return c.Set("services.0.image", "api:1.0.0") }, "immutable-edge:services[0].image"},
+	{"host outside the domain", "dev", func(c plan.Config) plan.Config { return c.Set("services.1.host", "api.example.org") }, "immutable-edge:services[1].host"},
+	{"host not a DNS name", "dev", func(c plan.Config) plan.Config { return c.Set("services.1.host", "api dev.example.com") }, "immutable-edge:services[1].host"},
+	{"health path without slash", "dev", func(c plan.Config) plan.Config { return c.Set("services.0.healthPath", "ready") }, "immutable-edge:services[0].healthPath"},
+	{"same host and prefix twice", "dev", func(c plan.Config) plan.Config { return c.Set("services.1.host", "dev.example.com") }, "immutable-edge:services[1].host"},
+	{"email syntax", "dev", func(c plan.Config) plan.Config { return c.With("alertEmail", "ops at example.com") }, "immutable-edge:alertEmail"},
+	{"budget zero", "dev", func(c plan.Config) plan.Config { return c.With("monthlyBudgetUsd", "0") }, "immutable-edge:monthlyBudgetUsd"},
+	{"waiver without reason", "dev", func(c plan.Config) plan.Config {
+		return c.With("policyWaivers", []map[string]string{{"rule": "CKV_AWS_88", "reason": ""}})
+	}, "immutable-edge:policyWaivers[0].reason"},
+	{"waiver without rule", "dev", func(c plan.Config) plan.Config {
+		return c.With("policyWaivers", []map[string]string{{"rule": "", "reason": "the node must hold the address"}})
+	}, "immutable-edge:policyWaivers[0].rule"},
+	{"hosted zone id shape", "dev", func(c plan.Config) plan.Config { return c.With("hostedZoneId", "example.com") }, "immutable-edge:hostedZoneId"},
+	{"log retention not a CloudWatch period", "dev", func(c plan.Config) plan.Config { return c.With("logRetentionDays", "42") }, "immutable-edge:logRetentionDays"},
+	{"Stack tag of another stack", "dev", func(c plan.Config) plan.Config {
+		return c.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Stack": "prod"}})
+	}, "aws:defaultTags"},
+}
+
+func TestBadConfigRegistersNothing(t *testing.T) {
+	for _, tc := range badConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			base, err := plan.StackConfig(tc.stack)
+			require.NoError(t, err)
+			p, err := plan.RunConfig(tc.stack, tc.edit(base), nil)
+			require.Error(t, err)
+			require.Contains(t, keysOf(err), tc.wantKey, "error: %v", err)
+			require.Contains(t, err.Error(), tc.wantKey+": ", "the message names the key")
+			require.Empty(t, p.Resources, "a bad config must fail before any resource is registered")
+		})
+	}
+}
+
+func TestBadConfigReportsEveryKeyAtOnce(t *testing.T) {
+	base, err := plan.StackConfig("dev")
+	require.NoError(t, err)
+	// What a new user might write: a typo'd key and a second node on the eip edge.
+	cfg := base.With("instanceTyp", "t4g.small").Set("fleet.max", 2).Set("services.0.port", 80)
+	_, err = plan.RunConfig("dev", cfg, nil)
+	require.ElementsMatch(t, []string{
+		"immutable-edge:instanceTyp", "immutable-edge:fleet.max", "immutable-edge:services[0].port",
+	}, keysOf(err))
+	require.Contains(t, err.Error(), "did you mean instanceType?")
+}
+
+func TestZonesTheRegionDoesNotHave(t *testing.T) {
+	cfg, err := plan.StackConfig("prod")
+	require.NoError(t, err)
+	env := &plan.Environment{Region: "eu-central-1", Zones: []string{"eu-central-1a", "eu-central-1b"},
+		Parameters: map[string]string{"/immutable-edge/prod/ami-id": plan.DefaultAMI}}
+	p, err := plan.RunConfig("prod", cfg, env)
+	require.Equal(t, []string{"immutable-edge:azCount"}, keysOf(err))
+	require.Empty(t, p.Resources)
+}
+
+func TestMissingAMIParameterFailsBeforeResources(t *testing.T) {
+	cfg, err := plan.StackConfig("dev")
+	require.NoError(t, err)
+	env := &plan.Environment{Region: "eu-central-1", Zones: []string{"eu-central-1a", "eu-central-1b"},
+		Parameters: map[string]string{"/immutable-edge/dev/ami-id": plan.DefaultAMI}}
+	p, err := plan.RunConfig("dev", cfg.Set("image.parameter", "/immutable-edge/nowhere/ami-id"), env)
+	require.ErrorContains(t, err, "/immutable-edge/nowhere/ami-id")
+	require.Empty(t, p.Resources)
+}
+
+// keysOf lists the keys of every *config.KeyError inside err (RunErr wraps the program's
+// joined error, so it is found with errors.As before it is walked).
+func keysOf(err error) []string {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		var keys []string
+		for _, e := range joined.Unwrap() {
+			keys = append(keys, keysOf(e)...)
+		}
+		return keys
+	}
+	var ke *config.KeyError
+	if errors.As(err, &ke) {
+		return []string{ke.Key}
+	}
+	return nil
+}

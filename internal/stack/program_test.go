@@ -1,0 +1,216 @@
+package stack_test
+
+import (
+	"encoding/base64"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/immutable-edge/immutable-edge/internal/config"
+	"github.com/immutable-edge/immutable-edge/internal/plan"
+)
+
+// Type tokens the assertions refer to.
+const (
+	tLaunchTemplate = "aws:ec2/launchTemplate:LaunchTemplate"
+	tGroup          = "aws:autoscaling/group:Group"
+	tIngress        = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	tEgress         = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	tSecurityGroup  = "aws:ec2/securityGroup:SecurityGroup"
+	tSubnet         = "aws:ec2/subnet:Subnet"
+	tRoute          = "aws:ec2/route:Route"
+	tNAT            = "aws:ec2/natGateway:NatGateway"
+	tRolePolicy     = "aws:iam/rolePolicy:RolePolicy"
+	tRole           = "aws:iam/role:Role"
+	tRepository     = "aws:ecr/repository:Repository"
+)
+
+var stacks = []string{"dev", "prod"}
+
+// planned caches one plan per stack: the plans are read-only and every test reads them.
+var planned = struct {
+	sync.Mutex
+	m map[string]*plan.Plan
+}{m: map[string]*plan.Plan{}}
+
+func stackPlan(t *testing.T, name string) *plan.Plan {
+	t.Helper()
+	planned.Lock()
+	defer planned.Unlock()
+	if p, ok := planned.m[name]; ok {
+		return p
+	}
+	p, err := plan.Run(name, "")
+	require.NoError(t, err)
+	planned.m[name] = p
+	return p
+}
+
+// one returns the only resource of a type.
+func one(t *testing.T, p *plan.Plan, token string) plan.Resource {
+	t.Helper()
+	rs := p.OfType(token)
+	require.Len(t, rs, 1, "%s: want exactly one %s", p.Stack, token)
+	return rs[0]
+}
+
+// owner maps each AWS resource type to the component type that must parent it.
+var owner = map[string]string{
+	"aws:ec2/vpc:Vpc": "immutable-edge:network:Network",
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":   "immutable-edge:network:Network",
+	"aws:ec2/internetGateway:InternetGateway":             "immutable-edge:network:Network",
+	"aws:ec2/routeTable:RouteTable":                       "immutable-edge:network:Network",
+	"aws:ec2/routeTableAssociation:RouteTableAssociation": "immutable-edge:network:Network",
+	tRoute:                             "immutable-edge:network:Network",
+	tSubnet:                            "immutable-edge:network:Network",
+	"aws:ec2/eip:Eip":                  "immutable-edge:network:Network",
+	tNAT:                               "immutable-edge:network:Network",
+	"aws:ec2/flowLog:FlowLog":          "immutable-edge:network:Network",
+	"aws:cloudwatch/logGroup:LogGroup": "immutable-edge:network:Network",
+	tSecurityGroup:                     "immutable-edge:security:Groups",
+	tIngress:                           "immutable-edge:security:Groups",
+	tEgress:                            "immutable-edge:security:Groups",
+	tRepository:                        "immutable-edge:registry:Registry",
+	"aws:ecr/lifecyclePolicy:LifecyclePolicy":           "immutable-edge:registry:Registry",
+	"aws:iam/instanceProfile:InstanceProfile":           "immutable-edge:identity:InstanceIdentity",
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": "immutable-edge:identity:InstanceIdentity",
+	tLaunchTemplate: "immutable-edge:fleet:Fleet",
+	tGroup:          "immutable-edge:fleet:Fleet",
+}
+
+func TestEveryResourceHasItsComponentAsParent(t *testing.T) {
+	for _, s := range stacks {
+		p := stackPlan(t, s)
+		for _, r := range p.Resources {
+			if !r.Custom {
+				require.Truef(t, strings.HasSuffix(r.Parent, "::"+p.Project+"-"+s), "%s %s: components sit under the stack", s, r.Name)
+				continue
+			}
+			parent, ok := p.ByURN(r.Parent)
+			require.Truef(t, ok, "%s %s %s: parent %q is not a registered component", s, r.Type, r.Name, r.Parent)
+			want, known := owner[r.Type]
+			if r.Type == tRole || r.Type == tRolePolicy { // the flow-log role belongs to the network
+				want, known = parent.Type, slices.Contains([]string{"immutable-edge:network:Network", "immutable-edge:identity:InstanceIdentity"}, parent.Type)
+			}
+			require.Truef(t, known, "%s: type %s has no owner in this test", s, r.Type)
+			require.Equalf(t, want, parent.Type, "%s %s %s", s, r.Type, r.Name)
+			require.Truef(t, strings.HasPrefix(r.Name, s+"-"), "%s %s: child names derive from the component name", s, r.Name)
+		}
+	}
+}
+
+func TestLaunchTemplateIsHardened(t *testing.T) {
+	for _, s := range stacks {
+		lt := one(t, stackPlan(t, s), tLaunchTemplate)
+		require.Equal(t, plan.DefaultAMI, lt.Str("imageId"), "%s: AMI id read from SSM at deploy time", s)
+		require.Equal(t, "required", lt.Str("metadataOptions.httpTokens"), "%s: IMDSv2 must be required", s)
+		require.Equal(t, 1.0, lt.Get("metadataOptions.httpPutResponseHopLimit").NumberValue(), "%s: containers must not reach IMDS", s)
+		require.Equal(t, "gp3", lt.Str("blockDeviceMappings.0.ebs.volumeType"), s)
+		require.Equal(t, "true", lt.Str("blockDeviceMappings.0.ebs.encrypted"), "%s: root volume encrypted", s)
+		require.Equal(t, "true", lt.Str("blockDeviceMappings.0.ebs.deleteOnTermination"), s)
+		require.True(t, lt.Get("monitoring.enabled").BoolValue(), "%s: detailed monitoring", s)
+		require.NotEmpty(t, lt.Str("iamInstanceProfile.arn"), "%s: instance profile", s)
+		require.Empty(t, lt.Str("keyName"), "%s: no SSH key", s)
+		ud, err := base64.StdEncoding.DecodeString(lt.Str("userData"))
+		require.NoError(t, err, "%s: user-data is base64", s)
+		require.True(t, strings.HasPrefix(string(ud), "#cloud-config\n"), "%s: user-data is a cloud-config", s)
+		require.Less(t, len(ud), 16*1024, s)
+		var kinds []string
+		for _, spec := range lt.Get("tagSpecifications").ArrayValue() {
+			kinds = append(kinds, spec.ObjectValue()["resourceType"].StringValue())
+		}
+		require.ElementsMatch(t, []string{"instance", "volume", "network-interface"}, kinds, s)
+	}
+}
+
+func TestAutoScalingGroupRollsOutSafely(t *testing.T) {
+	for _, s := range stacks {
+		p := stackPlan(t, s)
+		asg, lt := one(t, p, tGroup), one(t, p, tLaunchTemplate)
+		require.Equal(t, lt.Name+"-id", asg.Str("launchTemplate.id"), s)
+		require.Equal(t, "1", asg.Str("launchTemplate.version"), "%s: pinned to latestVersion, never $Latest", s)
+		require.Equal(t, "Rolling", asg.Str("instanceRefresh.strategy"), s)
+		prefs := asg.Get("instanceRefresh.preferences").ObjectValue()
+		require.Equal(t, 100.0, prefs["minHealthyPercentage"].NumberValue(), s)
+		require.Equal(t, 200.0, prefs["maxHealthyPercentage"].NumberValue(), s)
+		require.True(t, prefs["autoRollback"].BoolValue(), s)
+		require.True(t, prefs["skipMatching"].BoolValue(), s)
+		require.Positive(t, asg.Get("defaultInstanceWarmup").NumberValue(), s)
+		require.Equal(t, "EC2", asg.Str("healthCheckType"), "%s: no target group until the edge exists", s)
+	}
+	dev, prod := one(t, stackPlan(t, "dev"), tGroup), one(t, stackPlan(t, "prod"), tGroup)
+	require.Equal(t, []float64{1, 1, 1}, []float64{dev.Get("minSize").NumberValue(), dev.Get("desiredCapacity").NumberValue(), dev.Get("maxSize").NumberValue()})
+	require.Equal(t, []float64{2, 2, 4}, []float64{prod.Get("minSize").NumberValue(), prod.Get("desiredCapacity").NumberValue(), prod.Get("maxSize").NumberValue()})
+}
+
+func TestInstancesRunInTheSubnetsOfTheirMode(t *testing.T) {
+	for _, tc := range []struct {
+		stack, kind, publicIP string
+		zones                 int
+	}{
+		{"dev", "public", "true", 2},
+		{"prod", "private", "false", 3},
+	} {
+		p := stackPlan(t, tc.stack)
+		var want []string
+		for _, sn := range p.OfType(tSubnet) {
+			require.False(t, sn.Get("mapPublicIpOnLaunch").BoolValue(), "%s %s: no automatic public IPs", tc.stack, sn.Name)
+			if strings.HasPrefix(sn.Name, tc.stack+"-"+tc.kind+"-") {
+				want = append(want, sn.Name+"-id")
+			}
+		}
+		require.Len(t, want, tc.zones, tc.stack)
+		require.Equal(t, want, one(t, p, tGroup).Strings("vpcZoneIdentifiers"), "%s: instances in %s subnets", tc.stack, tc.kind)
+		require.Equal(t, tc.publicIP, one(t, p, tLaunchTemplate).Str("networkInterfaces.0.associatePublicIpAddress"), tc.stack)
+	}
+}
+
+func TestNATLayouts(t *testing.T) {
+	dev := stackPlan(t, "dev")
+	require.Empty(t, dev.OfType(tNAT), "dev runs without NAT")
+	for _, r := range dev.OfType(tRoute) {
+		require.Empty(t, r.Str("natGatewayId"), "dev: %s", r.Name)
+	}
+	prod := stackPlan(t, "prod")
+	nat := one(t, prod, tNAT)
+	require.Equal(t, "prod-public-eu-central-1a-id", nat.Str("subnetId"), "the single NAT sits in the first public subnet")
+	privateRoutes := 0
+	for _, r := range prod.OfType(tRoute) {
+		if strings.HasPrefix(r.Name, "prod-private-") {
+			privateRoutes++
+			require.Equal(t, nat.Name+"-id", r.Str("natGatewayId"), r.Name)
+		}
+	}
+	require.Equal(t, 3, privateRoutes)
+
+	cfg, err := plan.StackConfig("prod")
+	require.NoError(t, err)
+	perAZ, err := plan.RunConfig("prod", cfg.With("natGateways", config.NATPerAZ), nil)
+	require.NoError(t, err)
+	require.Len(t, perAZ.OfType(tNAT), 3)
+	for _, r := range perAZ.OfType(tRoute) {
+		if zone, ok := strings.CutPrefix(r.Name, "prod-private-"); ok {
+			zone = strings.TrimSuffix(zone, "-default")
+			require.Equal(t, "prod-nat-"+zone+"-id", r.Str("natGatewayId"), "perAz: each zone uses its own NAT")
+		}
+	}
+}
+
+func TestNetworkBasics(t *testing.T) {
+	for _, s := range stacks {
+		p := stackPlan(t, s)
+		vpc := one(t, p, "aws:ec2/vpc:Vpc")
+		require.True(t, vpc.Get("enableDnsHostnames").BoolValue(), s)
+		dsg := one(t, p, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+		require.True(t, dsg.Get("ingress").IsNull() || len(dsg.Get("ingress").ArrayValue()) == 0, "%s: default SG has no rules", s)
+		require.True(t, dsg.Get("egress").IsNull() || len(dsg.Get("egress").ArrayValue()) == 0, "%s: default SG has no rules", s)
+		fl := one(t, p, "aws:ec2/flowLog:FlowLog")
+		require.Equal(t, "ALL", fl.Str("trafficType"), s)
+		group := one(t, p, "aws:cloudwatch/logGroup:LogGroup")
+		require.Equal(t, map[string]float64{"dev": 30, "prod": 365}[s], group.Get("retentionInDays").NumberValue(), s)
+		require.Contains(t, fl.Str("logDestination"), "log-group:/immutable-edge/"+s+"/flow-logs-", s)
+	}
+}

@@ -1,0 +1,148 @@
+// Package stack is the immutable-edge Pulumi program: it loads the stack config and wires the
+// components top to bottom, passing each one's outputs into the next one's arguments.
+package stack
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/immutable-edge/immutable-edge/components/fleet"
+	"github.com/immutable-edge/immutable-edge/components/identity"
+	"github.com/immutable-edge/immutable-edge/components/network"
+	"github.com/immutable-edge/immutable-edge/components/registry"
+	"github.com/immutable-edge/immutable-edge/components/security"
+	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
+	"github.com/immutable-edge/immutable-edge/internal/config"
+)
+
+// MetricNamespace is the CloudWatch namespace of the instances' own metrics.
+const MetricNamespace = "ImmutableEdge"
+
+// Deploy is the Pulumi program of every stack.
+func Deploy(ctx *pulumi.Context) error {
+	cfg, err := config.Load(ctx.Project(), ctx.Stack(), rawConfig(ctx))
+	if err != nil {
+		return err
+	}
+	env, err := lookupEnvironment(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	name, tags := cfg.Stack, cfg.Tags()
+	public, private, err := config.Subnets(cfg.VpcCIDR, env.zones)
+	if err != nil {
+		return err
+	}
+	userData, err := bootstrap.UserData(bootstrap.Describe(cfg))
+	if err != nil {
+		return err
+	}
+
+	net, err := network.NewNetwork(ctx, name, &network.NetworkArgs{
+		CIDR: cfg.VpcCIDR, PublicSubnets: public, PrivateSubnets: private,
+		NAT: cfg.NATGateways, FlowLogRetentionDays: cfg.LogRetention, Tags: tags,
+	})
+	if err != nil {
+		return err
+	}
+	sg, err := security.NewGroups(ctx, name, &security.GroupsArgs{
+		VpcID: net.VpcID.ToStringOutput(), Mode: cfg.Edge, ProxyPort: config.ProxyPort, Tags: tags,
+	})
+	if err != nil {
+		return err
+	}
+	reg, err := registry.NewRegistry(ctx, name, &registry.RegistryArgs{
+		Prefix: cfg.Project + "/" + cfg.Stack, Services: cfg.ServiceNames(), KeepImages: cfg.KeepImages, Tags: tags,
+	})
+	if err != nil {
+		return err
+	}
+	id, err := identity.NewInstanceIdentity(ctx, name, &identity.InstanceIdentityArgs{
+		Partition: env.partition, Region: cfg.Region, AccountID: env.account,
+		RepositoryARNs:   reg.RepositoryARNs,
+		LogGroupPrefix:   "/" + cfg.Project + "/" + cfg.Stack + "/instance/",
+		MetricNamespaces: []string{MetricNamespace, "CWAgent"},
+		StackTag:         cfg.Stack,
+		Tags:             tags,
+	})
+	if err != nil {
+		return err
+	}
+	subnets := net.PrivateSubnetIDs
+	if cfg.InstanceSubnets == config.SubnetsPublic {
+		subnets = net.PublicSubnetIDs
+	}
+	fl, err := fleet.NewFleet(ctx, name, &fleet.FleetArgs{
+		ImageID:            pulumi.String(env.imageID),
+		InstanceType:       cfg.InstanceType,
+		InstanceProfileARN: id.InstanceProfileARN,
+		SecurityGroupIDs:   pulumi.StringArray{sg.InstanceGroupID},
+		SubnetIDs:          subnets,
+		UserData:           userData,
+		PublicIP:           cfg.InstanceSubnets == config.SubnetsPublic,
+		Min:                cfg.Fleet.Min, Max: cfg.Fleet.Max, Desired: cfg.Fleet.Desired,
+		RootVolumeGB: cfg.RootVolumeGB,
+		Tags:         tags,
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx.Export("edge", pulumi.String(cfg.Edge))
+	ctx.Export("vpcId", net.VpcID)
+	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)
+	ctx.Export("privateSubnetIds", net.PrivateSubnetIDs)
+	ctx.Export("instanceSecurityGroupId", sg.InstanceGroupID)
+	ctx.Export("repositoryUrls", reg.RepositoryURLs)
+	ctx.Export("instanceRoleArn", id.RoleARN)
+	ctx.Export("asgName", fl.GroupName)
+	ctx.Export("launchTemplateId", fl.LaunchTemplateID)
+	ctx.Export("launchTemplateVersion", fl.LaunchTemplateVersion)
+	ctx.Export("amiId", fl.ImageID)
+	return nil
+}
+
+// environment is what the program reads from the account before it creates anything.
+type environment struct {
+	partition, account string
+	zones              []string // the first azCount zones, in AWS's order
+	imageID            string   // the golden AMI of this stack's channel
+}
+
+// lookupEnvironment reads the account, zones and AMI id. The AMI id is read here, at deploy
+// time, so a new image shows in the preview as a launch template diff (never resolve:ssm:).
+func lookupEnvironment(ctx *pulumi.Context, cfg *config.Config) (*environment, error) {
+	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: pulumi.StringRef("available")})
+	if err != nil {
+		return nil, fmt.Errorf("availability zones: %w", err)
+	}
+	if err := cfg.CheckZones(zones.Names); err != nil {
+		return nil, err
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("caller identity: %w", err)
+	}
+	partition, err := aws.GetPartition(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("partition: %w", err)
+	}
+	if cfg.Image.Build {
+		return nil, &config.KeyError{Key: config.Namespace + ":image.build",
+			Reason: "building the AMI from a stack is not wired yet; publish it with Packer and set image.build to false"}
+	}
+	// InsecureValue: an AMI id is not a secret, and a masked value would hide the diff.
+	param, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: cfg.Image.Parameter})
+	if err != nil {
+		return nil, fmt.Errorf("%s:image.parameter %s: %w", config.Namespace, cfg.Image.Parameter, err)
+	}
+	return &environment{
+		partition: partition.Partition,
+		account:   caller.AccountId,
+		zones:     zones.Names[:cfg.AZCount],
+		imageID:   param.InsecureValue,
+	}, nil
+}
