@@ -152,21 +152,18 @@ func (g *Groups) rules(ctx *pulumi.Context, prefix string, sg *ec2.SecurityGroup
 		if r.peer != nil {
 			peer = r.peer.ToStringOutput().ToStringPtrOutput()
 		}
+		in := vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"),
+			FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
+			CidrIpv4: cidr, ReferencedSecurityGroupId: peer, Description: pulumi.String(r.description),
+			Tags: tags.Named(stackTags, name),
+		}
 		var err error
 		if ingress {
-			_, err = vpc.NewSecurityGroupIngressRule(ctx, name, &vpc.SecurityGroupIngressRuleArgs{
-				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"),
-				FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
-				CidrIpv4: cidr, ReferencedSecurityGroupId: peer, Description: pulumi.String(r.description),
-				Tags: tags.Named(stackTags, name),
-			}, pulumi.Parent(g))
+			_, err = vpc.NewSecurityGroupIngressRule(ctx, name, &in, pulumi.Parent(g))
 		} else {
-			_, err = vpc.NewSecurityGroupEgressRule(ctx, name, &vpc.SecurityGroupEgressRuleArgs{
-				SecurityGroupId: sg.ID(), IpProtocol: pulumi.String("tcp"),
-				FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port),
-				CidrIpv4: cidr, ReferencedSecurityGroupId: peer, Description: pulumi.String(r.description),
-				Tags: tags.Named(stackTags, name),
-			}, pulumi.Parent(g))
+			out := vpc.SecurityGroupEgressRuleArgs(in) // the two argument types have the same fields
+			_, err = vpc.NewSecurityGroupEgressRule(ctx, name, &out, pulumi.Parent(g))
 		}
 		if err != nil {
 			return fmt.Errorf("rule %s: %w", name, err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"sort"
@@ -134,12 +133,10 @@ func topKey(k string) string {
 type loader struct {
 	raw     map[string]string
 	present map[string]bool
-	errs    []error
+	errs    problems
 }
 
-func (l *loader) fail(k, format string, a ...any) {
-	l.errs = append(l.errs, &KeyError{Key: k, Reason: fmt.Sprintf(format, a...)})
-}
+func (l *loader) fail(k, format string, a ...any) { l.errs.add(k, format, a...) }
 
 func (l *loader) get(k string) (string, bool) {
 	v, ok := l.raw[k]

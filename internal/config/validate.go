@@ -27,15 +27,20 @@ var (
 	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
+// problems collects KeyErrors.
+type problems []error
+
+func (p *problems) add(k, format string, a ...any) {
+	*p = append(*p, &KeyError{Key: k, Reason: fmt.Sprintf(format, a...)})
+}
+
 // MaxAZs is the most Availability Zones a stack spreads over (and so the most subnets of each kind).
 const MaxAZs = 6
 
 // Validate checks every key and cross-key rule and returns all problems joined.
 func (c *Config) Validate() error {
-	var errs []error
-	fail := func(k, format string, a ...any) {
-		errs = append(errs, &KeyError{Key: k, Reason: fmt.Sprintf(format, a...)})
-	}
+	var errs problems
+	fail := errs.add
 	if !regionRE.MatchString(c.Region) {
 		fail(KeyRegion, "%q is not an AWS region name (like eu-central-1)", c.Region)
 	}
@@ -92,10 +97,8 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) validateNetwork() error {
-	var errs []error
-	fail := func(k, format string, a ...any) {
-		errs = append(errs, &KeyError{Key: key(k), Reason: fmt.Sprintf(format, a...)})
-	}
+	var errs problems
+	fail := func(k, format string, a ...any) { errs.add(key(k), format, a...) }
 	if _, _, err := Subnets(c.VpcCIDR, make([]string, min(max(c.AZCount, 1), MaxAZs))); err != nil {
 		fail("vpcCidr", "%v", err)
 	}
@@ -123,10 +126,8 @@ func (c *Config) validateNetwork() error {
 }
 
 func (c *Config) validateFleet() error {
-	var errs []error
-	fail := func(k, format string, a ...any) {
-		errs = append(errs, &KeyError{Key: key(k), Reason: fmt.Sprintf(format, a...)})
-	}
+	var errs problems
+	fail := func(k, format string, a ...any) { errs.add(key(k), format, a...) }
 	if !instanceTypeRE.MatchString(c.InstanceType) {
 		fail("instanceType", "%q is not an EC2 instance type like t4g.micro", c.InstanceType)
 	} else if arm := armFamilyRE.MatchString(c.InstanceType); arm != (c.Image.Architecture == ArchARM64) {
@@ -163,10 +164,8 @@ func (c *Config) validateFleet() error {
 }
 
 func (c *Config) validateServices() error {
-	var errs []error
-	fail := func(k, format string, a ...any) {
-		errs = append(errs, &KeyError{Key: k, Reason: fmt.Sprintf(format, a...)})
-	}
+	var errs problems
+	fail := errs.add
 	if len(c.Services) == 0 {
 		fail(key("services"), "needs at least one service for HAProxy to route to")
 	}
