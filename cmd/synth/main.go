@@ -64,6 +64,14 @@ func errorLines(err error) string {
 			}
 			return
 		}
+		// pulumi.RunErr wraps the program's error in a multierror list.
+		var wrapped interface{ WrappedErrors() []error }
+		if errors.As(err, &wrapped) && len(wrapped.WrappedErrors()) > 0 {
+			for _, e := range wrapped.WrappedErrors() {
+				walk(e)
+			}
+			return
+		}
 		b.WriteString("\n  " + err.Error())
 	}
 	walk(err)

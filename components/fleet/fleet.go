@@ -29,8 +29,8 @@ type FleetArgs struct {
 	InstanceProfileARN pulumi.StringInput
 	SecurityGroupIDs   pulumi.StringArrayInput
 	SubnetIDs          pulumi.StringArrayInput
-	// UserData is the plain-text instance payload; the fleet base64-encodes it.
-	UserData string
+	// UserData is the plain-text instance payload; the fleet checks its size and base64-encodes it.
+	UserData pulumi.StringInput
 	// PublicIP gives each instance a public address (eip edge without NAT; policy reports it).
 	PublicIP          bool
 	Min, Max, Desired int
@@ -59,14 +59,12 @@ func (a *FleetArgs) validate() error {
 	switch {
 	case a == nil:
 		return errors.New("args are required")
-	case a.ImageID == nil || a.InstanceProfileARN == nil || a.SecurityGroupIDs == nil || a.SubnetIDs == nil:
-		return errors.New("ImageID, InstanceProfileARN, SecurityGroupIDs and SubnetIDs are required")
+	case a.ImageID == nil || a.InstanceProfileARN == nil || a.SecurityGroupIDs == nil || a.SubnetIDs == nil || a.UserData == nil:
+		return errors.New("ImageID, InstanceProfileARN, SecurityGroupIDs, SubnetIDs and UserData are required")
 	case a.InstanceType == "":
 		return errors.New("InstanceType is required")
 	case a.Min < 1 || a.Min > a.Desired || a.Desired > a.Max:
 		return fmt.Errorf("capacity must satisfy 1 <= Min <= Desired <= Max, got %d/%d/%d", a.Min, a.Desired, a.Max)
-	case len(a.UserData) > MaxUserData:
-		return fmt.Errorf("UserData is %d bytes; EC2 accepts at most %d", len(a.UserData), MaxUserData)
 	case a.RootVolumeGB < 8:
 		return fmt.Errorf("RootVolumeGB must be at least 8, got %d", a.RootVolumeGB)
 	case a.IMDSHopLimit < 0 || a.IMDSHopLimit > 2:
@@ -152,11 +150,22 @@ func launchTemplateArgs(name string, a *FleetArgs) *ec2.LaunchTemplateArgs {
 		},
 		Monitoring:           &ec2.LaunchTemplateMonitoringArgs{Enabled: pulumi.Bool(true)}, // 1-minute metrics (CKV_AWS_126)
 		EbsOptimized:         pulumi.String("true"),
-		UserData:             pulumi.String(base64.StdEncoding.EncodeToString([]byte(a.UserData))),
+		UserData:             encodeUserData(name, a.UserData),
 		UpdateDefaultVersion: pulumi.Bool(true),
 		TagSpecifications:    specs,
 		Tags:                 tags.Named(a.Tags, name+"-lt"),
 	}
+}
+
+// encodeUserData base64-encodes the payload, failing the deployment (not truncating) when it is
+// over EC2's limit. The payload may depend on other resources, so the check runs once it is known.
+func encodeUserData(name string, ud pulumi.StringInput) pulumi.StringOutput {
+	return ud.ToStringOutput().ApplyT(func(s string) (string, error) {
+		if len(s) > MaxUserData {
+			return "", fmt.Errorf("fleet %s: UserData is %d bytes; EC2 accepts at most %d", name, len(s), MaxUserData)
+		}
+		return base64.StdEncoding.EncodeToString([]byte(s)), nil
+	}).(pulumi.StringOutput)
 }
 
 func groupArgs(name string, a *FleetArgs, lt *ec2.LaunchTemplate) *autoscaling.GroupArgs {

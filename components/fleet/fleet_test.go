@@ -19,7 +19,7 @@ func validArgs() *fleet.FleetArgs {
 		InstanceProfileARN: pulumi.String("arn:aws:iam::123456789012:instance-profile/p"),
 		SecurityGroupIDs:   pulumi.ToStringArray([]string{"sg-1"}),
 		SubnetIDs:          pulumi.ToStringArray([]string{"subnet-1"}),
-		UserData:           "#cloud-config\n",
+		UserData:           pulumi.String("#cloud-config\n"),
 		Min:                1, Max: 1, Desired: 1,
 		RootVolumeGB: 16,
 	}
@@ -37,7 +37,6 @@ func TestFleetRejectsBadArgs(t *testing.T) {
 		name, want string
 		edit       func(*fleet.FleetArgs)
 	}{
-		{"user-data over the EC2 limit", "UserData is 16385 bytes", func(a *fleet.FleetArgs) { a.UserData = strings.Repeat("x", fleet.MaxUserData+1) }},
 		{"desired above max", "capacity", func(a *fleet.FleetArgs) { a.Desired = 2 }},
 		{"no image", "ImageID", func(a *fleet.FleetArgs) { a.ImageID = nil }},
 		{"small root volume", "RootVolumeGB", func(a *fleet.FleetArgs) { a.RootVolumeGB = 4 }},
@@ -53,12 +52,16 @@ func TestFleetRejectsBadArgs(t *testing.T) {
 	}
 }
 
-func TestFleetAtTheUserDataLimitPlans(t *testing.T) {
+func TestUserDataLimit(t *testing.T) {
 	args := validArgs()
-	args.UserData = strings.Repeat("x", fleet.MaxUserData)
+	args.UserData = pulumi.String(strings.Repeat("x", fleet.MaxUserData))
 	p, err := runFleet(args)
 	require.NoError(t, err)
-	require.Len(t, p.OfType("aws:ec2/launchTemplate:LaunchTemplate"), 1)
+	require.Len(t, p.OfType("aws:ec2/launchTemplate:LaunchTemplate"), 1, "exactly at the limit plans")
+
+	args.UserData = pulumi.String(strings.Repeat("x", fleet.MaxUserData+1))
+	_, err = runFleet(args)
+	require.ErrorContains(t, err, "fleet test: UserData is 16385 bytes; EC2 accepts at most 16384")
 }
 
 func TestTargetGroupsSwitchToELBHealthChecks(t *testing.T) {

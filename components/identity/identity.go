@@ -30,6 +30,9 @@ type InstanceIdentityArgs struct {
 	// CertBucketARN and CertPrefix locate the certificate state the instance keeps in S3; nil for none.
 	CertBucketARN pulumi.StringInput
 	CertPrefix    string
+	// ChallengeZoneID is the Route 53 zone in which the instance may write ACME DNS-01 TXT
+	// records (eip edge); empty for none.
+	ChallengeZoneID string
 	// StackTag is the value of the Stack tag on this stack's instances; the EIP claim is limited to them.
 	StackTag string
 	Tags     map[string]string
@@ -55,10 +58,10 @@ func (a *InstanceIdentityArgs) validate() error {
 		return fmt.Errorf("LogGroupPrefix %q must start and end with /", a.LogGroupPrefix)
 	case len(a.MetricNamespaces) == 0:
 		return errors.New("MetricNamespaces needs at least one namespace")
-	case a.ClaimAllocationID != nil && a.StackTag == "":
-		return errors.New("StackTag is required with ClaimAllocationID")
-	case a.CertBucketARN != nil && (a.CertPrefix == "" || strings.ContainsAny(a.CertPrefix, "*?")):
-		return fmt.Errorf("CertPrefix %q must be a plain, non-empty key prefix", a.CertPrefix)
+	case a.StackTag == "":
+		return errors.New("StackTag is required")
+	case strings.ContainsAny(a.CertPrefix, "*?"):
+		return fmt.Errorf("CertPrefix %q must be a plain key prefix", a.CertPrefix)
 	}
 	return nil
 }
@@ -124,7 +127,7 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 	if a.CertBucketARN != nil {
 		bucket = a.CertBucketARN.ToStringOutput()
 	}
-	return pulumi.All(a.RepositoryARNs, claim, bucket).ApplyT(func(in []any) string {
+	return pulumi.All(a.RepositoryARNs, claim, bucket).ApplyT(func(in []any) (string, error) {
 		repos, allocation, bucketARN := in[0].([]string), in[1].(string), in[2].(string)
 		st := []iampolicy.Statement{
 			// GetAuthorizationToken has no resource type: "*" is the only resource it accepts.
@@ -151,6 +154,9 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 			)
 		}
 		if bucketARN != "" {
+			if a.CertPrefix == "" {
+				return "", errors.New("identity: a certificate bucket needs CertPrefix")
+			}
 			prefix := strings.Trim(a.CertPrefix, "/") + "/"
 			st = append(st,
 				iampolicy.Statement{Sid: "CertStateList", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{bucketARN},
@@ -159,6 +165,26 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 					Action: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}},
 			)
 		}
-		return iampolicy.New(st...).JSON()
+		if a.ChallengeZoneID != "" {
+			st = append(st, dnsChallenge(a.Partition, a.ChallengeZoneID)...)
+		}
+		return iampolicy.New(st...).JSON(), nil
 	}).(pulumi.StringOutput)
+}
+
+// dnsChallenge lets certbot's Route 53 plugin answer DNS-01: TXT records named _acme-challenge
+// in one zone, and nothing else in it.
+func dnsChallenge(partition, zoneID string) []iampolicy.Statement {
+	return []iampolicy.Statement{
+		{Sid: "AcmeChallengeRecords", Effect: "Allow", Action: []string{"route53:ChangeResourceRecordSets"},
+			Resource: []string{"arn:" + partition + ":route53:::hostedzone/" + zoneID},
+			Condition: map[string]map[string]any{
+				"ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": []string{"TXT"}},
+				"ForAllValues:StringLike":   {"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{"_acme-challenge.*"}},
+			}},
+		{Sid: "AcmeChallengeWait", Effect: "Allow", Action: []string{"route53:GetChange"},
+			Resource: []string{"arn:" + partition + ":route53:::change/*"}},
+		// The plugin finds the zone by listing; ListHostedZones has no resource type.
+		{Sid: "AcmeChallengeFindZone", Effect: "Allow", Action: []string{"route53:ListHostedZones"}, Resource: []string{"*"}},
+	}
 }

@@ -32,9 +32,22 @@ type Stack struct {
 	Project  string    `json:"project"`
 	Stack    string    `json:"stack"`
 	Region   string    `json:"region"`
-	Edge     string    `json:"edge"`
 	Domain   string    `json:"domain"`
+	Edge     Edge      `json:"edge"`
 	Services []Service `json:"services"`
+}
+
+// Edge is the instance's part of the edge: where HAProxy listens and what the eip node claims.
+type Edge struct {
+	Mode       string `json:"mode"`
+	HealthPath string `json:"healthPath"`          // HAProxy's own health endpoint (the ALB check, the EIP gate)
+	ProxyPort  int    `json:"proxyPort,omitempty"` // alb: the plain-HTTP port the ALB targets
+	// eip only: the address to claim, and where the certificate comes from and is kept.
+	AllocationID     string   `json:"allocationId,omitempty"`
+	HostedZoneID     string   `json:"hostedZoneId,omitempty"`
+	CertificateNames []string `json:"certificateNames,omitempty"`
+	CertBucket       string   `json:"certBucket,omitempty"`
+	CertPrefix       string   `json:"certPrefix,omitempty"`
 }
 
 // Service is one routed container as the instance sees it.
@@ -47,9 +60,18 @@ type Service struct {
 	HealthPath string `json:"healthPath"`
 }
 
-// Describe extracts the instance's view of a validated config.
+// Describe extracts the instance's view of a validated config. The eip edge's allocation id and
+// certificate bucket exist only once the edge does; the stack fills them in.
 func Describe(c *config.Config) Stack {
-	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Edge: c.Edge, Domain: c.Domain}
+	e := Edge{Mode: c.Edge, HealthPath: config.EdgeHealthPath}
+	switch c.Edge {
+	case config.EdgeALB:
+		e.ProxyPort = config.ProxyPort
+	case config.EdgeEIP:
+		e.HostedZoneID = c.HostedZoneID
+		e.CertificateNames = c.CertificateNames()
+	}
+	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, Edge: e}
 	for _, svc := range c.Services {
 		s.Services = append(s.Services, Service(svc))
 	}

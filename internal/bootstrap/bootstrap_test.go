@@ -35,7 +35,8 @@ func TestUserDataCarriesTheStackDescription(t *testing.T) {
 		var stack bootstrap.Stack
 		require.NoError(t, json.Unmarshal([]byte(doc.WriteFiles[0].Content), &stack))
 		require.Equal(t, bootstrap.Describe(cfg), stack, "%s: the instance reads back what was rendered", s)
-		require.Equal(t, cfg.Edge, stack.Edge)
+		require.Equal(t, cfg.Edge, stack.Edge.Mode)
+		require.Equal(t, config.EdgeHealthPath, stack.Edge.HealthPath)
 		require.Len(t, stack.Services, 2)
 	}
 }

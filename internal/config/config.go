@@ -5,6 +5,11 @@
 // configuration fails before a single resource is registered.
 package config
 
+import (
+	"maps"
+	"slices"
+)
+
 // Namespace is the Pulumi config namespace of this project.
 const Namespace = "immutable-edge"
 
@@ -53,11 +58,24 @@ type Config struct {
 	Fleet           Fleet
 	Image           Image
 	Services        []Service
-	KeepImages      int
-	LogRetention    int
-	AlertEmail      string
-	MonthlyBudget   float64
-	PolicyWaivers   []Waiver
+	// SubjectAlternativeNames are extra certificate names beyond the domain and service hosts.
+	SubjectAlternativeNames []string
+	ALB                     ALB
+	KeepImages              int
+	LogRetention            int
+	AlertEmail              string
+	MonthlyBudget           float64
+	PolicyWaivers           []Waiver
+}
+
+// ALB tunes the load-balancer edge; it is ignored by the eip edge, so a config can switch edges.
+type ALB struct {
+	SSLPolicy           string `json:"sslPolicy"`
+	DeletionProtection  *bool  `json:"deletionProtection"` // nil means on
+	IdleTimeout         int    `json:"idleTimeoutSeconds"`
+	DeregistrationDelay *int   `json:"deregistrationDelaySeconds"` // nil means 30
+	SlowStart           int    `json:"slowStartSeconds"`
+	AccessLogDays       int    `json:"accessLogDays"`
 }
 
 // Fleet is the Auto Scaling group's capacity.
@@ -103,6 +121,33 @@ func (c *Config) Tags() map[string]string {
 		tags[k] = v
 	}
 	return tags
+}
+
+// CertificateNames returns the names the edge's certificate covers: the domain first, then
+// every service host and subjectAlternativeNames, sorted and without repeats.
+func (c *Config) CertificateNames() []string {
+	rest := map[string]bool{}
+	for _, s := range c.Services {
+		rest[s.Host] = true
+	}
+	for _, n := range c.SubjectAlternativeNames {
+		rest[n] = true
+	}
+	delete(rest, c.Domain)
+	names := []string{c.Domain}
+	for _, n := range slices.Sorted(maps.Keys(rest)) {
+		names = append(names, n)
+	}
+	return names
+}
+
+// RecordNames returns the DNS names that point at the edge: the domain and the service hosts.
+func (c *Config) RecordNames() []string {
+	set := map[string]bool{c.Domain: true}
+	for _, s := range c.Services {
+		set[s.Host] = true
+	}
+	return slices.Sorted(maps.Keys(set))
 }
 
 // ServiceNames returns the service names in config order.

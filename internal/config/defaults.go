@@ -6,6 +6,14 @@ const (
 	StatsPort = 8404 // stats and Prometheus exporter, bound to 127.0.0.1
 )
 
+// EdgeHealthPath is HAProxy's own health endpoint: 200 only while HAProxy runs and at least
+// one backend is up. The ALB target group and the EIP boot gate both check it.
+const EdgeHealthPath = "/.edge/health"
+
+// DefaultSSLPolicy is the ALB's HTTPS policy unless alb.sslPolicy says otherwise: TLS 1.2 and 1.3
+// with the Mozilla-intermediate cipher set and post-quantum key exchange.
+const DefaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
+
 // DefaultHealthPath is where a service answers 200 once it can take traffic.
 const DefaultHealthPath = "/ready"
 
@@ -55,6 +63,23 @@ func (c *Config) applyDefaults(set map[string]bool) {
 		if c.Services[i].HealthPath == "" {
 			c.Services[i].HealthPath = DefaultHealthPath
 		}
+	}
+	if c.ALB.SSLPolicy == "" {
+		c.ALB.SSLPolicy = DefaultSSLPolicy
+	}
+	if c.ALB.DeletionProtection == nil {
+		on := true
+		c.ALB.DeletionProtection = &on
+	}
+	if c.ALB.IdleTimeout == 0 {
+		c.ALB.IdleTimeout = 60
+	}
+	if c.ALB.DeregistrationDelay == nil {
+		d := 30 // HAProxy closes idle keep-alive connections well within this
+		c.ALB.DeregistrationDelay = &d
+	}
+	if c.ALB.AccessLogDays == 0 {
+		c.ALB.AccessLogDays = 90
 	}
 	if !has("keepImages") {
 		c.KeepImages = 20

@@ -21,9 +21,9 @@ func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 
 // Keys lists every key of the immutable-edge namespace, as written in Pulumi.<stack>.yaml.
 var Keys = []string{
-	"alertEmail", "azCount", "domain", "edge", "fleet", "hostedZoneId", "image",
+	"alb", "alertEmail", "azCount", "domain", "edge", "fleet", "hostedZoneId", "image",
 	"instanceSubnets", "instanceType", "keepImages", "logRetentionDays", "monthlyBudgetUsd",
-	"natGateways", "policyWaivers", "rootVolumeGb", "services", "vpcCidr",
+	"natGateways", "policyWaivers", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
 }
 
 // required keys have no sensible default: they name the product, its address or its owner.
@@ -72,6 +72,8 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 	l.object(key("image"), &c.Image)
 	l.object(key("services"), &c.Services)
 	l.object(key("policyWaivers"), &c.PolicyWaivers)
+	l.object(key("subjectAlternativeNames"), &c.SubjectAlternativeNames)
+	l.object(key("alb"), &c.ALB)
 	for _, k := range required {
 		if _, ok := raw[key(k)]; !ok {
 			l.fail(key(k), "is required")

@@ -20,6 +20,7 @@ var (
 	ssmSegmentRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	urlPathRE     = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
 	healthPathRE  = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$`)
+	sslPolicyRE   = regexp.MustCompile(`^ELBSecurityPolicy-TLS13-1-[23]-[A-Za-z0-9-]+$`)
 	ruleIDRE      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*([_.-][A-Za-z0-9]+)*$`)
 	tagDigestRE   = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 	imageTagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
@@ -66,6 +67,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, flatten(c.validateNetwork())...)
 	errs = append(errs, flatten(c.validateFleet())...)
 	errs = append(errs, flatten(c.validateServices())...)
+	errs = append(errs, flatten(c.validateEdge())...)
 	if c.KeepImages < 1 || c.KeepImages > 1000 {
 		fail(key("keepImages"), "must be 1..1000, got %d", c.KeepImages)
 	}
@@ -206,6 +208,36 @@ func (c *Config) validateServices() error {
 			fail(k+".host", "%s%s is already routed to service %q", s.Host, s.PathPrefix, other)
 		}
 		routes[route] = s.Name
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateEdge() error {
+	var errs problems
+	fail := func(k, format string, a ...any) { errs.add(key(k), format, a...) }
+	for i, n := range c.SubjectAlternativeNames {
+		if !isDNSName(n) || (n != c.Domain && !strings.HasSuffix(n, "."+c.Domain)) {
+			fail(fmt.Sprintf("subjectAlternativeNames[%d]", i), "%q must be a DNS name equal to or under %q (no wildcards)", n, c.Domain)
+		}
+	}
+	if n := len(c.CertificateNames()); n > 10 {
+		fail("subjectAlternativeNames", "the certificate would cover %d names (domain, service hosts and these); ACM allows 10", n)
+	}
+	a := c.ALB
+	if !sslPolicyRE.MatchString(a.SSLPolicy) {
+		fail("alb.sslPolicy", "%q is not a TLS 1.3 policy with TLS 1.2 or newer as minimum (ELBSecurityPolicy-TLS13-1-2-… or -1-3-…)", a.SSLPolicy)
+	}
+	if a.IdleTimeout < 1 || a.IdleTimeout > 4000 {
+		fail("alb.idleTimeoutSeconds", "must be 1..4000, got %d", a.IdleTimeout)
+	}
+	if d := *a.DeregistrationDelay; d < 0 || d > 3600 {
+		fail("alb.deregistrationDelaySeconds", "must be 0..3600, got %d", d)
+	}
+	if a.SlowStart != 0 && (a.SlowStart < 30 || a.SlowStart > 900) {
+		fail("alb.slowStartSeconds", "must be 0 (off) or 30..900, got %d", a.SlowStart)
+	}
+	if a.AccessLogDays < 1 || a.AccessLogDays > 3650 {
+		fail("alb.accessLogDays", "must be 1..3650, got %d", a.AccessLogDays)
 	}
 	return errors.Join(errs...)
 }

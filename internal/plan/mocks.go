@@ -35,6 +35,7 @@ func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.Propert
 		Parent:    parent,
 		DependsOn: append([]string(nil), rpc.GetDependencies()...),
 		Custom:    a.Custom,
+		Protect:   rpc.GetProtect(),
 		Inputs:    a.Inputs.Copy(),
 	})
 	m.mu.Unlock()
@@ -55,7 +56,23 @@ func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.Propert
 		out["repositoryUrl"] = resource.NewProperty(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", Account, m.env.Region, name))
 	case "aws:ec2/eip:Eip":
 		out["publicIp"] = resource.NewProperty("198.51.100.10") // TEST-NET-2: documentation range
-		out["allocationId"] = resource.NewProperty(id)
+		out["allocationId"] = resource.NewProperty("eipalloc-" + a.Name)
+	case "aws:s3/bucketV2:BucketV2":
+		out["bucket"] = resource.NewProperty(name)
+		out["arn"] = resource.NewProperty("arn:aws:s3:::" + name)
+		id = name
+	case "aws:lb/loadBalancer:LoadBalancer":
+		out["dnsName"] = resource.NewProperty(a.Name + "-1234567890." + m.env.Region + ".elb.amazonaws.com")
+		out["zoneId"] = resource.NewProperty("Z215JYRZR1TBD5") // the ALB hosted zone of eu-central-1
+		out["arn"] = resource.NewProperty(m.arn(a.TypeToken, "app/"+a.Name+"/0123456789abcdef"))
+	case "aws:lb/targetGroup:TargetGroup":
+		out["arn"] = resource.NewProperty(m.arn(a.TypeToken, a.Name+"/0123456789abcdef"))
+	case "aws:acm/certificate:Certificate":
+		out["domainValidationOptions"] = validationOptions(a.Inputs)
+	case "aws:acm/certificateValidation:CertificateValidation":
+		out["certificateArn"] = a.Inputs["certificateArn"]
+	case "aws:route53/record:Record":
+		out["fqdn"] = a.Inputs["name"]
 	}
 	return id, out, nil
 }
@@ -93,6 +110,25 @@ func (m *mocks) Call(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	return nil, fmt.Errorf("mock: no answer for data source %s; add one to internal/plan", a.Token)
 }
 
+// validationOptions answers like ACM: one CNAME per name on the certificate.
+func validationOptions(in resource.PropertyMap) resource.PropertyValue {
+	names := []string{in["domainName"].StringValue()}
+	if sans, ok := in["subjectAlternativeNames"]; ok && sans.IsArray() {
+		for _, v := range sans.ArrayValue() {
+			names = append(names, v.StringValue())
+		}
+	}
+	var opts []any
+	for _, n := range names {
+		opts = append(opts, map[string]any{
+			"domainName": n, "resourceRecordType": "CNAME",
+			"resourceRecordName":  "_0123456789abcdef." + n + ".",
+			"resourceRecordValue": "_fedcba9876543210.acm-validations.aws.",
+		})
+	}
+	return resource.NewPropertyValue(opts)
+}
+
 // urn is the URN the engine gives a resource, the same formula the mock monitor uses.
 func (m *mocks) urn(parent, typ, name string) string {
 	parentType := tokens.Type("")
@@ -107,8 +143,10 @@ func physicalName(a pulumi.MockResourceArgs) string {
 	if v, ok := a.Inputs["name"]; ok && v.IsString() {
 		return v.StringValue()
 	}
-	if v, ok := a.Inputs["namePrefix"]; ok && v.IsString() {
-		return v.StringValue() + "20261123000000000001"
+	for _, prefix := range []resource.PropertyKey{"namePrefix", "bucketPrefix"} {
+		if v, ok := a.Inputs[prefix]; ok && v.IsString() {
+			return v.StringValue() + "20261123000000000001" // stands in for the unique suffix AWS appends
+		}
 	}
 	return a.Name
 }
@@ -132,6 +170,8 @@ func (m *mocks) arn(token, name string) string {
 		return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", m.env.Region, Account, name)
 	case "s3":
 		return "arn:aws:s3:::" + name
+	case "lb":
+		return fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:%s/%s", m.env.Region, Account, strings.ToLower(kind), name)
 	}
 	return fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", service, m.env.Region, Account, kind, name)
 }

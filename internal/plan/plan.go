@@ -19,6 +19,7 @@ type Resource struct {
 	Parent    string // parent URN; the stack's URN for top-level components
 	DependsOn []string
 	Custom    bool                 // false for component resources
+	Protect   bool                 // pulumi.Protect: destroy refuses to delete it
 	Inputs    resource.PropertyMap // as registered, camelCase names of the provider schema
 }
 

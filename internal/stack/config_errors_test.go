@@ -72,6 +72,25 @@ var badConfigs = []struct {
 	}, "immutable-edge:policyWaivers[0].rule"},
 	{"hosted zone id shape", "dev", func(c plan.Config) plan.Config { return c.With("hostedZoneId", "example.com") }, "immutable-edge:hostedZoneId"},
 	{"log retention not a CloudWatch period", "dev", func(c plan.Config) plan.Config { return c.With("logRetentionDays", "42") }, "immutable-edge:logRetentionDays"},
+	{"pre-TLS 1.3 listener policy", "prod", func(c plan.Config) plan.Config { return c.Set("alb.sslPolicy", "ELBSecurityPolicy-2016-08") }, "immutable-edge:alb.sslPolicy"},
+	{"TLS 1.3 policy that still allows TLS 1.1", "prod", func(c plan.Config) plan.Config {
+		return c.Set("alb.sslPolicy", "ELBSecurityPolicy-TLS13-1-1-2021-06")
+	}, "immutable-edge:alb.sslPolicy"},
+	{"slow start too short", "prod", func(c plan.Config) plan.Config { return c.Set("alb.slowStartSeconds", 10) }, "immutable-edge:alb.slowStartSeconds"},
+	{"idle timeout above the ALB maximum", "prod", func(c plan.Config) plan.Config { return c.Set("alb.idleTimeoutSeconds", 5000) }, "immutable-edge:alb.idleTimeoutSeconds"},
+	{"SAN outside the domain", "prod", func(c plan.Config) plan.Config {
+		return c.With("subjectAlternativeNames", []string{"www.example.org"})
+	}, "immutable-edge:subjectAlternativeNames[0]"},
+	{"wildcard SAN", "prod", func(c plan.Config) plan.Config {
+		return c.With("subjectAlternativeNames", []string{"*.example.com"})
+	}, "immutable-edge:subjectAlternativeNames[0]"},
+	{"more names than ACM allows", "prod", func(c plan.Config) plan.Config {
+		var names []string
+		for _, n := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"} {
+			names = append(names, n+".example.com")
+		}
+		return c.With("subjectAlternativeNames", names)
+	}, "immutable-edge:subjectAlternativeNames"},
 	{"Stack tag of another stack", "dev", func(c plan.Config) plan.Config {
 		return c.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Stack": "prod"}})
 	}, "aws:defaultTags"},

@@ -89,7 +89,7 @@ func TestInstanceEgressIsNarrow(t *testing.T) {
 
 // unscopable are the actions whose only resource is "*" (AWS has no resource type for them);
 // each statement granting one must be alone with it or narrowed by a condition.
-var unscopable = []string{"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "ec2:DescribeTags", "ec2:DescribeAddresses"}
+var unscopable = []string{"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "ec2:DescribeTags", "ec2:DescribeAddresses", "route53:ListHostedZones"}
 
 func TestIAMPoliciesAreScoped(t *testing.T) {
 	for _, s := range stacks {
@@ -188,10 +188,13 @@ var (
 		"aws:ec2/routeTable:RouteTable", tSubnet, "aws:ec2/eip:Eip", tNAT, "aws:ec2/flowLog:FlowLog",
 		"aws:cloudwatch/logGroup:LogGroup", tRole, tSecurityGroup, tIngress, tEgress, tRepository,
 		"aws:iam/instanceProfile:InstanceProfile", tLaunchTemplate, tGroup,
+		tLoadBalancer, tListener, tTargetGroup, tCertificate, tBucket,
 	}
 	notTaggable = []string{
 		"aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation", tRolePolicy,
 		"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+		tRecord, "aws:acm/certificateValidation:CertificateValidation",
+		tBucketPolicy, tPublicAccessBlock, tOwnership, tEncryption, tVersioning, tLifecycle,
 	}
 )
 

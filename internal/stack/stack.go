@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/immutable-edge/immutable-edge/components/edge"
 	"github.com/immutable-edge/immutable-edge/components/fleet"
 	"github.com/immutable-edge/immutable-edge/components/identity"
 	"github.com/immutable-edge/immutable-edge/components/network"
@@ -36,10 +37,6 @@ func Deploy(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	userData, err := bootstrap.UserData(bootstrap.Describe(cfg))
-	if err != nil {
-		return err
-	}
 
 	net, err := network.NewNetwork(ctx, name, &network.NetworkArgs{
 		CIDR: cfg.VpcCIDR, PublicSubnets: public, PrivateSubnets: private,
@@ -60,14 +57,12 @@ func Deploy(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := identity.NewInstanceIdentity(ctx, name, &identity.InstanceIdentityArgs{
-		Partition: env.partition, Region: cfg.Region, AccountID: env.account,
-		RepositoryARNs:   reg.RepositoryARNs,
-		LogGroupPrefix:   "/" + cfg.Project + "/" + cfg.Stack + "/instance/",
-		MetricNamespaces: []string{MetricNamespace, "CWAgent"},
-		StackTag:         cfg.Stack,
-		Tags:             tags,
-	})
+	front, err := newEdge(ctx, cfg, env, net, sg)
+	if err != nil {
+		return err
+	}
+	side := front.Instance()
+	id, err := identity.NewInstanceIdentity(ctx, name, identityArgs(cfg, env, reg, side))
 	if err != nil {
 		return err
 	}
@@ -81,21 +76,23 @@ func Deploy(ctx *pulumi.Context) error {
 		InstanceProfileARN: id.InstanceProfileARN,
 		SecurityGroupIDs:   pulumi.StringArray{sg.InstanceGroupID},
 		SubnetIDs:          subnets,
-		UserData:           userData,
+		UserData:           userData(cfg, side),
 		PublicIP:           cfg.InstanceSubnets == config.SubnetsPublic,
 		Min:                cfg.Fleet.Min, Max: cfg.Fleet.Max, Desired: cfg.Fleet.Desired,
-		RootVolumeGB: cfg.RootVolumeGB,
-		Tags:         tags,
+		TargetGroupARNs: front.TargetGroupARNs(),
+		RootVolumeGB:    cfg.RootVolumeGB,
+		Tags:            tags,
 	})
 	if err != nil {
 		return err
 	}
 
 	ctx.Export("edge", pulumi.String(cfg.Edge))
+	ctx.Export("url", front.URL())
+	ctx.Export("edgeAddress", front.Address())
 	ctx.Export("vpcId", net.VpcID)
 	ctx.Export("publicSubnetIds", net.PublicSubnetIDs)
 	ctx.Export("privateSubnetIds", net.PrivateSubnetIDs)
-	ctx.Export("instanceSecurityGroupId", sg.InstanceGroupID)
 	ctx.Export("repositoryUrls", reg.RepositoryURLs)
 	ctx.Export("instanceRoleArn", id.RoleARN)
 	ctx.Export("asgName", fl.GroupName)
@@ -103,6 +100,56 @@ func Deploy(ctx *pulumi.Context) error {
 	ctx.Export("launchTemplateVersion", fl.LaunchTemplateVersion)
 	ctx.Export("amiId", fl.ImageID)
 	return nil
+}
+
+// newEdge builds the edge the config names; everything after it sees only the Edge interface.
+func newEdge(ctx *pulumi.Context, cfg *config.Config, env *environment, net *network.Network, sg *security.Groups) (edge.Edge, error) {
+	site := edge.Site{
+		Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID,
+		CertificateNames: cfg.CertificateNames(), RecordNames: cfg.RecordNames(), Tags: cfg.Tags(),
+	}
+	if cfg.Edge == config.EdgeEIP {
+		return edge.NewEIP(ctx, cfg.Stack, &edge.EIPArgs{Site: site})
+	}
+	a := cfg.ALB
+	return edge.NewALB(ctx, cfg.Stack, &edge.ALBArgs{
+		Site: site, Partition: env.partition, AccountID: env.account,
+		VpcID: net.VpcID.ToStringOutput(), SubnetIDs: net.PublicSubnetIDs, SecurityGroupID: sg.EdgeGroupID,
+		TargetPort: config.ProxyPort, HealthPath: config.EdgeHealthPath,
+		SSLPolicy: a.SSLPolicy, AllowDelete: !*a.DeletionProtection, IdleTimeout: a.IdleTimeout,
+		DeregistrationDelay: *a.DeregistrationDelay, SlowStart: a.SlowStart, LogDays: a.AccessLogDays,
+	})
+}
+
+// identityArgs scopes the instance role to this stack: its repositories and log groups, and on
+// the eip edge its address, its certificate prefix and ACME records in its zone.
+func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, side edge.InstanceSide) *identity.InstanceIdentityArgs {
+	a := &identity.InstanceIdentityArgs{
+		Partition: env.partition, Region: cfg.Region, AccountID: env.account,
+		RepositoryARNs:    reg.RepositoryARNs,
+		LogGroupPrefix:    "/" + cfg.Project + "/" + cfg.Stack + "/instance/",
+		MetricNamespaces:  []string{MetricNamespace, "CWAgent"},
+		ClaimAllocationID: side.AllocationID,
+		CertBucketARN:     side.CertBucketARN, CertPrefix: side.CertPrefix,
+		StackTag: cfg.Stack,
+		Tags:     cfg.Tags(),
+	}
+	if side.Mode == edge.ModeEIP {
+		a.ChallengeZoneID = cfg.HostedZoneID // certbot answers DNS-01 in the stack's zone
+	}
+	return a
+}
+
+// userData renders the instance payload once the edge's address and bucket names are known.
+func userData(cfg *config.Config, side edge.InstanceSide) pulumi.StringOutput {
+	return pulumi.All(side.AllocationID, side.CertBucket).ApplyT(func(in []any) (string, error) {
+		s := bootstrap.Describe(cfg)
+		s.Edge.AllocationID, s.Edge.CertBucket = in[0].(string), in[1].(string)
+		if s.Edge.CertBucket != "" {
+			s.Edge.CertPrefix = side.CertPrefix
+		}
+		return bootstrap.UserData(s)
+	}).(pulumi.StringOutput)
 }
 
 // environment is what the program reads from the account before it creates anything.

@@ -1,0 +1,67 @@
+// Package edge is where traffic enters a stack. Two implementations share one interface:
+// ALB (prod: an internet-facing load balancer with an ACM certificate) and EIP (dev: one
+// instance that claims an Elastic IP and terminates TLS itself). The stack picks one from
+// config and hands what the fleet and the instances need to them, without a mode switch.
+package edge
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Edge is implemented by *ALB and *EIP.
+type Edge interface {
+	pulumi.ComponentResource
+	// URL is the public address of the product, https://<domain>.
+	URL() pulumi.StringOutput
+	// Address is what the DNS records point at: the ALB's DNS name or the Elastic IP.
+	Address() pulumi.StringOutput
+	// TargetGroupARNs are the target groups the fleet registers with; nil for the EIP edge.
+	TargetGroupARNs() pulumi.StringArrayInput
+	// Instance is what an instance must know about the edge, for user-data and its role.
+	Instance() InstanceSide
+}
+
+// InstanceSide is the edge's data for the instances. Empty outputs mean "not for this edge".
+type InstanceSide struct {
+	Mode string // "alb" or "eip"
+	// AllocationID is the Elastic IP the instance claims once its health gate passes.
+	AllocationID pulumi.StringOutput
+	// CertBucket (name) and CertBucketARN hold the instance's Let's Encrypt state under CertPrefix.
+	CertBucket    pulumi.StringOutput
+	CertBucketARN pulumi.StringOutput
+	CertPrefix    string
+}
+
+// Mode names, as in the stack config.
+const (
+	ModeALB = "alb"
+	ModeEIP = "eip"
+)
+
+// Site is what both edges serve: the names, the zone they live in, and where the instances listen.
+type Site struct {
+	Domain       string
+	HostedZoneID string
+	// CertificateNames are covered by the certificate, the domain first.
+	CertificateNames []string
+	// RecordNames get DNS records pointing at the edge.
+	RecordNames []string
+	Tags        map[string]string
+}
+
+func (s Site) validate() []string {
+	var missing []string
+	if s.Domain == "" {
+		missing = append(missing, "Domain")
+	}
+	if s.HostedZoneID == "" {
+		missing = append(missing, "HostedZoneID")
+	}
+	if len(s.CertificateNames) == 0 || s.CertificateNames[0] != s.Domain {
+		missing = append(missing, "CertificateNames (the domain first)")
+	}
+	if len(s.RecordNames) == 0 {
+		missing = append(missing, "RecordNames")
+	}
+	return missing
+}
