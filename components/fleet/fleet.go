@@ -18,6 +18,10 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/tags"
 )
 
+// LaunchHookTimeout is how long a new instance may take to report ready: image pulls, a
+// certificate via DNS-01 and the health gate fit well within it.
+const LaunchHookTimeout = 900
+
 // MaxUserData is EC2's limit on user-data before base64 encoding.
 const MaxUserData = 16 * 1024
 
@@ -41,6 +45,10 @@ type FleetArgs struct {
 	RootVolumeGB   int
 	// IMDSHopLimit is the metadata hop limit; 0 means 1, so containers cannot reach IMDS.
 	IMDSHopLimit int
+	// LaunchHook names a launch lifecycle hook: a new instance stays Pending until its boot
+	// script reports ready (complete-lifecycle-action CONTINUE), and is terminated if it does not
+	// within LaunchHookTimeout. Empty means no hook.
+	LaunchHook string
 	// WarmupSeconds is how long a new instance takes to boot and pass its health gate; 0 means 180.
 	WarmupSeconds int
 	Tags          map[string]string
@@ -157,6 +165,13 @@ func launchTemplateArgs(name string, a *FleetArgs) *ec2.LaunchTemplateArgs {
 	}
 }
 
+// MaxSize is the group's size limit: the configured maximum, raised to twice the desired
+// capacity when that is more. A launch-before-terminate replacement (min healthy 100%, max
+// healthy 200%) brings up to twice the desired capacity; AWS documents that percentage against
+// desired capacity and documents no exception to MaxSize for refreshes, so the limit must leave
+// room. No scaling policy exists, so the group never grows into that room outside a replacement.
+func MaxSize(configured, desired int) int { return max(configured, 2*desired) }
+
 // encodeUserData base64-encodes the payload, failing the deployment (not truncating) when it is
 // over EC2's limit. The payload may depend on other resources, so the check runs once it is known.
 func encodeUserData(name string, ud pulumi.StringInput) pulumi.StringOutput {
@@ -192,7 +207,7 @@ func groupArgs(name string, a *FleetArgs, lt *ec2.LaunchTemplate) *autoscaling.G
 		},
 		VpcZoneIdentifiers:     a.SubnetIDs,
 		MinSize:                pulumi.Int(a.Min),
-		MaxSize:                pulumi.Int(a.Max),
+		MaxSize:                pulumi.Int(MaxSize(a.Max, a.Desired)),
 		DesiredCapacity:        pulumi.Int(a.Desired),
 		HealthCheckType:        pulumi.String(health),
 		HealthCheckGracePeriod: pulumi.Int(warmup),
@@ -203,6 +218,11 @@ func groupArgs(name string, a *FleetArgs, lt *ec2.LaunchTemplate) *autoscaling.G
 			"GroupDesiredCapacity", "GroupInServiceInstances", "GroupMaxSize", "GroupMinSize",
 			"GroupPendingInstances", "GroupTerminatingInstances", "GroupTotalInstances",
 		}),
+		// Replacements after a failed health check also launch first, like a refresh.
+		InstanceMaintenancePolicy: &autoscaling.GroupInstanceMaintenancePolicyArgs{
+			MinHealthyPercentage: pulumi.Int(100),
+			MaxHealthyPercentage: pulumi.Int(200),
+		},
 		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
 			Strategy: pulumi.String("Rolling"),
 			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
@@ -213,6 +233,22 @@ func groupArgs(name string, a *FleetArgs, lt *ec2.LaunchTemplate) *autoscaling.G
 				SkipMatching:         pulumi.Bool(true),
 			},
 		},
-		Tags: groupTags,
+		InitialLifecycleHooks: launchHooks(a.LaunchHook),
+		Tags:                  groupTags,
 	}
+}
+
+// launchHooks holds new instances in Pending:Wait until they report ready. An instance refresh
+// counts only InService instances, so an old instance is not terminated (nor, on the eip edge,
+// its address taken) on behalf of a replacement that never became ready: that one is abandoned.
+func launchHooks(name string) autoscaling.GroupInitialLifecycleHookArray {
+	if name == "" {
+		return nil
+	}
+	return autoscaling.GroupInitialLifecycleHookArray{&autoscaling.GroupInitialLifecycleHookArgs{
+		Name:                pulumi.String(name),
+		LifecycleTransition: pulumi.String("autoscaling:EC2_INSTANCE_LAUNCHING"),
+		DefaultResult:       pulumi.String("ABANDON"),
+		HeartbeatTimeout:    pulumi.Int(LaunchHookTimeout),
+	}}
 }

@@ -77,3 +77,14 @@ func TestTargetGroupsSwitchToELBHealthChecks(t *testing.T) {
 	lt, _ := p.Find("aws:ec2/launchTemplate:LaunchTemplate", "test-lt")
 	require.Equal(t, 2.0, lt.Get("metadataOptions.httpPutResponseHopLimit").NumberValue(), "an explicit choice is honoured")
 }
+
+func TestMaxSizeLeavesRoomForLaunchBeforeTerminate(t *testing.T) {
+	for _, tc := range []struct{ max, desired, want int }{
+		{1, 1, 2}, // the eip node: one serves, the replacement comes up beside it
+		{4, 2, 4}, // prod: the configured maximum already has room
+		{3, 3, 6},
+		{20, 2, 20},
+	} {
+		require.Equal(t, tc.want, fleet.MaxSize(tc.max, tc.desired), "max %d desired %d", tc.max, tc.desired)
+	}
+}

@@ -33,6 +33,8 @@ type InstanceIdentityArgs struct {
 	// ChallengeZoneID is the Route 53 zone in which the instance may write ACME DNS-01 TXT
 	// records (eip edge); empty for none.
 	ChallengeZoneID string
+	// ReportReady lets the instance complete its launch lifecycle hook, on groups tagged with StackTag.
+	ReportReady bool
 	// StackTag is the value of the Stack tag on this stack's instances; the EIP claim is limited to them.
 	StackTag string
 	Tags     map[string]string
@@ -141,6 +143,16 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 				Condition: map[string]map[string]any{"StringEquals": {"cloudwatch:namespace": a.MetricNamespaces}}},
 			// The agent reads the instance's own tags (its Auto Scaling group name); a list call.
 			{Sid: "AgentTags", Effect: "Allow", Action: []string{"ec2:DescribeTags"}, Resource: []string{"*"}},
+		}
+		if a.ReportReady {
+			st = append(st,
+				// The boot script looks up its own group; a read of the caller's instance, no resource type.
+				iampolicy.Statement{Sid: "FindGroup", Effect: "Allow", Action: []string{"autoscaling:DescribeAutoScalingInstances"}, Resource: []string{"*"}},
+				iampolicy.Statement{Sid: "ReportReady", Effect: "Allow",
+					Action:    []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"},
+					Resource:  []string{arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/*")},
+					Condition: map[string]map[string]any{"StringEquals": {"aws:ResourceTag/Stack": a.StackTag}}},
+			)
 		}
 		if allocation != "" {
 			st = append(st,

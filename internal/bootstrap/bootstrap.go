@@ -29,12 +29,14 @@ var tmpl = template.Must(template.New("cloud-config").Funcs(template.FuncMap{
 
 // Stack is what an instance needs to know about its stack; no secrets ever go in here.
 type Stack struct {
-	Project  string    `json:"project"`
-	Stack    string    `json:"stack"`
-	Region   string    `json:"region"`
-	Domain   string    `json:"domain"`
-	Edge     Edge      `json:"edge"`
-	Services []Service `json:"services"`
+	Project string `json:"project"`
+	Stack   string `json:"stack"`
+	Region  string `json:"region"`
+	Domain  string `json:"domain"`
+	// LaunchHook is the lifecycle hook to complete (CONTINUE) once the instance is ready.
+	LaunchHook string    `json:"launchHook"`
+	Edge       Edge      `json:"edge"`
+	Services   []Service `json:"services"`
 }
 
 // Edge is the instance's part of the edge: where HAProxy listens and what the eip node claims.
@@ -71,7 +73,7 @@ func Describe(c *config.Config) Stack {
 		e.HostedZoneID = c.HostedZoneID
 		e.CertificateNames = c.CertificateNames()
 	}
-	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, Edge: e}
+	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, LaunchHook: config.LaunchHook, Edge: e}
 	for _, svc := range c.Services {
 		s.Services = append(s.Services, Service(svc))
 	}

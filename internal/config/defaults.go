@@ -10,6 +10,9 @@ const (
 // one backend is up. The ALB target group and the EIP boot gate both check it.
 const EdgeHealthPath = "/.edge/health"
 
+// LaunchHook is the Auto Scaling launch lifecycle hook a new instance completes once it is ready.
+const LaunchHook = "instance-ready"
+
 // DefaultSSLPolicy is the ALB's HTTPS policy unless alb.sslPolicy says otherwise: TLS 1.2 and 1.3
 // with the Mozilla-intermediate cipher set and post-quantum key exchange.
 const DefaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"

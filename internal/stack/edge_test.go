@@ -139,7 +139,8 @@ func TestDevClaimsAProtectedElasticIP(t *testing.T) {
 	asg := one(t, p, tGroup)
 	require.Equal(t, "EC2", asg.Str("healthCheckType"))
 	require.True(t, asg.Get("targetGroupArns").IsNull())
-	require.Equal(t, []float64{1, 1, 1}, []float64{asg.Get("minSize").NumberValue(), asg.Get("desiredCapacity").NumberValue(), asg.Get("maxSize").NumberValue()})
+	require.Equal(t, []float64{1, 1}, []float64{asg.Get("minSize").NumberValue(), asg.Get("desiredCapacity").NumberValue()}, "one node serves")
+	require.Equal(t, 2.0, asg.Get("maxSize").NumberValue(), "room for the replacement to come up before the old node goes")
 
 	records := p.OfType(tRecord)
 	require.Len(t, records, 2)
@@ -178,7 +179,9 @@ func TestDevInstanceLearnsWhatToClaim(t *testing.T) {
 	}
 	ud, err = base64.StdEncoding.DecodeString(one(t, stackPlan(t, "prod"), tLaunchTemplate).Str("userData"))
 	require.NoError(t, err)
-	require.Equal(t, bootstrap.Edge{Mode: "alb", HealthPath: config.EdgeHealthPath, ProxyPort: config.ProxyPort}, stackFile(t, string(ud)).Edge)
+	prodFile := stackFile(t, string(ud))
+	require.Equal(t, bootstrap.Edge{Mode: "alb", HealthPath: config.EdgeHealthPath, ProxyPort: config.ProxyPort}, prodFile.Edge)
+	require.Equal(t, config.LaunchHook, prodFile.LaunchHook, "the instance knows which hook to complete")
 }
 
 func TestSwitchingOnlyTheEdge(t *testing.T) {

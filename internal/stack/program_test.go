@@ -145,9 +145,17 @@ func TestAutoScalingGroupRollsOutSafely(t *testing.T) {
 		require.True(t, prefs["autoRollback"].BoolValue(), s)
 		require.True(t, prefs["skipMatching"].BoolValue(), s)
 		require.Positive(t, asg.Get("defaultInstanceWarmup").NumberValue(), s)
+		require.Equal(t, 100.0, asg.Get("instanceMaintenancePolicy.minHealthyPercentage").NumberValue(), "%s: health replacements launch first", s)
+		require.Equal(t, 200.0, asg.Get("instanceMaintenancePolicy.maxHealthyPercentage").NumberValue(), s)
+		hook := asg.Get("initialLifecycleHooks.0").ObjectValue()
+		require.Equal(t, config.LaunchHook, hook["name"].StringValue(), s)
+		require.Equal(t, "autoscaling:EC2_INSTANCE_LAUNCHING", hook["lifecycleTransition"].StringValue(), s)
+		require.Equal(t, "ABANDON", hook["defaultResult"].StringValue(), "%s: an instance that never reports ready is not put in service", s)
+		require.GreaterOrEqual(t, asg.Get("maxSize").NumberValue(), 2*asg.Get("desiredCapacity").NumberValue(),
+			"%s: max healthy 200%% needs twice the desired capacity within MaxSize", s)
 	}
 	dev, prod := one(t, stackPlan(t, "dev"), tGroup), one(t, stackPlan(t, "prod"), tGroup)
-	require.Equal(t, []float64{1, 1, 1}, []float64{dev.Get("minSize").NumberValue(), dev.Get("desiredCapacity").NumberValue(), dev.Get("maxSize").NumberValue()})
+	require.Equal(t, []float64{1, 1, 2}, []float64{dev.Get("minSize").NumberValue(), dev.Get("desiredCapacity").NumberValue(), dev.Get("maxSize").NumberValue()})
 	require.Equal(t, []float64{2, 2, 4}, []float64{prod.Get("minSize").NumberValue(), prod.Get("desiredCapacity").NumberValue(), prod.Get("maxSize").NumberValue()})
 }
 

@@ -89,7 +89,7 @@ func TestInstanceEgressIsNarrow(t *testing.T) {
 
 // unscopable are the actions whose only resource is "*" (AWS has no resource type for them);
 // each statement granting one must be alone with it or narrowed by a condition.
-var unscopable = []string{"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "ec2:DescribeTags", "ec2:DescribeAddresses", "route53:ListHostedZones"}
+var unscopable = []string{"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "ec2:DescribeTags", "ec2:DescribeAddresses", "route53:ListHostedZones", "autoscaling:DescribeAutoScalingInstances"}
 
 func TestIAMPoliciesAreScoped(t *testing.T) {
 	for _, s := range stacks {
@@ -125,6 +125,9 @@ func TestIAMPoliciesAreScoped(t *testing.T) {
 				for _, r := range logs.Resource {
 					require.Contains(t, r, ":log-group:/immutable-edge/"+s+"/instance/", s)
 				}
+				ready := statement(t, doc, "ReportReady")
+				require.Equal(t, []string{"arn:aws:autoscaling:eu-central-1:" + plan.Account + ":autoScalingGroup:*:autoScalingGroupName/*"}, ready.Resource)
+				require.Equal(t, s, ready.Condition["StringEquals"]["aws:ResourceTag/Stack"], "%s: only groups of this stack", s)
 				metrics := statement(t, doc, "AgentMetrics")
 				require.NotEmpty(t, metrics.Condition["StringEquals"]["cloudwatch:namespace"], "%s: metrics limited to our namespaces", s)
 			}

@@ -80,6 +80,7 @@ func Deploy(ctx *pulumi.Context) error {
 		PublicIP:           cfg.InstanceSubnets == config.SubnetsPublic,
 		Min:                cfg.Fleet.Min, Max: cfg.Fleet.Max, Desired: cfg.Fleet.Desired,
 		TargetGroupARNs: front.TargetGroupARNs(),
+		LaunchHook:      config.LaunchHook,
 		RootVolumeGB:    cfg.RootVolumeGB,
 		Tags:            tags,
 	})
@@ -131,8 +132,9 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 		MetricNamespaces:  []string{MetricNamespace, "CWAgent"},
 		ClaimAllocationID: side.AllocationID,
 		CertBucketARN:     side.CertBucketARN, CertPrefix: side.CertPrefix,
-		StackTag: cfg.Stack,
-		Tags:     cfg.Tags(),
+		ReportReady: true,
+		StackTag:    cfg.Stack,
+		Tags:        cfg.Tags(),
 	}
 	if side.Mode == edge.ModeEIP {
 		a.ChallengeZoneID = cfg.HostedZoneID // certbot answers DNS-01 in the stack's zone
