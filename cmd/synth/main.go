@@ -1,5 +1,10 @@
-// Command synth shows what `pulumi up` would create for a stack, with no cloud account:
-// it runs the program under the recording mocks of internal/plan and prints the result.
+// Command synth shows what `pulumi up` would create for a stack, with no cloud account: it runs
+// the program under the recording mocks of internal/plan, checks the plan against
+// internal/policy, prices it with internal/cost, and prints a tree, JSON or a Mermaid graph, or
+// the difference to a saved plan.
+//
+// Exit codes: 0 ok; 1 policy failures (the plan is still printed); 2 bad config or flags, with
+// the key or flag named on stderr and nothing on stdout.
 package main
 
 import (
@@ -10,43 +15,115 @@ import (
 	"os"
 	"strings"
 
+	"github.com/immutable-edge/immutable-edge/internal/config"
+	"github.com/immutable-edge/immutable-edge/internal/cost"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/policy"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// options are the command-line flags.
+type options struct {
+	stack, configFile, format, diff, bootstrapOut string
+}
+
+func parse(args []string, stderr io.Writer) (options, error) {
+	var o options
 	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stackName := fs.String("stack", "dev", "stack to plan: dev or prod")
-	configFile := fs.String("config-file", "", "stack config to use instead of Pulumi.<stack>.yaml")
-	format := fs.String("format", "text", "output: text (resource tree) or json")
+	fs.StringVar(&o.stack, "stack", "dev", "stack to plan: dev or prod")
+	fs.StringVar(&o.configFile, "config-file", "", "stack config to use instead of Pulumi.<stack>.yaml")
+	fs.StringVar(&o.format, "format", "text", "output: text, json or mermaid")
+	fs.StringVar(&o.diff, "diff", "", "a saved -format json plan to compare with, as pulumi preview --diff reads")
+	fs.StringVar(&o.bootstrapOut, "bootstrap-out", "", "write the instance payload to DIR/user-data and DIR/files/<path>")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return o, err
 	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(stderr, "synth: -format %q: want text or json\n", *format)
-		return 2
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case o.format != "text" && o.format != "json" && o.format != "mermaid":
+		return o, fmt.Errorf("-format %q: want text, json or mermaid", o.format)
+	case o.diff != "" && o.format == "mermaid":
+		return o, errors.New("-diff prints a text diff; it does not combine with -format mermaid")
 	}
-	p, err := plan.Run(*stackName, *configFile)
+	return o, nil
+}
+
+// Synth is everything one run knows about a stack.
+type Synth struct {
+	Plan   *plan.Plan
+	Config *config.Config
+	Policy []policy.Result
+	Cost   cost.Estimate
+}
+
+// synthesize plans, checks and prices a stack; every error it returns is a config error.
+func synthesize(stack, configFile string) (*Synth, error) {
+	p, err := plan.Run(stack, configFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "synth: stack %s: %s\n", *stackName, errorLines(err))
-		return 1
+		return nil, err
 	}
-	var out []byte
-	switch *format {
-	case "json":
-		out, err = JSON(p)
-	default:
-		out = []byte(Tree(p))
+	cfg, err := config.Load(p.Project, p.Stack, p.Config)
+	if err != nil {
+		return nil, err
+	}
+	results, err := policy.Evaluate(p, cfg.Edge, cfg.PolicyWaivers)
+	if err != nil {
+		return nil, err
+	}
+	return &Synth{Plan: p, Config: cfg, Policy: results, Cost: cost.Of(p)}, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "synth: %v\n", err)
-		return 1
+		return 2
+	}
+	s, err := synthesize(o.stack, o.configFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "synth: stack %s: %s\n", o.stack, errorLines(err))
+		return 2
+	}
+	if o.bootstrapOut != "" {
+		files, err := writeBootstrap(s.Plan, o.bootstrapOut)
+		if err != nil {
+			fmt.Fprintf(stderr, "synth: -bootstrap-out %s: %v\n", o.bootstrapOut, err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "synth: wrote %d files under %s\n", len(files), o.bootstrapOut)
+	}
+	var out []byte
+	switch {
+	case o.diff != "":
+		out, err = diffAgainst(s, o.diff)
+		if err != nil {
+			fmt.Fprintf(stderr, "synth: -diff %s: %v\n", o.diff, err)
+			return 2
+		}
+	case o.format == "json":
+		out, err = JSON(s)
+	case o.format == "mermaid":
+		out = []byte(Mermaid(s.Plan))
+	default:
+		out = []byte(Text(s))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "synth: %v\n", err)
+		return 2
 	}
 	if _, err := stdout.Write(out); err != nil {
+		return 2
+	}
+	if n := policy.Count(s.Policy)[policy.Fail]; n > 0 {
+		fmt.Fprintf(stderr, "synth: %d policy failures\n", n)
 		return 1
 	}
 	return 0

@@ -48,6 +48,29 @@ func TestJSONIsByteIdenticalAcrossRuns(t *testing.T) {
 			}
 		}
 		require.Equal(t, "required", lt["metadataOptions"].(map[string]any)["httpTokens"], "inputs carry schema names")
+
+		var contract struct {
+			Policy []struct{ Rule, Ref, Resource, Status, Reason string } `json:"policy"`
+			Cost   struct {
+				MonthlyUSD float64 `json:"monthlyUsd"`
+				Items      []struct {
+					Resource string  `json:"resource"`
+					USD      float64 `json:"usd"`
+					Basis    string  `json:"basis"`
+				} `json:"items"`
+			} `json:"cost"`
+		}
+		dec := json.NewDecoder(strings.NewReader(first))
+		require.NoError(t, dec.Decode(&contract))
+		require.NotEmpty(t, contract.Policy)
+		for _, r := range contract.Policy {
+			require.Contains(t, []string{"pass", "fail", "waived"}, r.Status)
+			require.NotEmpty(t, r.Rule)
+			require.NotEmpty(t, r.Ref)
+		}
+		require.Positive(t, contract.Cost.MonthlyUSD)
+		require.NotEmpty(t, contract.Cost.Items)
+		requireExactKeys(t, first)
 	}
 }
 
@@ -57,6 +80,9 @@ func TestTextShowsTheComponentTree(t *testing.T) {
 	require.Contains(t, out, "immutable-edge:fleet:Fleet prod\n  aws:autoscaling/group:Group prod-asg")
 	require.Contains(t, out, "metadataOptions.httpTokens=required")
 	require.Contains(t, out, "\noutputs:\n")
+	require.Contains(t, out, "policy: 65 rules applied")
+	require.Contains(t, out, ", 0 fail\n")
+	require.Contains(t, out, "cost: $113.75 a month")
 }
 
 func TestBadConfigNamesTheKeyAndPrintsNothing(t *testing.T) {
@@ -69,7 +95,7 @@ func TestBadConfigNamesTheKeyAndPrintsNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(bad), 0o600))
 
 	code, out, stderr := synth("-stack", "dev", "-config-file", path)
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code)
 	require.Empty(t, out)
 	require.Contains(t, stderr, "immutable-edge:azCuont: unknown key (did you mean azCount?)")
 	require.Contains(t, stderr, "immutable-edge:fleet.max: must be 1 when edge is eip")
@@ -81,8 +107,36 @@ func TestBadFlags(t *testing.T) {
 	require.Empty(t, out)
 	require.Contains(t, stderr, "-format")
 	code, _, stderr = synth("-stack", "staging")
-	require.Equal(t, 1, code)
+	require.Equal(t, 2, code)
 	require.Contains(t, stderr, "Pulumi.staging.yaml")
+}
+
+// requireExactKeys checks the document has exactly design.md's keys, top level and per entry.
+func requireExactKeys(t *testing.T, doc string) {
+	t.Helper()
+	var top map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(doc), &top))
+	require.ElementsMatch(t, []string{"project", "stack", "resources", "outputs", "policy", "cost"}, keysOf(top))
+	var parts struct {
+		Resources []map[string]json.RawMessage `json:"resources"`
+		Policy    []map[string]json.RawMessage `json:"policy"`
+		Cost      map[string]json.RawMessage   `json:"cost"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(doc), &parts))
+	require.ElementsMatch(t, []string{"urn", "type", "name", "parent", "dependsOn", "inputs"}, keysOf(parts.Resources[0]))
+	require.ElementsMatch(t, []string{"rule", "ref", "resource", "status", "reason"}, keysOf(parts.Policy[0]))
+	require.ElementsMatch(t, []string{"monthlyUsd", "items"}, keysOf(parts.Cost))
+	var items []map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(parts.Cost["items"], &items))
+	require.ElementsMatch(t, []string{"resource", "usd", "basis"}, keysOf(items[0]))
+}
+
+func keysOf[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 func mustRoot(t *testing.T) string {

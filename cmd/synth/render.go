@@ -9,7 +9,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/immutable-edge/immutable-edge/internal/cost"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/policy"
 )
 
 // keyInputs are the inputs a reader looks for first, per resource type.
@@ -25,7 +27,14 @@ var keyInputs = map[string][]string{
 	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":         {"policyArn"},
 	"aws:ec2/launchTemplate:LaunchTemplate": {"imageId", "instanceType", "metadataOptions.httpTokens",
 		"metadataOptions.httpPutResponseHopLimit", "blockDeviceMappings.0.ebs.encrypted", "networkInterfaces.0.associatePublicIpAddress"},
-	"aws:autoscaling/group:Group": {"minSize", "desiredCapacity", "maxSize", "healthCheckType", "instanceRefresh.strategy"},
+	"aws:autoscaling/group:Group":      {"minSize", "desiredCapacity", "maxSize", "healthCheckType", "instanceRefresh.strategy"},
+	"aws:lb/loadBalancer:LoadBalancer": {"internal", "dropInvalidHeaderFields", "desyncMitigationMode", "enableDeletionProtection", "accessLogs.enabled"},
+	"aws:lb/listener:Listener":         {"port", "protocol", "sslPolicy", "defaultActions.0.type"},
+	"aws:lb/targetGroup:TargetGroup":   {"protocol", "port", "healthCheck.path"},
+	"aws:acm/certificate:Certificate":  {"domainName", "subjectAlternativeNames"},
+	"aws:route53/record:Record":        {"name", "type"},
+	"aws:ec2/eip:Eip":                  {"domain"},
+	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {"rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"},
 }
 
 // Tree renders the component tree: each component with its children, one line a resource.
@@ -94,10 +103,12 @@ func short(v resource.PropertyValue) string {
 
 // document is the JSON shape of design.md's offline synth contract.
 type document struct {
-	Project   string         `json:"project"`
-	Stack     string         `json:"stack"`
-	Resources []jsonResource `json:"resources"`
-	Outputs   map[string]any `json:"outputs"`
+	Project   string          `json:"project"`
+	Stack     string          `json:"stack"`
+	Resources []jsonResource  `json:"resources"`
+	Outputs   map[string]any  `json:"outputs"`
+	Policy    []policy.Result `json:"policy"`
+	Cost      cost.Estimate   `json:"cost"`
 }
 
 type jsonResource struct {
@@ -109,10 +120,19 @@ type jsonResource struct {
 	Inputs    map[string]any `json:"inputs"`
 }
 
-// JSON renders the plan as the synth document; resources are in URN order and map keys
-// sorted, so the same config gives byte-identical output.
-func JSON(p *plan.Plan) ([]byte, error) {
-	d := document{Project: p.Project, Stack: p.Stack, Outputs: p.Outputs}
+// JSON renders the synth document; resources are in URN order, policy results in rule order and
+// map keys sorted, so the same config gives byte-identical output.
+func JSON(s *Synth) ([]byte, error) {
+	b, err := json.MarshalIndent(newDocument(s), "", "  ")
+	return append(b, '\n'), err
+}
+
+func newDocument(s *Synth) document {
+	p := s.Plan
+	d := document{Project: p.Project, Stack: p.Stack, Outputs: p.Outputs, Policy: s.Policy, Cost: s.Cost}
+	if d.Policy == nil {
+		d.Policy = []policy.Result{}
+	}
 	if d.Outputs == nil {
 		d.Outputs = map[string]any{}
 	}
@@ -123,6 +143,50 @@ func JSON(p *plan.Plan) ([]byte, error) {
 		}
 		d.Resources = append(d.Resources, jsonResource{r.URN, r.Type, r.Name, r.Parent, deps, r.Inputs.Mappable()})
 	}
-	b, err := json.MarshalIndent(d, "", "  ")
-	return append(b, '\n'), err
+	return d
+}
+
+// Text is the tree, then the policy summary, then the cost table.
+func Text(s *Synth) string {
+	var b strings.Builder
+	b.WriteString(Tree(s.Plan))
+	b.WriteString("\n" + policySummary(s.Policy))
+	b.WriteString("\n" + costTable(s.Cost))
+	return b.String()
+}
+
+func policySummary(results []policy.Result) string {
+	var b strings.Builder
+	n := policy.Count(results)
+	rules := map[string]bool{}
+	for _, r := range results {
+		rules[r.Rule] = true
+	}
+	fmt.Fprintf(&b, "policy: %d rules applied, %d checks: %d pass, %d waived, %d fail\n",
+		len(rules), len(results), n[policy.Pass], n[policy.Waived], n[policy.Fail])
+	for _, status := range []string{policy.Fail, policy.Waived} {
+		for _, r := range results {
+			if r.Status == status {
+				fmt.Fprintf(&b, "  %-6s %-16s %-28s %s\n", strings.ToUpper(status), r.Rule, shortURN(r.Resource), r.Reason)
+			}
+		}
+	}
+	return b.String()
+}
+
+func costTable(e cost.Estimate) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cost: $%.2f a month (eu-central-1 list prices of %s)\n", e.MonthlyUSD, cost.PriceDate)
+	for _, it := range e.Items {
+		fmt.Fprintf(&b, "  %9.2f  %-34s %s\n", it.USD, shortURN(it.Resource), it.Basis)
+	}
+	return b.String()
+}
+
+// shortURN is the last part of a URN, the logical name, or "-" for none.
+func shortURN(urn string) string {
+	if urn == "" {
+		return "-"
+	}
+	return urn[strings.LastIndex(urn, "::")+2:]
 }

@@ -27,20 +27,29 @@ type mocks struct {
 func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	rpc := a.RegisterRPC
 	parent := rpc.GetParent()
+	rec := Resource{
+		URN:                 m.urn(parent, a.TypeToken, a.Name),
+		Type:                a.TypeToken,
+		Name:                a.Name,
+		Parent:              parent,
+		DependsOn:           append([]string(nil), rpc.GetDependencies()...),
+		Custom:              a.Custom,
+		Protect:             rpc.GetProtect(),
+		DeleteBeforeReplace: rpc.GetDeleteBeforeReplace(),
+		Inputs:              a.Inputs.Copy(),
+	}
+	id, out := m.state(a)
+	rec.ID = id
 	m.mu.Lock()
-	m.resources = append(m.resources, Resource{
-		URN:       m.urn(parent, a.TypeToken, a.Name),
-		Type:      a.TypeToken,
-		Name:      a.Name,
-		Parent:    parent,
-		DependsOn: append([]string(nil), rpc.GetDependencies()...),
-		Custom:    a.Custom,
-		Protect:   rpc.GetProtect(),
-		Inputs:    a.Inputs.Copy(),
-	})
+	m.resources = append(m.resources, rec)
 	m.mu.Unlock()
+	return id, out, nil
+}
+
+// state is the id and output state the mocked provider returns for a resource.
+func (m *mocks) state(a pulumi.MockResourceArgs) (string, resource.PropertyMap) {
 	if !a.Custom {
-		return "", resource.PropertyMap{}, nil
+		return "", resource.PropertyMap{}
 	}
 	id := a.Name + "-id"
 	out := a.Inputs.Copy()
@@ -74,7 +83,7 @@ func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.Propert
 	case "aws:route53/record:Record":
 		out["fqdn"] = a.Inputs["name"]
 	}
-	return id, out, nil
+	return id, out
 }
 
 func (m *mocks) Call(a pulumi.MockCallArgs) (resource.PropertyMap, error) {

@@ -18,9 +18,12 @@ type Resource struct {
 	Name      string // logical name
 	Parent    string // parent URN; the stack's URN for top-level components
 	DependsOn []string
-	Custom    bool                 // false for component resources
-	Protect   bool                 // pulumi.Protect: destroy refuses to delete it
-	Inputs    resource.PropertyMap // as registered, camelCase names of the provider schema
+	Custom    bool // false for component resources
+	Protect   bool // pulumi.Protect: destroy refuses to delete it
+	// DeleteBeforeReplace is set when a replacement deletes first (Pulumi's default creates first).
+	DeleteBeforeReplace bool
+	ID                  string               // the id the mocked provider gave it; other resources' inputs refer to it
+	Inputs              resource.PropertyMap // as registered, camelCase names of the provider schema
 }
 
 // Plan is what one run of the program registered.
@@ -28,6 +31,7 @@ type Plan struct {
 	Project, Stack string
 	Resources      []Resource // sorted by URN
 	Outputs        map[string]any
+	Config         Config // the raw stack config the plan was made from
 }
 
 // OfType returns the resources of one type token, in URN order.
@@ -45,6 +49,16 @@ func (p *Plan) OfType(token string) []Resource {
 func (p *Plan) Find(token, name string) (Resource, bool) {
 	for _, r := range p.Resources {
 		if r.Type == token && r.Name == name {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}
+
+// ByID returns the custom resource with a provider id, as other resources' inputs refer to it.
+func (p *Plan) ByID(id string) (Resource, bool) {
+	for _, r := range p.Resources {
+		if r.Custom && r.ID == id {
 			return r, true
 		}
 	}
@@ -98,6 +112,29 @@ func (r Resource) Str(path string) string {
 		return v.StringValue()
 	}
 	return ""
+}
+
+// Bool returns the boolean input at path, false when missing. Launch template fields that the
+// provider types as strings ("true") count too.
+func (r Resource) Bool(path string) bool {
+	v := r.Get(path)
+	return (v.IsBool() && v.BoolValue()) || (v.IsString() && v.StringValue() == "true")
+}
+
+// Num returns the number at path, or 0.
+func (r Resource) Num(path string) float64 {
+	if v := r.Get(path); v.IsNumber() {
+		return v.NumberValue()
+	}
+	return 0
+}
+
+// Len returns the number of items in the list at path, 0 when it is missing or not a list.
+func (r Resource) Len(path string) int {
+	if v := r.Get(path); v.IsArray() {
+		return len(v.ArrayValue())
+	}
+	return 0
 }
 
 // Strings returns the list of strings at path.

@@ -110,7 +110,7 @@ func RunProgram(stackName string, cfg Config, env *Environment, program pulumi.R
 		})
 		return nil
 	}, pulumi.WithMocks(Project, stackName, m))
-	p := &Plan{Project: Project, Stack: stackName, Resources: m.resources}
+	p := &Plan{Project: Project, Stack: stackName, Resources: m.resources, Config: cfg}
 	sort.Slice(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
 	if err != nil {
 		return p, err

@@ -10,6 +10,7 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/policy"
 )
 
 func rules(p *plan.Plan) []plan.Resource {
@@ -87,10 +88,6 @@ func TestInstanceEgressIsNarrow(t *testing.T) {
 	}
 }
 
-// unscopable are the actions whose only resource is "*" (AWS has no resource type for them);
-// each statement granting one must be alone with it or narrowed by a condition.
-var unscopable = []string{"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "ec2:DescribeTags", "ec2:DescribeAddresses", "route53:ListHostedZones", "autoscaling:DescribeAutoScalingInstances"}
-
 func TestIAMPoliciesAreScoped(t *testing.T) {
 	for _, s := range stacks {
 		p := stackPlan(t, s)
@@ -106,7 +103,7 @@ func TestIAMPoliciesAreScoped(t *testing.T) {
 				}
 				if slices.Contains(st.Resource, "*") {
 					for _, a := range st.Action {
-						require.Contains(t, unscopable, a, "%s %s %s: %s must name its resources", s, rp.Name, st.Sid, a)
+						require.Contains(t, policy.Unscopable, a, "%s %s %s: %s must name its resources", s, rp.Name, st.Sid, a)
 					}
 				}
 				for _, r := range st.Resource {
@@ -183,24 +180,6 @@ func TestRepositoriesAreImmutableAndScanned(t *testing.T) {
 	}
 }
 
-// taggable lists the AWS types that accept tags, and notTaggable those that don't: every type
-// the program creates must be in one of them, so a new type forces a decision here.
-var (
-	taggable = []string{
-		"aws:ec2/vpc:Vpc", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "aws:ec2/internetGateway:InternetGateway",
-		"aws:ec2/routeTable:RouteTable", tSubnet, "aws:ec2/eip:Eip", tNAT, "aws:ec2/flowLog:FlowLog",
-		"aws:cloudwatch/logGroup:LogGroup", tRole, tSecurityGroup, tIngress, tEgress, tRepository,
-		"aws:iam/instanceProfile:InstanceProfile", tLaunchTemplate, tGroup,
-		tLoadBalancer, tListener, tTargetGroup, tCertificate, tBucket,
-	}
-	notTaggable = []string{
-		"aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation", tRolePolicy,
-		"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:ecr/lifecyclePolicy:LifecyclePolicy",
-		tRecord, "aws:acm/certificateValidation:CertificateValidation",
-		tBucketPolicy, tPublicAccessBlock, tOwnership, tEncryption, tVersioning, tLifecycle,
-	}
-)
-
 func TestEveryTaggableResourceCarriesTheStackTags(t *testing.T) {
 	for _, s := range stacks {
 		cfg, err := plan.StackConfig(s)
@@ -211,11 +190,11 @@ func TestEveryTaggableResourceCarriesTheStackTags(t *testing.T) {
 			if !r.Custom {
 				continue
 			}
-			if slices.Contains(notTaggable, r.Type) {
+			if slices.Contains(policy.Untaggable, r.Type) {
 				require.Nil(t, r.Tags(), "%s %s: listed as not taggable but has tags", s, r.Name)
 				continue
 			}
-			require.Contains(t, taggable, r.Type, "%s: classify %s as taggable or not", s, r.Type)
+			require.Contains(t, policy.Taggable, r.Type, "%s: classify %s as taggable or not", s, r.Type)
 			got := r.Tags()
 			for k, v := range want {
 				require.Equal(t, v, got[k], "%s %s %s: tag %s", s, r.Type, r.Name, k)

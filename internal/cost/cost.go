@@ -1,0 +1,146 @@
+// Package cost estimates what a Plan costs per month from a dated eu-central-1 price table.
+// It prices what the plan configures (instance types and counts, volumes, gateways, addresses)
+// and states every usage assumption (traffic, log and storage volume) in the item's basis.
+package cost
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/immutable-edge/immutable-edge/internal/plan"
+)
+
+// Usage assumptions for what the plan cannot know; each item's basis repeats the one it uses.
+const (
+	NATGBPerMonth         = 20.0 // data through each NAT gateway
+	ALBAverageLCUs        = 1.0  // a small site stays near one LCU
+	FlowLogGBPerMonth     = 2.0  // flow-log volume per VPC
+	BucketGB              = 1.0  // logs or certificate state per bucket
+	RepositoryGB          = 1.0  // images kept per repository
+	QueriesMillionPerName = 0.1  // non-alias DNS queries per name a month
+)
+
+// Item is one priced resource (the synth JSON's cost items).
+type Item struct {
+	Resource string  `json:"resource"` // URN
+	USD      float64 `json:"usd"`
+	Basis    string  `json:"basis"`
+}
+
+// Estimate is the monthly cost of a plan.
+type Estimate struct {
+	MonthlyUSD float64 `json:"monthlyUsd"`
+	Items      []Item  `json:"items"`
+}
+
+// Of prices every resource of the plan that costs money.
+func Of(p *plan.Plan) Estimate {
+	var items []Item
+	add := func(r plan.Resource, usd float64, format string, a ...any) {
+		items = append(items, Item{Resource: r.URN, USD: cents(usd), Basis: fmt.Sprintf(format, a...)})
+	}
+	edgeEIP := false
+	for _, r := range p.OfType("aws:ec2/eip:Eip") {
+		held := false
+		for _, n := range p.OfType("aws:ec2/natGateway:NatGateway") {
+			held = held || n.Str("allocationId") == r.ID
+		}
+		edgeEIP = edgeEIP || !held
+		add(r, ipv4Hour.USD*hoursPerMonth, "1 public IPv4 address × 730 h × $%.3f", ipv4Hour.USD)
+	}
+	for _, g := range p.OfType("aws:autoscaling/group:Group") {
+		priceFleet(p, g, edgeEIP, add)
+	}
+	for _, r := range p.OfType("aws:ec2/natGateway:NatGateway") {
+		add(r, natHour.USD*hoursPerMonth+natGB.USD*NATGBPerMonth,
+			"730 h × $%.3f + %.0f GB assumed × $%.3f/GB", natHour.USD, NATGBPerMonth, natGB.USD)
+	}
+	for _, r := range p.OfType("aws:lb/loadBalancer:LoadBalancer") {
+		zones := float64(r.Len("subnets"))
+		add(r, (albHour.USD+albLCUHour.USD*ALBAverageLCUs+ipv4Hour.USD*zones)*hoursPerMonth,
+			"730 h × ($%.3f + %.0f LCU assumed × $%.3f + %.0f public IPv4, one per zone, × $%.3f)",
+			albHour.USD, ALBAverageLCUs, albLCUHour.USD, zones, ipv4Hour.USD)
+	}
+	for _, r := range p.OfType("aws:ec2/flowLog:FlowLog") {
+		retention := 30.0
+		for _, g := range p.OfType("aws:cloudwatch/logGroup:LogGroup") {
+			if g.Str("namePrefix") != "" && g.Num("retentionInDays") > 0 {
+				retention = g.Num("retentionInDays")
+			}
+		}
+		stored := FlowLogGBPerMonth * math.Min(retention/30, 12)
+		add(r, FlowLogGBPerMonth*logsGB.USD+stored*logsStored.USD,
+			"%.0f GB/month assumed × $%.2f ingestion + %.0f GB kept (%.0f days) × $%.4f", FlowLogGBPerMonth, logsGB.USD, stored, retention, logsStored.USD)
+	}
+	for _, r := range p.OfType("aws:s3/bucketV2:BucketV2") {
+		add(r, BucketGB*s3GBMonth.USD, "%.0f GB assumed × $%.4f/GB-month", BucketGB, s3GBMonth.USD)
+	}
+	for _, r := range p.OfType("aws:ecr/repository:Repository") {
+		add(r, RepositoryGB*ecrGBMonth.USD, "%.0f GB of images assumed × $%.2f/GB-month", RepositoryGB, ecrGBMonth.USD)
+	}
+	priceDNS(p, add)
+	slices.SortFunc(items, func(a, b Item) int {
+		if a.USD != b.USD {
+			return int(math.Copysign(1, b.USD-a.USD))
+		}
+		return compare(a.Resource, b.Resource)
+	})
+	total := 0.0
+	for _, it := range items {
+		total += it.USD
+	}
+	if items == nil {
+		items = []Item{}
+	}
+	return Estimate{MonthlyUSD: cents(total), Items: items}
+}
+
+// priceFleet prices a group's instances and root volumes at its desired capacity, and their
+// public addresses unless the edge's Elastic IP replaces them.
+func priceFleet(p *plan.Plan, g plan.Resource, edgeEIP bool, add func(plan.Resource, float64, string, ...any)) {
+	lt, ok := p.ByID(g.Str("launchTemplate.id"))
+	if !ok {
+		return
+	}
+	n := g.Num("desiredCapacity")
+	typ := lt.Str("instanceType")
+	hour, known := instanceHour[typ]
+	if !known {
+		add(g, 0, "%v × %s: no price in the table (internal/cost/prices.go)", n, typ)
+	} else {
+		add(g, n*hour*hoursPerMonth, "%v × %s × 730 h × $%.4f", n, typ, hour)
+	}
+	gb := lt.Num("blockDeviceMappings.0.ebs.volumeSize")
+	add(lt, n*gb*gp3GBMonth.USD, "%v × %.0f GB gp3 × $%.4f/GB-month", n, gb, gp3GBMonth.USD)
+	if lt.Bool("networkInterfaces.0.associatePublicIpAddress") && !edgeEIP {
+		add(lt, n*ipv4Hour.USD*hoursPerMonth, "%v public IPv4 × 730 h × $%.3f", n, ipv4Hour.USD)
+	}
+}
+
+// priceDNS: the hosted zone exists already (one share per stack); alias records to the ALB are
+// free to query, plain A records are not.
+func priceDNS(p *plan.Plan, add func(plan.Resource, float64, string, ...any)) {
+	records := p.OfType("aws:route53/record:Record")
+	if len(records) == 0 {
+		return
+	}
+	add(records[0], zoneMonth.USD, "share of the existing hosted zone: $%.2f a month, counted once per stack", zoneMonth.USD)
+	for _, r := range records {
+		if r.Str("type") == "A" && r.Len("aliases") == 0 {
+			add(r, QueriesMillionPerName*queriesM.USD, "%.1f million queries assumed × $%.2f", QueriesMillionPerName, queriesM.USD)
+		}
+	}
+}
+
+func cents(usd float64) float64 { return math.Round(usd*100) / 100 }
+
+func compare(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,42 @@
+package cost
+
+// PriceDate is when the price table was last checked against its sources.
+const PriceDate = "2026-08-26"
+
+// Price is one eu-central-1 on-demand list price in USD, with where it comes from.
+type Price struct {
+	USD    float64
+	Unit   string
+	Source string // where the figure was read; "=" notes a region-independent price
+}
+
+// hoursPerMonth is AWS's billing month for hourly prices.
+const hoursPerMonth = 730
+
+// instanceHour is the Linux on-demand price per hour by instance type (eu-central-1).
+// Source: SkyPilot's AWS catalogue (skypilot-org/skypilot-catalog catalogs/v7/aws/vms.csv,
+// rows eu-central-1), cross-checked for t4g.small against an AWS Price List API pull of
+// 2026-08-26 and for t3.* against a rate table of 2026-01.
+var instanceHour = map[string]float64{
+	"t4g.nano": 0.0048, "t4g.micro": 0.0096, "t4g.small": 0.0192, "t4g.medium": 0.0384,
+	"t4g.large": 0.0768, "t4g.xlarge": 0.1536,
+	"t3.micro": 0.012, "t3.small": 0.024, "t3.medium": 0.048,
+	"m7g.medium": 0.0489, "m7g.large": 0.0978,
+	"c7g.medium": 0.04125, "c7g.large": 0.0825,
+}
+
+// Prices the estimate uses besides instance hours.
+var (
+	gp3GBMonth = Price{0.0952, "GB-month", "AWS Price List EUC1-EBS:VolumeUsage.gp3, pulled 2026-08-26; 3,000 IOPS and 125 MB/s included"}
+	natHour    = Price{0.052, "NAT gateway-hour", "two eu-central-1 cost write-ups (undated) agree"}
+	natGB      = Price{0.052, "GB processed", "two eu-central-1 cost write-ups (undated); one test fixture shows 0.045"}
+	albHour    = Price{0.027, "ALB-hour", "AWS Price List pull for eu-central-1, 2026-08-26"}
+	albLCUHour = Price{0.008, "LCU-hour", "AWS Price List pull for eu-central-1, 2026-08-26"}
+	ipv4Hour   = Price{0.005, "public IPv4 address-hour", "= all regions since 2024-02-01 (EUC1-PublicIPv4:InUseAddress, 2026-08-26)"}
+	logsGB     = Price{0.63, "GB ingested", "CloudWatch Logs standard ingestion, eu-central-1, 2026-08-26; used for vended flow logs too (no Frankfurt vended rate found: an upper bound)"}
+	logsStored = Price{0.0324, "GB-month stored", "CloudWatch Logs storage, eu-central-1, 2026-08-26"}
+	s3GBMonth  = Price{0.0245, "GB-month", "AWS Price List EUC1-TimedStorage-ByteHrs, checked 2026-06-30"}
+	ecrGBMonth = Price{0.10, "GB-month", "an eu-central-1 cost write-up (undated)"}
+	zoneMonth  = Price{0.50, "hosted zone-month", "= global; aws.amazon.com/route53/pricing read 2026-09-20"}
+	queriesM   = Price{0.40, "million standard queries", "= global; alias queries to an ALB are free (same page)"}
+)

@@ -1,0 +1,282 @@
+package policy_test
+
+import (
+	"encoding/base64"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
+	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/policy"
+)
+
+// Type tokens, as the program registers them.
+const (
+	tVpc, tSubnet, tFlowLog        = "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/flowLog:FlowLog"
+	tDefaultSG, tLogGroup          = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "aws:cloudwatch/logGroup:LogGroup"
+	tSG, tIngress, tEgress         = "aws:ec2/securityGroup:SecurityGroup", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	tEIP, tNAT                     = "aws:ec2/eip:Eip", "aws:ec2/natGateway:NatGateway"
+	tLT, tGroup                    = "aws:ec2/launchTemplate:LaunchTemplate", "aws:autoscaling/group:Group"
+	tLB, tListener, tTG            = "aws:lb/loadBalancer:LoadBalancer", "aws:lb/listener:Listener", "aws:lb/targetGroup:TargetGroup"
+	tCert, tRecord                 = "aws:acm/certificate:Certificate", "aws:route53/record:Record"
+	tBucket, tBucketPolicy         = "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy"
+	tPAB, tOwnership, tEncryption  = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	tVersioning, tLifecycle, tLogs = "aws:s3/bucketVersioningV2:BucketVersioningV2", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "aws:s3/bucketLoggingV2:BucketLoggingV2"
+	tRepo, tRepoLifecycle          = "aws:ecr/repository:Repository", "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+	tRole, tRolePolicy, tAttach    = "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+)
+
+var r = plan.NewResource
+
+// Good resources: each passes every rule that reads it. A failing plan changes one input.
+func vpc() plan.Resource { return r(tVpc, "v", map[string]any{"cidrBlock": "10.0.0.0/16"}) }
+func flowLog() plan.Resource {
+	return r(tFlowLog, "f", map[string]any{"vpcId": "v-id", "trafficType": "ALL"})
+}
+func defaultSG() plan.Resource { return r(tDefaultSG, "d", map[string]any{"vpcId": "v-id"}) }
+func logGroup() plan.Resource {
+	return r(tLogGroup, "l", map[string]any{"retentionInDays": 365, "kmsKeyId": "arn:aws:kms:eu-central-1:1:key/k"})
+}
+func sg() plan.Resource { return r(tSG, "sg", map[string]any{"description": "the edge"}) }
+func ingress(port int) plan.Resource {
+	return r(tIngress, "in", map[string]any{"securityGroupId": "sg-id", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp",
+		"fromPort": port, "toPort": port, "description": "web"})
+}
+func egress() plan.Resource {
+	return r(tEgress, "out", map[string]any{"securityGroupId": "sg-id", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp",
+		"fromPort": 443, "toPort": 443, "description": "https out"})
+}
+func launchTemplate() plan.Resource {
+	return r(tLT, "lt", map[string]any{
+		"networkInterfaces":   []any{map[string]any{"securityGroups": []any{"sg-id"}, "associatePublicIpAddress": "false"}},
+		"metadataOptions":     map[string]any{"httpTokens": "required", "httpPutResponseHopLimit": 1},
+		"blockDeviceMappings": []any{map[string]any{"ebs": map[string]any{"encrypted": "true"}}},
+		"userData":            base64.StdEncoding.EncodeToString([]byte("#cloud-config\nwrite_files: []\n")),
+		"monitoring":          map[string]any{"enabled": true},
+		"ebsOptimized":        "true",
+		"iamInstanceProfile":  map[string]any{"arn": "arn:aws:iam::1:instance-profile/p"},
+	})
+}
+func group() plan.Resource {
+	return r(tGroup, "g", map[string]any{
+		"launchTemplate": map[string]any{"id": "lt-id", "version": "3"},
+		"instanceRefresh": map[string]any{"strategy": "Rolling", "preferences": map[string]any{
+			"minHealthyPercentage": 100, "maxHealthyPercentage": 200, "autoRollback": true}},
+		"minSize": 1, "desiredCapacity": 1, "maxSize": 2,
+		"vpcZoneIdentifiers": []any{"a", "b"},
+		"healthCheckType":    "ELB", "targetGroupArns": []any{"tg-arn"},
+	})
+}
+func loadBalancer() plan.Resource {
+	return r(tLB, "alb", map[string]any{"securityGroups": []any{"sg-id"}, "dropInvalidHeaderFields": true,
+		"desyncMitigationMode": "defensive", "accessLogs": map[string]any{"enabled": true, "bucket": "logs"},
+		"enableDeletionProtection": true, "internal": true})
+}
+func listener(port int) plan.Resource {
+	if port == 80 {
+		return r(tListener, "http", map[string]any{"port": 80, "protocol": "HTTP", "defaultActions": []any{
+			map[string]any{"type": "redirect", "redirect": map[string]any{"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}}})
+	}
+	return r(tListener, "https", map[string]any{"port": 443, "protocol": "HTTPS",
+		"sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06", "routingHttpResponseStrictTransportSecurityHeaderValue": "max-age=63072000"})
+}
+func targetGroup() plan.Resource {
+	return r(tTG, "tg", map[string]any{"protocol": "HTTPS", "healthCheck": map[string]any{"enabled": true, "path": "/.edge/health"}})
+}
+func certificate() plan.Resource {
+	return r(tCert, "cert", map[string]any{"domainName": "example.com", "subjectAlternativeNames": []any{"api.example.com"},
+		"options": map[string]any{"certificateTransparencyLoggingPreference": "ENABLED"}})
+}
+func record(target plan.Resource) plan.Resource {
+	rec := r(tRecord, "a", map[string]any{"type": "A", "name": "example.com"})
+	rec.DependsOn = []string{target.URN}
+	return rec
+}
+
+// bucket is a bucket with every part the storage rules look for.
+func bucket() []plan.Resource {
+	on := map[string]any{"bucket": "b-id"}
+	with := func(token, name string, extra map[string]any) plan.Resource {
+		in := map[string]any{}
+		for k, v := range on {
+			in[k] = v
+		}
+		for k, v := range extra {
+			in[k] = v
+		}
+		return r(token, name, in)
+	}
+	policy := iampolicy.New(iampolicy.Statement{Sid: "DenyPlainHTTP", Effect: "Deny", Principal: map[string]any{"AWS": "*"},
+		Action: []string{"s3:*"}, Resource: []string{"arn:aws:s3:::b", "arn:aws:s3:::b/*"},
+		Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}}})
+	return []plan.Resource{
+		r(tBucket, "b", map[string]any{"bucketPrefix": "b-"}),
+		with(tPAB, "pab", map[string]any{"blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true}),
+		with(tOwnership, "own", map[string]any{"rule": map[string]any{"objectOwnership": "BucketOwnerEnforced"}}),
+		with(tEncryption, "enc", map[string]any{"rules": []any{map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "aws:kms"}}}}),
+		with(tVersioning, "ver", map[string]any{"versioningConfiguration": map[string]any{"status": "Enabled"}}),
+		with(tLifecycle, "lc", map[string]any{"rules": []any{map[string]any{"status": "Enabled", "abortIncompleteMultipartUpload": map[string]any{"daysAfterInitiation": 1}}}}),
+		with(tLogs, "logs", map[string]any{"targetBucket": "audit"}),
+		with(tBucketPolicy, "pol", map[string]any{"policy": policy.JSON()}),
+	}
+}
+
+// replaceIn swaps the resource of a type and name for a changed copy.
+func replaceIn(rs []plan.Resource, token, name string, change func(plan.Resource) plan.Resource) []plan.Resource {
+	out := append([]plan.Resource(nil), rs...)
+	for i, x := range out {
+		if x.Type == token && x.Name == name {
+			out[i] = change(x)
+		}
+	}
+	return out
+}
+
+func repo() []plan.Resource {
+	repo := r(tRepo, "web", map[string]any{"imageTagMutability": "IMMUTABLE",
+		"imageScanningConfiguration": map[string]any{"scanOnPush": true},
+		"encryptionConfigurations":   []any{map[string]any{"encryptionType": "KMS"}}})
+	lc := r(tRepoLifecycle, "web-lc", map[string]any{"policy": "{}"})
+	lc.DependsOn = []string{repo.URN}
+	return []plan.Resource{repo, lc}
+}
+func role(service string) plan.Resource {
+	return r(tRole, "role", map[string]any{"assumeRolePolicy": iampolicy.AssumeRole(service).JSON()})
+}
+func rolePolicy(statements ...iampolicy.Statement) plan.Resource {
+	return r(tRolePolicy, "rp", map[string]any{"policy": iampolicy.New(statements...).JSON()})
+}
+
+var pull = iampolicy.Statement{Sid: "Pull", Effect: "Allow", Action: []string{"ecr:BatchGetImage"}, Resource: []string{"arn:aws:ecr:eu-central-1:1:repository/web"}}
+
+// set returns a change that sets one input.
+func set(path string, v any) func(plan.Resource) plan.Resource {
+	return func(x plan.Resource) plan.Resource { return x.With(path, v) }
+}
+
+type ruleCase struct {
+	edge       string
+	pass, fail []plan.Resource
+}
+
+// cases has one passing and one failing plan per rule.
+var cases = map[string]ruleCase{
+	"CKV2_AWS_11": {"alb", []plan.Resource{vpc(), flowLog()}, []plan.Resource{vpc(), flowLog().With("trafficType", "REJECT")}},
+	"CKV2_AWS_12": {"alb", []plan.Resource{vpc(), defaultSG()}, []plan.Resource{vpc()}},
+	"CKV_AWS_130": {"alb", []plan.Resource{r(tSubnet, "s", map[string]any{"mapPublicIpOnLaunch": false})}, []plan.Resource{r(tSubnet, "s", map[string]any{"mapPublicIpOnLaunch": true})}},
+	"CKV_AWS_66":  {"alb", []plan.Resource{logGroup()}, []plan.Resource{logGroup().With("retentionInDays", nil)}},
+	"CKV_AWS_338": {"alb", []plan.Resource{logGroup()}, []plan.Resource{logGroup().With("retentionInDays", 30)}},
+	"CKV_AWS_158": {"alb", []plan.Resource{logGroup()}, []plan.Resource{logGroup().With("kmsKeyId", nil)}},
+	"CKV_AWS_23":  {"alb", []plan.Resource{sg(), egress()}, []plan.Resource{sg(), egress().With("description", nil)}},
+	"CKV_AWS_24":  {"eip", []plan.Resource{sg(), launchTemplate(), ingress(443)}, []plan.Resource{sg(), launchTemplate(), ingress(22)}},
+	"CKV_AWS_25":  {"eip", []plan.Resource{sg(), launchTemplate(), ingress(443)}, []plan.Resource{sg(), launchTemplate(), ingress(3389)}},
+	"CKV_AWS_260": {"alb", []plan.Resource{sg(), loadBalancer(), listener(80), ingress(80)}, []plan.Resource{sg(), loadBalancer(), listener(80), ingress(80).With("securityGroupId", "other-id")}},
+	"EC2.18": {"eip", []plan.Resource{sg(), launchTemplate(), ingress(443)},
+		[]plan.Resource{sg(), launchTemplate(), ingress(8080)}},
+	"CKV_AWS_277":     {"eip", []plan.Resource{sg(), launchTemplate(), ingress(443)}, []plan.Resource{sg(), launchTemplate(), ingress(443).With("ipProtocol", "-1")}},
+	"CKV_AWS_382":     {"alb", []plan.Resource{egress()}, []plan.Resource{egress().With("ipProtocol", "-1")}},
+	"IE_SG_REFERENCE": {"alb", []plan.Resource{egress(), egress().With("cidrIpv4", nil).With("referencedSecurityGroupId", "x")}, []plan.Resource{egress().With("cidrIpv4", "10.0.0.0/16")}},
+	"CKV2_AWS_5":      {"alb", []plan.Resource{sg(), launchTemplate()}, []plan.Resource{sg()}},
+	"CKV2_AWS_19":     {"alb", []plan.Resource{r(tEIP, "e", nil), r(tNAT, "n", map[string]any{"allocationId": "e-id"})}, []plan.Resource{r(tEIP, "e", nil)}},
+
+	"CKV_AWS_79":     {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("metadataOptions.httpTokens", "optional")}},
+	"CKV_AWS_341":    {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("metadataOptions.httpPutResponseHopLimit", 2)}},
+	"CKV_AWS_8":      {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("blockDeviceMappings.0.ebs.encrypted", "false")}},
+	"CKV_AWS_46":     {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("userData", base64.StdEncoding.EncodeToString([]byte("#cloud-config\nruncmd: [export AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP]\n")))}},
+	"CKV_AWS_88":     {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("networkInterfaces.0.associatePublicIpAddress", "true")}},
+	"CKV_AWS_126":    {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("monitoring.enabled", false)}},
+	"CKV_AWS_135":    {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("ebsOptimized", "false")}},
+	"CKV2_AWS_41":    {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("iamInstanceProfile", nil)}},
+	"IE_NO_SSH_KEY":  {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("keyName", "ops")}},
+	"CKV_AWS_315":    {"alb", []plan.Resource{group()}, []plan.Resource{group().With("launchTemplate", nil).With("launchConfiguration", "lc")}},
+	"IE_ASG_PINNED":  {"alb", []plan.Resource{group()}, []plan.Resource{group().With("launchTemplate.version", "$Latest")}},
+	"IE_ASG_REFRESH": {"alb", []plan.Resource{group()}, []plan.Resource{group().With("maxSize", 1)}},
+	"CKV2_AWS_15":    {"alb", []plan.Resource{group()}, []plan.Resource{group().With("healthCheckType", "EC2")}},
+	"AutoScaling.2":  {"alb", []plan.Resource{group()}, []plan.Resource{group().With("vpcZoneIdentifiers", []any{"a"})}},
+
+	"CKV_AWS_2":   {"alb", []plan.Resource{listener(80), listener(443)}, []plan.Resource{listener(80).With("defaultActions", []any{map[string]any{"type": "forward"}})}},
+	"CKV2_AWS_20": {"alb", []plan.Resource{listener(80)}, []plan.Resource{listener(80).With("defaultActions.0.redirect.protocol", "HTTP")}},
+	"CKV_AWS_103": {"alb", []plan.Resource{listener(443)}, []plan.Resource{listener(443).With("sslPolicy", "ELBSecurityPolicy-2016-08")}},
+	"CKV2_AWS_74": {"alb", []plan.Resource{listener(443)}, []plan.Resource{listener(443).With("sslPolicy", "ELBSecurityPolicy-TLS-1-2-Ext-2018-06")}},
+	"IE_HSTS":     {"alb", []plan.Resource{listener(443)}, []plan.Resource{listener(443).With("routingHttpResponseStrictTransportSecurityHeaderValue", nil)}},
+	"CKV_AWS_131": {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("dropInvalidHeaderFields", false)}},
+	"CKV_AWS_328": {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("desyncMitigationMode", "monitor")}},
+	"CKV_AWS_91":  {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("accessLogs.enabled", false)}},
+	"CKV_AWS_150": {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("enableDeletionProtection", false)}},
+	"AWS-0053":    {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("internal", false)}},
+	"CKV2_AWS_28": {"alb", []plan.Resource{loadBalancer(), r("aws:wafv2/webAclAssociation:WebAclAssociation", "waf", map[string]any{"resourceArn": "alb-arn"})}, []plan.Resource{loadBalancer()}},
+	"CKV_AWS_261": {"alb", []plan.Resource{targetGroup()}, []plan.Resource{targetGroup().With("healthCheck.path", nil)}},
+	"CKV_AWS_378": {"alb", []plan.Resource{targetGroup()}, []plan.Resource{targetGroup().With("protocol", "HTTP")}},
+	"CKV_AWS_234": {"alb", []plan.Resource{certificate()}, []plan.Resource{certificate().With("options.certificateTransparencyLoggingPreference", "DISABLED")}},
+	"CKV2_AWS_71": {"alb", []plan.Resource{certificate()}, []plan.Resource{certificate().With("subjectAlternativeNames", []any{"*.example.com"})}},
+	"CKV_AWS_233": {"alb", []plan.Resource{certificate()}, []plan.Resource{func() plan.Resource { c := certificate(); c.DeleteBeforeReplace = true; return c }()}},
+	"CKV2_AWS_23": {"alb", []plan.Resource{loadBalancer(), record(loadBalancer())}, []plan.Resource{record(vpc())}},
+
+	"CKV2_AWS_6":  {"alb", bucket(), replaceIn(bucket(), tPAB, "pab", set("restrictPublicBuckets", false))},
+	"CKV2_AWS_65": {"alb", bucket(), replaceIn(bucket(), tOwnership, "own", set("rule.objectOwnership", "ObjectWriter"))},
+	"CKV_AWS_19":  {"alb", bucket(), replaceIn(bucket(), tEncryption, "enc", set("bucket", "other"))},
+	"CKV_AWS_145": {"alb", bucket(), replaceIn(bucket(), tEncryption, "enc", set("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm", "AES256"))},
+	"CKV_AWS_21":  {"alb", bucket(), replaceIn(bucket(), tVersioning, "ver", set("versioningConfiguration.status", "Suspended"))},
+	"CKV2_AWS_61": {"alb", bucket(), replaceIn(bucket(), tLifecycle, "lc", set("rules.0.abortIncompleteMultipartUpload", nil))},
+	"CKV_AWS_18":  {"alb", bucket(), replaceIn(bucket(), tLogs, "logs", set("bucket", "other"))},
+	"S3.5":        {"alb", bucket(), replaceIn(bucket(), tBucketPolicy, "pol", set("policy", iampolicy.New().JSON()))},
+	"CKV_AWS_70": {"alb", bucket(), replaceIn(bucket(), tBucketPolicy, "pol", set("policy", iampolicy.New(iampolicy.Statement{
+		Sid: "Everyone", Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: []string{"s3:GetObject"}, Resource: []string{"arn:aws:s3:::b/*"}}).JSON()))},
+	"CKV_AWS_163": {"alb", repo(), replaceIn(repo(), tRepo, "web", set("imageScanningConfiguration.scanOnPush", false))},
+	"CKV_AWS_51":  {"alb", repo(), replaceIn(repo(), tRepo, "web", set("imageTagMutability", "MUTABLE"))},
+	"CKV_AWS_136": {"alb", repo(), replaceIn(repo(), tRepo, "web", set("encryptionConfigurations.0.encryptionType", "AES256"))},
+	"ECR.3":       {"alb", repo(), repo()[:1]},
+
+	"CKV_AWS_60":  {"alb", []plan.Resource{role("ec2.amazonaws.com")}, []plan.Resource{role("ec2.amazonaws.com").With("assumeRolePolicy", iampolicy.New(iampolicy.Statement{Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: []string{"sts:AssumeRole"}}).JSON())}},
+	"CKV_AWS_62":  {"alb", []plan.Resource{rolePolicy(pull)}, []plan.Resource{rolePolicy(iampolicy.Statement{Sid: "All", Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"arn:aws:s3:::b"}})}},
+	"CKV_AWS_355": {"alb", []plan.Resource{rolePolicy(pull, iampolicy.Statement{Sid: "Login", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}})}, []plan.Resource{rolePolicy(iampolicy.Statement{Sid: "Any", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{"*"}})}},
+	"CKV_AWS_274": {"alb", []plan.Resource{r(tAttach, "ssm", map[string]any{"policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"})}, []plan.Resource{r(tAttach, "admin", map[string]any{"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})}},
+	"IE_TAGS": {"alb", []plan.Resource{vpc().With("tags", map[string]any{"Project": "p", "Stack": "s", "Owner": "o", "CostCenter": "c"})},
+		[]plan.Resource{vpc().With("tags", map[string]any{"Project": "p", "Stack": "s"})}},
+}
+
+func results(t *testing.T, rule, edge string, rs []plan.Resource) []policy.Result {
+	t.Helper()
+	all, err := policy.Evaluate(plan.Of(rs...), edge, nil)
+	require.NoError(t, err)
+	var out []policy.Result
+	for _, res := range all {
+		if res.Rule == rule {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+func TestEveryRulePassesAGoodPlanAndFailsABadOne(t *testing.T) {
+	for _, rule := range policy.Rules() {
+		t.Run(rule.ID, func(t *testing.T) {
+			tc, ok := cases[rule.ID]
+			require.True(t, ok, "rule %s has no test case", rule.ID)
+			good := results(t, rule.ID, tc.edge, tc.pass)
+			require.NotEmpty(t, good, "the passing plan must give the rule something to judge")
+			for _, res := range good {
+				require.Equal(t, policy.Pass, res.Status, "%s: %s", res.Resource, res.Reason)
+			}
+			failed := false
+			for _, res := range results(t, rule.ID, tc.edge, tc.fail) {
+				failed = failed || res.Status == policy.Fail
+			}
+			require.True(t, failed, "the failing plan must fail %s", rule.ID)
+		})
+	}
+	require.Len(t, cases, len(policy.Rules()), "a case for a rule that no longer exists")
+}
+
+func TestRulesAreDocumented(t *testing.T) {
+	seen := map[string]bool{}
+	for _, rule := range policy.Rules() {
+		require.False(t, seen[rule.ID], "duplicate id %s", rule.ID)
+		seen[rule.ID] = true
+		require.NotEmpty(t, rule.Ref, rule.ID)
+		require.NotEmpty(t, rule.Rationale, rule.ID)
+		require.Contains(t, []policy.Severity{policy.High, policy.Medium, policy.Low}, rule.Severity, rule.ID)
+	}
+	require.GreaterOrEqual(t, len(seen), 40)
+}
