@@ -1,11 +1,15 @@
 # The README's two commands: `make synth` is the main job without a cloud account, `make test`
 # runs every check. CI (.ci/run) runs `make test` on a clean clone.
-.PHONY: synth test
+.PHONY: synth test deps
 
 synth:
 	go run ./cmd/synth -stack dev
 
-test:
+# The programs the tests run for real (HAProxy, cloud-init, shellcheck, systemd-analyze, ...).
+deps:
+	tools/deps.sh
+
+test: deps
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go mod tidy -diff
 	go build ./...

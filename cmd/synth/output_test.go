@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,5 +46,5 @@ func TestBootstrapOutWritesThePayload(t *testing.T) {
 		require.NoError(t, err, f.Path)
 		require.Equal(t, f.Content, string(got), f.Path)
 	}
-	require.Contains(t, stderr, "wrote 2 files")
+	require.Contains(t, stderr, fmt.Sprintf("wrote %d files", len(files)+1), "user-data and each file")
 }

@@ -1,11 +1,13 @@
 // Package bootstrap renders the per-stack instance payload (cloud-init user-data) from the
-// typed config. It is pure Go: the same config always gives byte-identical output, so a
-// payload change is a readable diff and a new launch template version.
+// typed config: HAProxy's configuration and error pages, one systemd unit per container, the
+// stack description the boot script reads, and the Docker credential helper setting. It is pure
+// Go: the same config always gives byte-identical output, so a payload change is a readable diff
+// and a new launch template version.
 package bootstrap
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -14,18 +16,33 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/config"
 )
 
-// StackFile is where the instance finds its stack description; the runtime scripts read it.
-const StackFile = "/etc/immutable-edge/stack.json"
+// Paths on the instance.
+const (
+	StackFile   = "/etc/immutable-edge/stack.json"
+	HAProxyFile = "/etc/haproxy/haproxy.cfg"
+	ErrorDir    = "/etc/haproxy/errors"
+	CertFile    = "/etc/haproxy/certs/edge.pem" // built by the boot script and the renewal hook
+	UnitDir     = "/etc/systemd/system"
+	ScriptDir   = "/usr/local/lib/immutable-edge" // baked into the AMI from images/files
+	DockerFile  = "/root/.docker/config.json"
+)
 
-//go:embed cloud-config.yaml.tmpl
-var cloudConfigTemplate string
+// HSTS is the Strict-Transport-Security value HAProxy adds on the eip edge (the ALB adds it on
+// the alb edge).
+const HSTS = "max-age=63072000"
 
-var tmpl = template.Must(template.New("cloud-config").Funcs(template.FuncMap{
+// MaxUserData is EC2's limit on user-data.
+const MaxUserData = 16 * 1024
+
+//go:embed templates
+var templates embed.FS
+
+var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"indent": func(n int, s string) string {
 		pad := strings.Repeat(" ", n)
 		return pad + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pad)
 	},
-}).Parse(cloudConfigTemplate))
+}).ParseFS(templates, "templates/*.tmpl"))
 
 // Stack is what an instance needs to know about its stack; no secrets ever go in here.
 type Stack struct {
@@ -33,6 +50,8 @@ type Stack struct {
 	Stack   string `json:"stack"`
 	Region  string `json:"region"`
 	Domain  string `json:"domain"`
+	// Registry is the stack's ECR registry host; images are Registry/Project/Stack/<service>.
+	Registry string `json:"registry"`
 	// LaunchHook is the lifecycle hook to complete (CONTINUE) once the instance is ready.
 	LaunchHook string    `json:"launchHook"`
 	Edge       Edge      `json:"edge"`
@@ -44,50 +63,122 @@ type Edge struct {
 	Mode       string `json:"mode"`
 	HealthPath string `json:"healthPath"`          // HAProxy's own health endpoint (the ALB check, the EIP gate)
 	ProxyPort  int    `json:"proxyPort,omitempty"` // alb: the plain-HTTP port the ALB targets
+	VpcCIDR    string `json:"vpcCidr,omitempty"`   // alb: the only source whose X-Forwarded-* are believed
 	// eip only: the address to claim, and where the certificate comes from and is kept.
 	AllocationID     string   `json:"allocationId,omitempty"`
 	HostedZoneID     string   `json:"hostedZoneId,omitempty"`
 	CertificateNames []string `json:"certificateNames,omitempty"`
+	ACMEEmail        string   `json:"acmeEmail,omitempty"`
 	CertBucket       string   `json:"certBucket,omitempty"`
 	CertPrefix       string   `json:"certPrefix,omitempty"`
 }
 
 // Service is one routed container as the instance sees it.
 type Service struct {
-	Name       string `json:"name"`
-	Image      string `json:"image"`
-	Port       int    `json:"port"`
-	Host       string `json:"host"`
-	PathPrefix string `json:"pathPrefix,omitempty"`
-	HealthPath string `json:"healthPath"`
+	Name         string `json:"name"`
+	Image        string `json:"image"` // as configured: <name>:<tag> or <name>@sha256:…
+	Ref          string `json:"ref"`   // the full reference in the stack's registry
+	Port         int    `json:"port"`
+	Host         string `json:"host"`
+	PathPrefix   string `json:"pathPrefix,omitempty"`
+	HealthPath   string `json:"healthPath"`
+	WritableRoot bool   `json:"writableRoot,omitempty"`
 }
 
 // Describe extracts the instance's view of a validated config. The eip edge's allocation id and
 // certificate bucket exist only once the edge does; the stack fills them in.
-func Describe(c *config.Config) Stack {
+func Describe(c *config.Config, account string) Stack {
 	e := Edge{Mode: c.Edge, HealthPath: config.EdgeHealthPath}
 	switch c.Edge {
 	case config.EdgeALB:
-		e.ProxyPort = config.ProxyPort
+		e.ProxyPort, e.VpcCIDR = config.ProxyPort, c.VpcCIDR
 	case config.EdgeEIP:
-		e.HostedZoneID = c.HostedZoneID
-		e.CertificateNames = c.CertificateNames()
+		e.HostedZoneID, e.CertificateNames, e.ACMEEmail = c.HostedZoneID, c.CertificateNames(), c.AlertEmail
 	}
-	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, LaunchHook: config.LaunchHook, Edge: e}
+	registry := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", account, c.Region)
+	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, Registry: registry,
+		LaunchHook: config.LaunchHook, Edge: e}
 	for _, svc := range c.Services {
-		s.Services = append(s.Services, Service(svc))
+		s.Services = append(s.Services, Service{
+			Name: svc.Name, Image: svc.Image, Ref: registry + "/" + c.Project + "/" + c.Stack + "/" + svc.Image,
+			Port: svc.Port, Host: svc.Host, PathPrefix: svc.PathPrefix, HealthPath: svc.HealthPath,
+			WritableRoot: svc.WritableRoot,
+		})
 	}
 	return s
 }
 
-// UserData renders the cloud-init document for a stack.
+// UserData renders the cloud-init document for a stack. When the plain document is over EC2's
+// limit, the larger files are sent gzip-compressed; if it is still over, that is an error.
 func UserData(s Stack) (string, error) {
+	files, err := Render(s)
+	if err != nil {
+		return "", err
+	}
+	ud, err := cloudConfig(s, files)
+	if err != nil || len(ud) <= MaxUserData {
+		return ud, err
+	}
+	for i := range files {
+		if files[i], err = files[i].compressed(); err != nil {
+			return "", err
+		}
+	}
+	if ud, err = cloudConfig(s, files); err != nil {
+		return "", err
+	}
+	if len(ud) > MaxUserData {
+		return "", fmt.Errorf("bootstrap: user-data is %d bytes even compressed; EC2 accepts %d", len(ud), MaxUserData)
+	}
+	return ud, nil
+}
+
+// Render returns every file the instance gets from user-data, in a fixed order.
+func Render(s Stack) ([]File, error) {
 	stackJSON, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
-		return "", fmt.Errorf("bootstrap: stack description: %w", err)
+		return nil, fmt.Errorf("bootstrap: stack description: %w", err)
 	}
+	cfg, err := HAProxyConfig(s)
+	if err != nil {
+		return nil, err
+	}
+	page, err := templates.ReadFile("templates/404.html")
+	if err != nil {
+		return nil, err
+	}
+	unavailable, err := templates.ReadFile("templates/503.http")
+	if err != nil {
+		return nil, err
+	}
+	docker, err := json.MarshalIndent(map[string]any{"credHelpers": map[string]string{s.Registry: "ecr-login"}}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	files := []File{
+		{Path: StackFile, Permissions: "0644", Content: string(stackJSON) + "\n"},
+		{Path: HAProxyFile, Permissions: "0644", Content: cfg},
+		{Path: ErrorDir + "/404.html", Permissions: "0644", Content: string(page)},
+		{Path: ErrorDir + "/503.http", Permissions: "0644", Content: string(unavailable)},
+		{Path: DockerFile, Permissions: "0600", Content: string(docker) + "\n"},
+	}
+	unit, err := TemplateUnit(s)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, File{Path: UnitDir + "/" + ServiceTemplate, Permissions: "0644", Content: unit})
+	// One trailing newline each: YAML literal blocks keep exactly one, so what is rendered is
+	// byte for byte what the instance writes.
+	for i := range files {
+		files[i].Content = strings.TrimRight(files[i].Content, "\n") + "\n"
+	}
+	return files, nil
+}
+
+func cloudConfig(s Stack, files []File) (string, error) {
 	var b bytes.Buffer
-	if err := tmpl.Execute(&b, map[string]any{"Stack": s, "StackFile": StackFile, "StackJSON": string(stackJSON)}); err != nil {
+	err := tmpl.ExecuteTemplate(&b, "cloud-config.yaml.tmpl", map[string]any{"Stack": s.Stack, "ScriptDir": ScriptDir, "Files": files})
+	if err != nil {
 		return "", fmt.Errorf("bootstrap: cloud-config: %w", err)
 	}
 	return b.String(), nil

@@ -103,6 +103,8 @@ type Service struct {
 	Host       string `json:"host"`
 	PathPrefix string `json:"pathPrefix"`
 	HealthPath string `json:"healthPath"`
+	// WritableRoot runs the container without a read-only root filesystem, for images that write outside /tmp.
+	WritableRoot bool `json:"writableRoot"`
 }
 
 // Waiver turns a failing policy rule into a documented decision.

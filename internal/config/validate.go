@@ -35,6 +35,9 @@ func (p *problems) add(k, format string, a ...any) {
 	*p = append(*p, &KeyError{Key: k, Reason: fmt.Sprintf(format, a...)})
 }
 
+// MaxServices is the most containers one instance runs.
+const MaxServices = 20
+
 // MaxAZs is the most Availability Zones a stack spreads over (and so the most subnets of each kind).
 const MaxAZs = 6
 
@@ -168,8 +171,11 @@ func (c *Config) validateFleet() error {
 func (c *Config) validateServices() error {
 	var errs problems
 	fail := errs.add
-	if len(c.Services) == 0 {
+	switch {
+	case len(c.Services) == 0:
 		fail(key("services"), "needs at least one service for HAProxy to route to")
+	case len(c.Services) > MaxServices:
+		fail(key("services"), "has %d services; one instance runs at most %d (and user-data must fit 16 KB)", len(c.Services), MaxServices)
 	}
 	names, ports, routes := map[string]bool{}, map[int]string{}, map[string]string{}
 	for i, s := range c.Services {

@@ -162,8 +162,8 @@ func TestDevInstanceLearnsWhatToClaim(t *testing.T) {
 	require.Equal(t, bootstrap.Edge{
 		Mode: "eip", HealthPath: config.EdgeHealthPath,
 		AllocationID: "eipalloc-dev-eip", HostedZoneID: "Z0123456789DEVEXAMPLE",
-		CertificateNames: []string{"dev.example.com", "api.dev.example.com"},
-		CertBucket:       "dev-certs-20261123000000000001", CertPrefix: edge.CertPrefix,
+		CertificateNames: []string{"dev.example.com", "api.dev.example.com"}, ACMEEmail: "ops@example.com",
+		CertBucket: "dev-certs-20261123000000000001", CertPrefix: edge.CertPrefix,
 	}, s.Edge)
 
 	doc, err := iampolicy.Parse(findPolicy(t, p, "dev-runtime"))
@@ -180,7 +180,7 @@ func TestDevInstanceLearnsWhatToClaim(t *testing.T) {
 	ud, err = base64.StdEncoding.DecodeString(one(t, stackPlan(t, "prod"), tLaunchTemplate).Str("userData"))
 	require.NoError(t, err)
 	prodFile := stackFile(t, string(ud))
-	require.Equal(t, bootstrap.Edge{Mode: "alb", HealthPath: config.EdgeHealthPath, ProxyPort: config.ProxyPort}, prodFile.Edge)
+	require.Equal(t, bootstrap.Edge{Mode: "alb", HealthPath: config.EdgeHealthPath, ProxyPort: config.ProxyPort, VpcCIDR: "10.20.0.0/16"}, prodFile.Edge)
 	require.Equal(t, config.LaunchHook, prodFile.LaunchHook, "the instance knows which hook to complete")
 }
 

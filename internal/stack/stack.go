@@ -76,7 +76,7 @@ func Deploy(ctx *pulumi.Context) error {
 		InstanceProfileARN: id.InstanceProfileARN,
 		SecurityGroupIDs:   pulumi.StringArray{sg.InstanceGroupID},
 		SubnetIDs:          subnets,
-		UserData:           userData(cfg, side),
+		UserData:           userData(cfg, env.account, side),
 		PublicIP:           cfg.InstanceSubnets == config.SubnetsPublic,
 		Min:                cfg.Fleet.Min, Max: cfg.Fleet.Max, Desired: cfg.Fleet.Desired,
 		TargetGroupARNs: front.TargetGroupARNs(),
@@ -143,9 +143,9 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 }
 
 // userData renders the instance payload once the edge's address and bucket names are known.
-func userData(cfg *config.Config, side edge.InstanceSide) pulumi.StringOutput {
+func userData(cfg *config.Config, account string, side edge.InstanceSide) pulumi.StringOutput {
 	return pulumi.All(side.AllocationID, side.CertBucket).ApplyT(func(in []any) (string, error) {
-		s := bootstrap.Describe(cfg)
+		s := bootstrap.Describe(cfg, account)
 		s.Edge.AllocationID, s.Edge.CertBucket = in[0].(string), in[1].(string)
 		if s.Edge.CertBucket != "" {
 			s.Edge.CertPrefix = side.CertPrefix

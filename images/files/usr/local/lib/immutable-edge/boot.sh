@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Brings an immutable-edge instance from boot to serving, run once by cloud-init (runcmd):
+#   eip: certificate (restored, else Let's Encrypt) -> containers -> HAProxy -> health gate ->
+#        claim the Elastic IP -> report ready;
+#   alb: containers -> HAProxy -> health gate -> report ready (the ALB checks the same gate).
+# Any failure reports ABANDON, so the Auto Scaling group replaces the instance instead of
+# putting it in service, and exits non-zero.
+set -Eeuo pipefail
+
+lib_dir=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$lib_dir/lib.sh"
+
+start_services() {
+	write_env_files
+	systemctl daemon-reload
+	local svc
+	for svc in $(stack '.services[].name'); do
+		systemctl enable --now "ie-svc@$svc.service"
+	done
+	systemctl enable haproxy.service
+	systemctl reload-or-restart haproxy.service
+}
+
+abandon() {
+	log "boot failed; abandoning this instance"
+	report ABANDON || log "could not report ABANDON; the lifecycle hook times out instead"
+	exit 1
+}
+
+main() {
+	load_stack
+	trap abandon ERR
+	if [[ $MODE == eip ]]; then
+		ensure_certificate
+	fi
+	start_services
+	wait_for_gate
+	if [[ $MODE == eip ]]; then
+		claim_address
+	fi
+	trap - ERR
+	report CONTINUE
+	log "serving ($MODE edge)"
+}
+
+main "$@"

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Functions shared by boot.sh and renew-hook.sh. Everything an instance knows about its stack
+# comes from stack.json (written by cloud-init from the launch template's user-data); nothing
+# here holds a secret: AWS access is the instance role through IMDSv2.
+#
+# Overridable for tests: IE_ETC (/etc), IE_STACK_FILE, IE_IMDS, IE_GATE_TRIES/IE_GATE_DELAY,
+# IE_CLAIM_TRIES/IE_CLAIM_DELAY.
+
+IE_ETC=${IE_ETC:-/etc}
+IE_STACK_FILE=${IE_STACK_FILE:-$IE_ETC/immutable-edge/stack.json}
+IE_IMDS=${IE_IMDS:-http://169.254.169.254}
+IE_CERT_NAME=edge
+IE_PEM=$IE_ETC/haproxy/certs/edge.pem
+IE_STATE_OBJECT=state.tar.gz
+
+log() { printf 'immutable-edge: %s\n' "$*" >&2; }
+
+# stack QUERY prints a value of the stack description (jq syntax).
+stack() { jq -r "$1" "$IE_STACK_FILE"; }
+
+# retry TRIES DELAY COMMAND... runs COMMAND until it succeeds, at most TRIES times, waiting
+# DELAY seconds (doubling, at most 30) between attempts.
+retry() {
+	local tries=$1 delay=$2 attempt=1
+	shift 2
+	until "$@"; do
+		if ((attempt >= tries)); then
+			log "gave up after $attempt attempts: $*"
+			return 1
+		fi
+		log "attempt $attempt failed, retrying in ${delay}s: $*"
+		sleep "$delay"
+		attempt=$((attempt + 1))
+		delay=$((delay * 2 > 30 ? 30 : delay * 2))
+	done
+}
+
+# imds PATH reads instance metadata with an IMDSv2 session token (hop limit 1: host only).
+imds() {
+	local token
+	token=$(curl -sS -f -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IE_IMDS/latest/api/token") || return 1
+	curl -sS -f -H "X-aws-ec2-metadata-token: $token" "$IE_IMDS/latest/meta-data/$1"
+}
+
+load_stack() {
+	MODE=$(stack .edge.mode)
+	REGION=$(stack .region)
+	HEALTH_PATH=$(stack .edge.healthPath)
+	INSTANCE_ID=$(retry 5 1 imds instance-id)
+	export MODE REGION HEALTH_PATH INSTANCE_ID
+}
+
+# write_env_files writes each service's settings for its unit instance ie-svc@<name>.service:
+# the image in the stack's registry, the port, and a read-only root unless the service opts out.
+write_env_files() {
+	local dir=$IE_ETC/immutable-edge/services name
+	mkdir -p "$dir"
+	for name in $(stack '.services[].name'); do
+		jq -r --arg n "$name" '.services[] | select(.name == $n) |
+			"IMAGE=\(.ref)\nPORT=\(.port)\nROOT_FLAGS=\(if .writableRoot then "" else "--read-only --tmpfs /tmp:rw,size=64m" end)"' \
+			"$IE_STACK_FILE" >"$dir/$name.env"
+	done
+}
+
+cert_bucket_url() { printf 's3://%s/%s%s' "$(stack .edge.certBucket)" "$(stack .edge.certPrefix)" "$IE_STATE_OBJECT"; }
+
+# restore_state unpacks the Let's Encrypt account and certificates kept by earlier instances,
+# if there are any. A tarball keeps certbot's live/ -> archive/ symlinks intact.
+restore_state() {
+	local url
+	url=$(cert_bucket_url)
+	if aws s3 ls "$url" --region "$REGION" >/dev/null 2>&1; then
+		log "restoring certificate state from $url"
+		aws s3 cp "$url" - --region "$REGION" --only-show-errors | tar -xz -C "$IE_ETC"
+	else
+		log "no certificate state at $url yet"
+	fi
+}
+
+save_state() {
+	local url
+	url=$(cert_bucket_url)
+	tar -cz -C "$IE_ETC" letsencrypt | aws s3 cp - "$url" --region "$REGION" --only-show-errors
+	log "saved certificate state to $url"
+}
+
+# build_pem joins chain and key into the one file HAProxy reads, readable by root only.
+build_pem() {
+	local live=$IE_ETC/letsencrypt/live/$IE_CERT_NAME
+	mkdir -p "$(dirname "$IE_PEM")"
+	(umask 077 && cat "$live/fullchain.pem" "$live/privkey.pem" >"$IE_PEM.tmp")
+	mv -f "$IE_PEM.tmp" "$IE_PEM"
+}
+
+# ensure_certificate restores state, then asks Let's Encrypt (DNS-01 through Route 53) only when
+# no valid certificate came back: replacements do not spend the duplicate-certificate limit.
+ensure_certificate() {
+	restore_state
+	local domains=()
+	mapfile -t domains < <(stack '.edge.certificateNames[]')
+	local args=(certonly --non-interactive --agree-tos --dns-route53 --keep-until-expiring
+		--cert-name "$IE_CERT_NAME" --email "$(stack .edge.acmeEmail)"
+		--deploy-hook /usr/local/lib/immutable-edge/renew-hook.sh)
+	local d
+	for d in "${domains[@]}"; do
+		args+=(-d "$d")
+	done
+	retry 3 10 certbot "${args[@]}"
+	build_pem
+	save_state
+}
+
+# wait_for_gate waits until HAProxy answers its health endpoint, which is healthy only while at
+# least one service is.
+wait_for_gate() {
+	local port=80
+	if [[ $MODE == alb ]]; then
+		port=$(stack .edge.proxyPort)
+	fi
+	retry "${IE_GATE_TRIES:-60}" "${IE_GATE_DELAY:-5}" curl -sS -f -o /dev/null "http://127.0.0.1:$port$HEALTH_PATH"
+}
+
+# claim_address moves the stack's Elastic IP to this instance; --allow-reassociation takes it
+# from the instance being replaced in one step.
+claim_address() {
+	local allocation
+	allocation=$(stack .edge.allocationId)
+	retry "${IE_CLAIM_TRIES:-5}" "${IE_CLAIM_DELAY:-2}" aws ec2 associate-address --region "$REGION" \
+		--allocation-id "$allocation" --instance-id "$INSTANCE_ID" --allow-reassociation
+}
+
+# report RESULT completes the launch lifecycle hook: CONTINUE puts the instance in service,
+# ABANDON has it replaced.
+report() {
+	local group
+	group=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \
+		--query 'AutoScalingInstances[0].AutoScalingGroupName' --output text) || return 1
+	aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$group" \
+		--lifecycle-hook-name "$(stack .launchHook)" --instance-id "$INSTANCE_ID" --lifecycle-action-result "$1"
+}

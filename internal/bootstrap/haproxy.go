@@ -1,0 +1,37 @@
+package bootstrap
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"github.com/immutable-edge/immutable-edge/internal/config"
+)
+
+type route struct{ Service, Host, PathPrefix string }
+
+// HAProxyConfig renders haproxy.cfg for the stack's edge mode.
+func HAProxyConfig(s Stack) (string, error) {
+	routes := make([]route, 0, len(s.Services))
+	for _, svc := range s.Services {
+		routes = append(routes, route{svc.Name, svc.Host, svc.PathPrefix})
+	}
+	// A longer path prefix must be tried before a shorter one (or none) on the same host.
+	sort.SliceStable(routes, func(i, j int) bool {
+		if routes[i].Host != routes[j].Host {
+			return routes[i].Host < routes[j].Host
+		}
+		return len(routes[i].PathPrefix) > len(routes[j].PathPrefix)
+	})
+	data := map[string]any{
+		"Stack": s.Stack, "Mode": s.Edge.Mode, "HealthPath": s.Edge.HealthPath,
+		"ProxyPort": s.Edge.ProxyPort, "StatsPort": config.StatsPort, "VpcCIDR": s.Edge.VpcCIDR,
+		"HSTS": HSTS, "CertPath": CertFile, "ErrorDir": ErrorDir,
+		"Backends": s.Services, "Routes": routes,
+	}
+	var b bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&b, "haproxy.cfg.tmpl", data); err != nil {
+		return "", fmt.Errorf("bootstrap: haproxy.cfg: %w", err)
+	}
+	return b.String(), nil
+}

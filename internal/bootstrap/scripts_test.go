@@ -1,0 +1,233 @@
+package bootstrap_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
+	"github.com/immutable-edge/immutable-edge/internal/config"
+	"github.com/immutable-edge/immutable-edge/internal/plan"
+)
+
+// Fakes for the programs the scripts call. Each logs its arguments to $FAKE_LOG; behaviour is
+// steered by FAKE_* variables, counters live in $FAKE_DIR.
+var fakes = map[string]string{
+	"aws": `echo "aws $*" >>"$FAKE_LOG"
+case "$*" in
+"s3 ls "*) [ "$FAKE_STATE" = present ] ;;
+"s3 cp s3://"*) tar -cz -C "$FAKE_DIR/saved" letsencrypt ;;
+"s3 cp - s3://"*) cat >/dev/null ;;
+"ec2 associate-address"*)
+	n=$(($(cat "$FAKE_DIR/claims" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/claims"
+	[ "$n" -gt "${FAKE_CLAIM_FAILS:-0}" ] ;;
+"autoscaling describe-auto-scaling-instances"*) echo dev-asg-1 ;;
+esac`,
+	"certbot": `echo "certbot $*" >>"$FAKE_LOG"
+mkdir -p "$IE_ETC/letsencrypt/live/edge"
+echo CHAIN >"$IE_ETC/letsencrypt/live/edge/fullchain.pem"
+echo KEY >"$IE_ETC/letsencrypt/live/edge/privkey.pem"`,
+	"curl": `echo "curl $*" >>"$FAKE_LOG"
+case "$*" in
+*api/token*) echo token-1 ;;
+*meta-data/instance-id*) echo i-0abc ;;
+*/.edge/health*)
+	n=$(($(cat "$FAKE_DIR/gates" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/gates"
+	[ "$n" -gt "${FAKE_GATE_FAILS:-0}" ] ;;
+*) exit 22 ;;
+esac`,
+	"systemctl": `echo "systemctl $*" >>"$FAKE_LOG"`,
+}
+
+type bootRun struct {
+	log  []string
+	err  error
+	etc  string
+	exit int
+}
+
+// runScript runs one of the instance scripts against a stack description, with fakes first on PATH.
+func runScript(t *testing.T, script string, s bootstrap.Stack, setup func(etc string), env ...string) bootRun {
+	t.Helper()
+	need(t, "jq")
+	need(t, "tar")
+	root, err := plan.Root()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	bin, etc, fakeDir := filepath.Join(dir, "bin"), filepath.Join(dir, "etc"), filepath.Join(dir, "fake")
+	for _, d := range []string{bin, filepath.Join(etc, "immutable-edge"), filepath.Join(fakeDir, "saved", "letsencrypt", "live", "edge")} {
+		require.NoError(t, os.MkdirAll(d, 0o755))
+	}
+	for name, body := range fakes {
+		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(fakeDir, "saved", "letsencrypt", "live", "edge", "fullchain.pem"), []byte("SAVED\n"), 0o600))
+	desc, err := json.Marshal(s)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(etc, "immutable-edge", "stack.json"), desc, 0o644))
+	if setup != nil {
+		setup(etc)
+	}
+	logFile := filepath.Join(dir, "calls.log")
+	cmd := exec.Command("bash", filepath.Join(root, "images/files/usr/local/lib/immutable-edge", script))
+	cmd.Env = append([]string{
+		"PATH=" + bin + ":" + os.Getenv("PATH"), "IE_ETC=" + etc, "FAKE_LOG=" + logFile, "FAKE_DIR=" + fakeDir,
+		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
+	}, env...)
+	out, runErr := cmd.CombinedOutput()
+	calls, _ := os.ReadFile(logFile)
+	r := bootRun{log: strings.Split(strings.TrimSpace(string(calls)), "\n"), err: runErr, etc: etc}
+	if cmd.ProcessState != nil {
+		r.exit = cmd.ProcessState.ExitCode()
+	}
+	t.Logf("%s output:\n%s", script, out)
+	return r
+}
+
+// index returns the position of the first call containing all of parts, or -1.
+func (r bootRun) index(parts ...string) int {
+	for i, l := range r.log {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(l, p)
+		}
+		if all {
+			return i
+		}
+	}
+	return -1
+}
+
+func (r bootRun) count(part string) int {
+	n := 0
+	for _, l := range r.log {
+		if strings.Contains(l, part) {
+			n++
+		}
+	}
+	return n
+}
+
+func stackFor(t *testing.T, name string) bootstrap.Stack {
+	t.Helper()
+	raw, err := plan.StackConfig(name)
+	require.NoError(t, err)
+	cfg, err := config.Load("immutable-edge", name, raw)
+	require.NoError(t, err)
+	s := bootstrap.Describe(cfg, plan.Account)
+	if s.Edge.Mode == config.EdgeEIP {
+		s.Edge.AllocationID, s.Edge.CertBucket, s.Edge.CertPrefix = "eipalloc-0abc", "dev-certs-1", "letsencrypt/"
+	}
+	return s
+}
+
+func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
+	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_GATE_FAILS=2")
+	require.NoError(t, r.err)
+	certbot := r.index("certbot certonly", "--dns-route53", "-d dev.example.com", "-d api.dev.example.com", "--keep-until-expiring")
+	save := r.index("aws s3 cp - s3://dev-certs-1/letsencrypt/state.tar.gz")
+	web := r.index("systemctl enable --now ie-svc@web.service")
+	haproxy := r.index("systemctl reload-or-restart haproxy.service")
+	gate := r.index("curl", "http://127.0.0.1:80/.edge/health")
+	claim := r.index("aws ec2 associate-address", "--allocation-id eipalloc-0abc", "--instance-id i-0abc", "--allow-reassociation")
+	ready := r.index("aws autoscaling complete-lifecycle-action", "--lifecycle-hook-name instance-ready", "--auto-scaling-group-name dev-asg-1", "--lifecycle-action-result CONTINUE")
+	for name, i := range map[string]int{"certbot": certbot, "save": save, "web": web, "haproxy": haproxy, "gate": gate, "claim": claim, "ready": ready} {
+		require.GreaterOrEqual(t, i, 0, "%s not called; calls:\n%s", name, strings.Join(r.log, "\n"))
+	}
+	require.Less(t, certbot, web, "the certificate exists before HAProxy needs it")
+	require.Less(t, web, haproxy, "containers before HAProxy")
+	require.Less(t, haproxy, gate)
+	require.Less(t, gate, claim, "the address moves only after the gate passes")
+	require.Less(t, claim, ready)
+	require.Equal(t, 3, r.count("/.edge/health"), "two failed gate checks, then a pass")
+	require.Contains(t, r.log[r.index("curl", "api/token")], "-X PUT", "IMDSv2 token")
+	env, err := os.ReadFile(filepath.Join(r.etc, "immutable-edge/services/web.env"))
+	require.NoError(t, err)
+	require.Equal(t, "IMAGE=123456789012.dkr.ecr.eu-central-1.amazonaws.com/immutable-edge/dev/web:1.4.2\nPORT=3000\nROOT_FLAGS=--read-only --tmpfs /tmp:rw,size=64m\n", string(env))
+	pem, err := os.Stat(filepath.Join(r.etc, "haproxy/certs/edge.pem"))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), pem.Mode().Perm(), "the key is readable by root only")
+}
+
+func TestBootRestoresCertificateState(t *testing.T) {
+	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_STATE=present")
+	require.NoError(t, r.err)
+	restore := r.index("aws s3 cp s3://dev-certs-1/letsencrypt/state.tar.gz -")
+	require.GreaterOrEqual(t, restore, 0)
+	require.Less(t, restore, r.index("certbot certonly"), "certbot sees the restored certificate and keeps it")
+}
+
+func TestFailedClaimAbandonsTheInstance(t *testing.T) {
+	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_CLAIM_FAILS=99")
+	require.Error(t, r.err)
+	require.NotZero(t, r.exit)
+	require.Equal(t, 3, r.count("aws ec2 associate-address"), "bounded retries")
+	require.GreaterOrEqual(t, r.index("complete-lifecycle-action", "--lifecycle-action-result ABANDON"), 0)
+	require.Equal(t, -1, r.index("--lifecycle-action-result CONTINUE"))
+}
+
+func TestGateNeverHealthyNeverClaims(t *testing.T) {
+	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_GATE_FAILS=99")
+	require.Error(t, r.err)
+	require.Equal(t, 4, r.count("/.edge/health"), "bounded wait")
+	require.Equal(t, -1, r.index("associate-address"), "a node that is not healthy never takes the address")
+	require.GreaterOrEqual(t, r.index("--lifecycle-action-result ABANDON"), 0)
+}
+
+func TestBootBehindTheLoadBalancer(t *testing.T) {
+	r := runScript(t, "boot.sh", stackFor(t, "prod"), nil)
+	require.NoError(t, r.err)
+	require.Equal(t, -1, r.index("certbot"), "the ALB holds the certificate")
+	require.Equal(t, -1, r.index("associate-address"))
+	require.GreaterOrEqual(t, r.index("curl", "http://127.0.0.1:8080/.edge/health"), 0)
+	require.GreaterOrEqual(t, r.index("--lifecycle-action-result CONTINUE"), 0)
+}
+
+func TestRenewHookRebuildsReloadsAndSaves(t *testing.T) {
+	renewed := func(etc string) { // certbot has just renewed: live/ holds the new chain and key
+		live := filepath.Join(etc, "letsencrypt/live/edge")
+		require.NoError(t, os.MkdirAll(live, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(live, "fullchain.pem"), []byte("NEW-CHAIN\n"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(live, "privkey.pem"), []byte("NEW-KEY\n"), 0o600))
+	}
+	r := runScript(t, "renew-hook.sh", stackFor(t, "dev"), renewed)
+	require.NoError(t, r.err)
+	pem, err := os.ReadFile(filepath.Join(r.etc, "haproxy/certs/edge.pem"))
+	require.NoError(t, err)
+	require.Equal(t, "NEW-CHAIN\nNEW-KEY\n", string(pem))
+	reload := r.index("systemctl reload haproxy.service")
+	save := r.index("aws s3 cp - s3://dev-certs-1/letsencrypt/state.tar.gz")
+	require.GreaterOrEqual(t, reload, 0)
+	require.Greater(t, save, reload, "the state is saved once HAProxy serves the new certificate")
+}
+
+func TestScriptsAreShellcheckClean(t *testing.T) {
+	shellcheck := need(t, "shellcheck")
+	root, err := plan.Root()
+	require.NoError(t, err)
+	dir := filepath.Join(root, "images/files/usr/local/lib/immutable-edge")
+	scripts, err := filepath.Glob(filepath.Join(dir, "*.sh"))
+	require.NoError(t, err)
+	require.Len(t, scripts, 3)
+	cmd := exec.Command(shellcheck, append([]string{"-x", "--severity=style"}, scripts...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
+
+func TestScriptsAgreeWithTheRenderer(t *testing.T) {
+	root, err := plan.Root()
+	require.NoError(t, err)
+	lib, err := os.ReadFile(filepath.Join(root, "images/files/usr/local/lib/immutable-edge/lib.sh"))
+	require.NoError(t, err)
+	require.Contains(t, string(lib), "IE_PEM=$IE_ETC/"+strings.TrimPrefix(bootstrap.CertFile, "/etc/"), "HAProxy reads the PEM the scripts write")
+	require.Contains(t, string(lib), "--deploy-hook "+bootstrap.ScriptDir+"/renew-hook.sh")
+	boot, err := os.ReadFile(filepath.Join(root, "images/files/usr/local/lib/immutable-edge/boot.sh"))
+	require.NoError(t, err)
+	require.Contains(t, string(boot), `systemctl enable --now "`+strings.Replace(bootstrap.UnitName("$svc"), "$svc", "$svc", 1)+`"`)
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the programs the tests run for real (Debian packages), when they are missing.
+# Under CI a missing program that cannot be installed is an error, never a skip.
+set -euo pipefail
+
+# program -> Debian package
+declare -A packages=(
+	[haproxy]=haproxy
+	[shellcheck]=shellcheck
+	[cloud-init]=cloud-init
+	[systemd-analyze]=systemd
+	[jq]=jq
+	[openssl]=openssl
+	[curl]=curl
+)
+
+missing=()
+for program in "${!packages[@]}"; do
+	command -v "$program" >/dev/null 2>&1 || missing+=("${packages[$program]}")
+done
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+echo "tools/deps.sh: installing ${missing[*]}" >&2
+sudo=()
+if ((EUID != 0)); then
+	command -v sudo >/dev/null 2>&1 || { echo "tools/deps.sh: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+	sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+for program in "${!packages[@]}"; do
+	command -v "$program" >/dev/null 2>&1 || { echo "tools/deps.sh: $program still missing" >&2; exit 1; }
+done
