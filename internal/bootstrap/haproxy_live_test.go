@@ -1,0 +1,291 @@
+package bootstrap_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
+)
+
+// backend is a stand-in service: /ready answers 200, everything else names the service.
+type backend struct {
+	name string
+	addr string
+	srv  *http.Server
+}
+
+func (b *backend) start(t *testing.T) {
+	t.Helper()
+	l, err := net.Listen("tcp", b.addr)
+	require.NoError(t, err)
+	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ready" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		fmt.Fprintf(w, "service=%s host=%s path=%s xfp=%s", b.name, r.Host, r.URL.Path, r.Header.Get("X-Forwarded-Proto"))
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = b.srv.Serve(l) }()
+}
+
+func (b *backend) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = b.srv.Shutdown(ctx)
+}
+
+// edgeUnderTest is a real HAProxy running the rendered eip configuration on loopback.
+type edgeUnderTest struct {
+	cmd                   *exec.Cmd
+	http, https, stats    int
+	pool                  *x509.CertPool
+	backends              map[string]*backend
+	notFound, unavailable []byte
+	log                   *bytes.Buffer
+}
+
+func startEdge(t *testing.T) *edgeUnderTest {
+	t.Helper()
+	haproxy := need(t, "haproxy")
+	s := stackFor(t, "dev")
+	e := &edgeUnderTest{http: freePort(t), https: freePort(t), stats: freePort(t), backends: map[string]*backend{}, log: &bytes.Buffer{}}
+	for i := range s.Services {
+		port := freePort(t)
+		s.Services[i].Port = port
+		b := &backend{name: s.Services[i].Name, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+		b.start(t)
+		t.Cleanup(b.stop)
+		e.backends[b.name] = b
+	}
+	cfg := testConfig(t, s, map[string]int{"http": e.http, "https": e.https, "stats": e.stats})
+	dir := filepath.Dir(cfg)
+	pemBytes, err := os.ReadFile(filepath.Join(dir, "edge.pem"))
+	require.NoError(t, err)
+	e.pool = x509.NewCertPool()
+	require.True(t, e.pool.AppendCertsFromPEM(pemBytes))
+	e.notFound, err = os.ReadFile(filepath.Join(dir, "404.html"))
+	require.NoError(t, err)
+	e.unavailable, err = os.ReadFile(filepath.Join(dir, "503.http"))
+	require.NoError(t, err)
+
+	e.cmd = exec.Command(haproxy, "-W", "-f", cfg)
+	e.cmd.Stdout, e.cmd.Stderr = e.log, e.log
+	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, e.cmd.Start())
+	t.Cleanup(func() {
+		// Stop by PID: TERM the process group (master and workers), again every 500 ms in case
+		// it landed while the master re-executed itself for a reload, KILL after 10 s.
+		done := make(chan error, 1)
+		go func() { done <- e.cmd.Wait() }()
+		deadline := time.After(10 * time.Second)
+		for {
+			_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-done:
+				if t.Failed() {
+					t.Logf("haproxy log:\n%s", e.log.String())
+				}
+				return
+			case <-deadline:
+				_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+				<-done
+				t.Errorf("haproxy did not stop on SIGTERM within 10 s")
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	})
+	e.waitFor(t, "the edge to become healthy", func() bool { return e.status(t, e.httpURL("/.edge/health"), "") == 200 })
+	return e
+}
+
+func (e *edgeUnderTest) httpURL(path string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d%s", e.http, path)
+}
+func (e *edgeUnderTest) httpsURL(path string) string {
+	return fmt.Sprintf("https://127.0.0.1:%d%s", e.https, path)
+}
+
+// client is an HTTPS client that trusts the test certificate and sends SNI for host.
+func (e *edgeUnderTest) client(host string, minV, maxV uint16) *http.Client {
+	return &http.Client{
+		Timeout: 5 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig:   &tls.Config{RootCAs: e.pool, ServerName: host, MinVersion: minV, MaxVersion: maxV},
+			ForceAttemptHTTP2: false,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// get sends one request with a Host header and returns status, body and headers.
+func (e *edgeUnderTest) get(t *testing.T, url, host string) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if host != "" {
+		req.Host = host
+	}
+	c := e.client("dev.example.com", tls.VersionTLS12, 0) // SNI the certificate covers; routing is by Host
+	defer c.CloseIdleConnections()
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+func (e *edgeUnderTest) status(t *testing.T, url, host string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if host != "" {
+		req.Host = host
+	}
+	c := e.client("dev.example.com", tls.VersionTLS12, 0)
+	defer c.CloseIdleConnections()
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// waitFor polls cond every 200 ms for at most 15 s (HAProxy checks every 2 s, fall/rise 2).
+func (e *edgeUnderTest) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s\nhaproxy log:\n%s", what, e.log.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestRealHAProxyServesTheRenderedEdge(t *testing.T) {
+	e := startEdge(t)
+
+	t.Run("http redirects to https with 308", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodGet, e.httpURL("/pricing?x=1"), nil)
+		req.Host = "dev.example.com"
+		c := e.client("", 0, 0)
+		defer c.CloseIdleConnections()
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusPermanentRedirect, resp.StatusCode)
+		require.Equal(t, "https://dev.example.com/pricing?x=1", resp.Header.Get("Location"))
+	})
+	t.Run("https routes by host and sets HSTS", func(t *testing.T) {
+		code, body, hdr := e.get(t, e.httpsURL("/a"), "dev.example.com")
+		require.Equal(t, 200, code)
+		require.Equal(t, "service=web host=dev.example.com path=/a xfp=https", body)
+		require.Equal(t, bootstrap.HSTS, hdr.Get("Strict-Transport-Security"))
+		code, body, _ = e.get(t, e.httpsURL("/b"), "API.dev.example.com:443")
+		require.Equal(t, 200, code)
+		require.True(t, strings.HasPrefix(body, "service=api "), "host match ignores case and port: %s", body)
+	})
+	t.Run("unknown host gets the 404 page", func(t *testing.T) {
+		code, body, _ := e.get(t, e.httpsURL("/"), "dev.example.com.evil.test")
+		require.Equal(t, 404, code)
+		require.Equal(t, string(e.notFound), body)
+	})
+	t.Run("TLS 1.2 and 1.3 accepted, 1.1 refused", func(t *testing.T) {
+		for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+			conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", e.https), &tls.Config{RootCAs: e.pool, ServerName: "dev.example.com", MinVersion: v, MaxVersion: v})
+			require.NoError(t, err, "version %x", v)
+			require.Equal(t, v, conn.ConnectionState().Version)
+			conn.Close()
+		}
+		_, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", e.https), &tls.Config{RootCAs: e.pool, ServerName: "dev.example.com", MinVersion: tls.VersionTLS11, MaxVersion: tls.VersionTLS11})
+		require.Error(t, err, "TLS 1.1 must be refused")
+	})
+	t.Run("a stopped backend answers 503, a restarted one 200", func(t *testing.T) {
+		web := e.backends["web"]
+		web.stop()
+		e.waitFor(t, "503 from the stopped backend", func() bool { return e.status(t, e.httpsURL("/"), "dev.example.com") == 503 })
+		code, body, _ := e.get(t, e.httpsURL("/"), "dev.example.com")
+		require.Equal(t, 503, code)
+		require.Contains(t, string(e.unavailable), body, "the deterministic page")
+		require.Equal(t, 200, e.status(t, e.httpURL("/.edge/health"), ""), "healthy while another backend is up")
+
+		e.backends["api"].stop()
+		e.waitFor(t, "the gate to fail with no backend up", func() bool { return e.status(t, e.httpURL("/.edge/health"), "") == 503 })
+
+		web.start(t)
+		e.backends["api"].start(t)
+		e.waitFor(t, "200 after the restart", func() bool { return e.status(t, e.httpsURL("/"), "dev.example.com") == 200 })
+		e.waitFor(t, "the gate to pass again", func() bool { return e.status(t, e.httpURL("/.edge/health"), "") == 200 })
+	})
+	t.Run("reloads under load drop nothing", func(t *testing.T) {
+		const conns, perConn = 50, 40 // 2,000 requests
+		var ok, failed atomic.Int64
+		var firstErr atomic.Value
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		for range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := e.client("dev.example.com", tls.VersionTLS12, 0) // one keep-alive connection per worker
+				defer c.CloseIdleConnections()
+				for range perConn {
+					// POST: Go's client silently retries idempotent requests on a closed keep-alive
+					// connection, which would hide exactly the failures this test looks for.
+					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.httpsURL("/load"), strings.NewReader("x"))
+					req.Host = "dev.example.com"
+					resp, err := c.Do(req)
+					if err == nil {
+						_, err = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if err == nil && resp.StatusCode != 200 {
+							err = fmt.Errorf("status %d", resp.StatusCode)
+						}
+					}
+					if err != nil {
+						failed.Add(1)
+						firstErr.CompareAndSwap(nil, err.Error())
+						continue
+					}
+					ok.Add(1)
+				}
+			}()
+		}
+		// Reload at a quarter, half and three quarters of the run, so every reload meets traffic.
+		reloads := 0
+		for _, at := range []int64{conns * perConn / 4, conns * perConn / 2, conns * perConn * 3 / 4} {
+			for ok.Load()+failed.Load() < at && ctx.Err() == nil {
+				time.Sleep(2 * time.Millisecond)
+			}
+			require.NoError(t, e.cmd.Process.Signal(syscall.SIGUSR2), "reload the master")
+			reloads++
+		}
+		wg.Wait()
+		require.False(t, errors.Is(ctx.Err(), context.DeadlineExceeded), "the load finished in time")
+		require.Zero(t, failed.Load(), "failed requests during 3 reloads; first: %v", firstErr.Load())
+		require.Equal(t, int64(conns*perConn), ok.Load())
+		require.Equal(t, 3, reloads)
+	})
+}
