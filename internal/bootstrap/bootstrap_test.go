@@ -44,6 +44,7 @@ func variants(t *testing.T) map[string]bootstrap.Stack {
 }
 
 func TestUserDataIsDeterministicAndReadsBack(t *testing.T) {
+	t.Parallel()
 	for name, s := range variants(t) {
 		ud, err := bootstrap.UserData(s)
 		require.NoError(t, err, name)
@@ -74,6 +75,7 @@ func TestUserDataIsDeterministicAndReadsBack(t *testing.T) {
 }
 
 func TestLargeServiceSetsAreCompressedToFit(t *testing.T) {
+	t.Parallel()
 	s := withServices(stackFor(t, "dev"), config.MaxServices, true)
 	ud, err := bootstrap.UserData(s)
 	require.NoError(t, err)
@@ -88,6 +90,7 @@ func TestLargeServiceSetsAreCompressedToFit(t *testing.T) {
 }
 
 func TestUserDataHoldsNoSecrets(t *testing.T) {
+	t.Parallel()
 	for name, s := range variants(t) {
 		ud, err := bootstrap.UserData(s)
 		require.NoError(t, err)
@@ -98,6 +101,7 @@ func TestUserDataHoldsNoSecrets(t *testing.T) {
 }
 
 func TestCloudInitAcceptsTheUserData(t *testing.T) {
+	t.Parallel()
 	cloudInit := need(t, "cloud-init")
 	for name, s := range variants(t) {
 		ud, err := bootstrap.UserData(s)
@@ -111,6 +115,7 @@ func TestCloudInitAcceptsTheUserData(t *testing.T) {
 }
 
 func TestHAProxyAcceptsTheConfig(t *testing.T) {
+	t.Parallel()
 	for name, s := range variants(t) {
 		cfg := testConfig(t, s, nil)
 		out, err := exec.Command(need(t, "haproxy"), "-c", "-f", cfg).CombinedOutput()
@@ -120,6 +125,7 @@ func TestHAProxyAcceptsTheConfig(t *testing.T) {
 }
 
 func TestSystemdAcceptsTheUnits(t *testing.T) {
+	t.Parallel()
 	analyze := need(t, "systemd-analyze")
 	for name, s := range variants(t) {
 		dir := t.TempDir()
@@ -141,6 +147,7 @@ func TestSystemdAcceptsTheUnits(t *testing.T) {
 }
 
 func TestUnitsRunContainersOnLoopbackWithLimits(t *testing.T) {
+	t.Parallel()
 	s := stackFor(t, "dev")
 	unit, err := bootstrap.TemplateUnit(s)
 	require.NoError(t, err)
@@ -154,6 +161,7 @@ func TestUnitsRunContainersOnLoopbackWithLimits(t *testing.T) {
 }
 
 func TestChangingAnImageChangesTheUserData(t *testing.T) {
+	t.Parallel()
 	s := stackFor(t, "prod")
 	before, err := bootstrap.UserData(s)
 	require.NoError(t, err)

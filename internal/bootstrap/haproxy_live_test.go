@@ -184,6 +184,7 @@ func (e *edgeUnderTest) waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestRealHAProxyServesTheRenderedEdge(t *testing.T) {
+	t.Parallel()
 	e := startEdge(t)
 
 	t.Run("http redirects to https with 308", func(t *testing.T) {

@@ -127,6 +127,7 @@ func stackFor(t *testing.T, name string) bootstrap.Stack {
 }
 
 func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
+	t.Parallel()
 	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_GATE_FAILS=2")
 	require.NoError(t, r.err)
 	certbot := r.index("certbot certonly", "--dns-route53", "-d dev.example.com", "-d api.dev.example.com", "--keep-until-expiring")
@@ -155,6 +156,7 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 }
 
 func TestBootRestoresCertificateState(t *testing.T) {
+	t.Parallel()
 	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_STATE=present")
 	require.NoError(t, r.err)
 	restore := r.index("aws s3 cp s3://dev-certs-1/letsencrypt/state.tar.gz -")
@@ -163,6 +165,7 @@ func TestBootRestoresCertificateState(t *testing.T) {
 }
 
 func TestFailedClaimAbandonsTheInstance(t *testing.T) {
+	t.Parallel()
 	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_CLAIM_FAILS=99")
 	require.Error(t, r.err)
 	require.NotZero(t, r.exit)
@@ -172,6 +175,7 @@ func TestFailedClaimAbandonsTheInstance(t *testing.T) {
 }
 
 func TestGateNeverHealthyNeverClaims(t *testing.T) {
+	t.Parallel()
 	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_GATE_FAILS=99")
 	require.Error(t, r.err)
 	require.Equal(t, 4, r.count("/.edge/health"), "bounded wait")
@@ -180,6 +184,7 @@ func TestGateNeverHealthyNeverClaims(t *testing.T) {
 }
 
 func TestBootBehindTheLoadBalancer(t *testing.T) {
+	t.Parallel()
 	r := runScript(t, "boot.sh", stackFor(t, "prod"), nil)
 	require.NoError(t, r.err)
 	require.Equal(t, -1, r.index("certbot"), "the ALB holds the certificate")
@@ -189,6 +194,7 @@ func TestBootBehindTheLoadBalancer(t *testing.T) {
 }
 
 func TestRenewHookRebuildsReloadsAndSaves(t *testing.T) {
+	t.Parallel()
 	renewed := func(etc string) { // certbot has just renewed: live/ holds the new chain and key
 		live := filepath.Join(etc, "letsencrypt/live/edge")
 		require.NoError(t, os.MkdirAll(live, 0o755))
@@ -207,6 +213,7 @@ func TestRenewHookRebuildsReloadsAndSaves(t *testing.T) {
 }
 
 func TestScriptsAreShellcheckClean(t *testing.T) {
+	t.Parallel()
 	shellcheck := need(t, "shellcheck")
 	root, err := plan.Root()
 	require.NoError(t, err)
@@ -221,6 +228,7 @@ func TestScriptsAreShellcheckClean(t *testing.T) {
 }
 
 func TestScriptsAgreeWithTheRenderer(t *testing.T) {
+	t.Parallel()
 	root, err := plan.Root()
 	require.NoError(t, err)
 	lib, err := os.ReadFile(filepath.Join(root, "images/files/usr/local/lib/immutable-edge/lib.sh"))
