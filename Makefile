@@ -5,13 +5,16 @@
 synth:
 	go run ./cmd/synth -stack dev
 
-# The programs the tests run for real (HAProxy, cloud-init, shellcheck, systemd-analyze, ...).
+# The programs the tests run for real: Debian packages (HAProxy, cloud-init, shellcheck,
+# systemd-analyze, ...) and the pinned Packer with its Amazon plugin, built once into .tools/.
 deps:
 	tools/deps.sh
+	tools/build.sh
 
 test: deps
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go mod tidy -diff
+	cd tools && go mod tidy -diff
 	go build ./...
 	go vet ./...
 	go test ./...

@@ -40,7 +40,7 @@ func TestJSONIsByteIdenticalAcrossRuns(t *testing.T) {
 		require.Equal(t, "immutable-edge", doc.Project)
 		require.Equal(t, s, doc.Stack)
 		require.NotEmpty(t, doc.Resources)
-		require.Equal(t, "ami-0123456789abcdef0", doc.Outputs["amiId"])
+		require.Equal(t, map[string]string{"dev": plan.BuiltAMI, "prod": plan.DefaultAMI}[s], doc.Outputs["amiId"])
 		var lt map[string]any
 		for _, r := range doc.Resources {
 			if r.Type == "aws:ec2/launchTemplate:LaunchTemplate" {

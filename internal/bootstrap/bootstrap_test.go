@@ -15,6 +15,7 @@ import (
 
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
 	"github.com/immutable-edge/immutable-edge/internal/config"
+	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
 // withServices replaces a stack's services with n generated ones (hosts under the domain).
@@ -102,7 +103,7 @@ func TestUserDataHoldsNoSecrets(t *testing.T) {
 
 func TestCloudInitAcceptsTheUserData(t *testing.T) {
 	t.Parallel()
-	cloudInit := need(t, "cloud-init")
+	cloudInit := testtools.Need(t, "cloud-init")
 	for name, s := range variants(t) {
 		ud, err := bootstrap.UserData(s)
 		require.NoError(t, err)
@@ -118,7 +119,7 @@ func TestHAProxyAcceptsTheConfig(t *testing.T) {
 	t.Parallel()
 	for name, s := range variants(t) {
 		cfg := testConfig(t, s, nil)
-		out, err := exec.Command(need(t, "haproxy"), "-c", "-f", cfg).CombinedOutput()
+		out, err := exec.Command(testtools.Need(t, "haproxy"), "-c", "-f", cfg).CombinedOutput()
 		require.NoError(t, err, "%s: %s", name, out)
 		require.NotContains(t, string(out), "[WARNING]", "%s: %s", name, out)
 	}
@@ -126,7 +127,7 @@ func TestHAProxyAcceptsTheConfig(t *testing.T) {
 
 func TestSystemdAcceptsTheUnits(t *testing.T) {
 	t.Parallel()
-	analyze := need(t, "systemd-analyze")
+	analyze := testtools.Need(t, "systemd-analyze")
 	for name, s := range variants(t) {
 		dir := t.TempDir()
 		// Docker is not on this machine: a stand-in binary and docker.service let verify check the rest.

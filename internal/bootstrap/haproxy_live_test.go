@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
+	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
 // backend is a stand-in service: /ready answers 200, everything else names the service.
@@ -64,7 +65,7 @@ type edgeUnderTest struct {
 
 func startEdge(t *testing.T) *edgeUnderTest {
 	t.Helper()
-	haproxy := need(t, "haproxy")
+	haproxy := testtools.Need(t, "haproxy")
 	s := stackFor(t, "dev")
 	e := &edgeUnderTest{http: freePort(t), https: freePort(t), stats: freePort(t), backends: map[string]*backend{}, log: &bytes.Buffer{}}
 	for i := range s.Services {

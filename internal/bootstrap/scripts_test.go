@@ -13,6 +13,7 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
 	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
 // Fakes for the programs the scripts call. Each logs its arguments to $FAKE_LOG; behaviour is
@@ -54,8 +55,8 @@ type bootRun struct {
 // runScript runs one of the instance scripts against a stack description, with fakes first on PATH.
 func runScript(t *testing.T, script string, s bootstrap.Stack, setup func(etc string), env ...string) bootRun {
 	t.Helper()
-	need(t, "jq")
-	need(t, "tar")
+	testtools.Need(t, "jq")
+	testtools.Need(t, "tar")
 	root, err := plan.Root()
 	require.NoError(t, err)
 	dir := t.TempDir()
@@ -214,7 +215,7 @@ func TestRenewHookRebuildsReloadsAndSaves(t *testing.T) {
 
 func TestScriptsAreShellcheckClean(t *testing.T) {
 	t.Parallel()
-	shellcheck := need(t, "shellcheck")
+	shellcheck := testtools.Need(t, "shellcheck")
 	root, err := plan.Root()
 	require.NoError(t, err)
 	dir := filepath.Join(root, "images/files/usr/local/lib/immutable-edge")

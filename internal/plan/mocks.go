@@ -10,6 +10,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// BuiltAMI is the AMI id a mocked Packer build produces.
+const BuiltAMI = "ami-0fedcba9876543210"
+
 // Account is the AWS account id the mocks answer with.
 const Account = "123456789012"
 
@@ -82,6 +85,9 @@ func (m *mocks) state(a pulumi.MockResourceArgs) (string, resource.PropertyMap) 
 		out["certificateArn"] = a.Inputs["certificateArn"]
 	case "aws:route53/record:Record":
 		out["fqdn"] = a.Inputs["name"]
+	case "command:local:Command":
+		out["stdout"] = resource.NewProperty(BuiltAMI + "\n") // what images/build.sh prints
+		out["stderr"] = resource.NewProperty("")
 	}
 	return id, out
 }

@@ -170,19 +170,4 @@ func ReadConfigFile(path string) (Config, error) {
 }
 
 // Root returns the repository root: the nearest directory upwards holding Pulumi.yaml.
-func Root() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("plan: no Pulumi.yaml in this directory or above")
-		}
-		dir = parent
-	}
-}
+func Root() (string, error) { return stack.ProjectDir() }

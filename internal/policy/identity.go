@@ -30,12 +30,13 @@ var (
 		tVpc, tDefaultSG, "aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable", tSubnet,
 		tEIP, tNAT, tFlowLog, tLogGroup, tRole, tSecurityGroup, tIngress, tEgress, tRepository,
 		"aws:iam/instanceProfile:InstanceProfile", tLaunchTemplate, tGroup,
-		tLoadBalancer, tListener, tTargetGroup, tCertificate, tBucket,
+		tLoadBalancer, tListener, tTargetGroup, tCertificate, tBucket, "aws:ssm/parameter:Parameter",
 	}
 	Untaggable = []string{
 		"aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation", tRolePolicy, tAttachment,
 		tRepoLifecycle, tRecord, "aws:acm/certificateValidation:CertificateValidation",
 		tBucketPolicy, tPublicAccessBlock, tOwnership, tEncryption, tVersioning, tLifecycle,
+		"command:local:Command", // runs on the deployer's machine, not in AWS
 	}
 )
 

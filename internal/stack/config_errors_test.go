@@ -133,11 +133,11 @@ func TestZonesTheRegionDoesNotHave(t *testing.T) {
 }
 
 func TestMissingAMIParameterFailsBeforeResources(t *testing.T) {
-	cfg, err := plan.StackConfig("dev")
+	cfg, err := plan.StackConfig("prod")
 	require.NoError(t, err)
-	env := &plan.Environment{Region: "eu-central-1", Zones: []string{"eu-central-1a", "eu-central-1b"},
-		Parameters: map[string]string{"/immutable-edge/dev/ami-id": plan.DefaultAMI}}
-	p, err := plan.RunConfig("dev", cfg.Set("image.parameter", "/immutable-edge/nowhere/ami-id"), env)
+	env := &plan.Environment{Region: "eu-central-1", Zones: []string{"eu-central-1a", "eu-central-1b", "eu-central-1c"},
+		Parameters: map[string]string{"/immutable-edge/prod/ami-id": plan.DefaultAMI}}
+	p, err := plan.RunConfig("prod", cfg.Set("image.parameter", "/immutable-edge/nowhere/ami-id"), env)
 	require.ErrorContains(t, err, "/immutable-edge/nowhere/ami-id")
 	require.Empty(t, p.Resources)
 }

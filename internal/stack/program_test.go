@@ -2,12 +2,14 @@ package stack_test
 
 import (
 	"encoding/base64"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/immutable-edge/immutable-edge/components/image"
 	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
@@ -82,6 +84,7 @@ func init() {
 		"immutable-edge:registry:Registry":         {tRepository, "aws:ecr/lifecyclePolicy:LifecyclePolicy"},
 		"immutable-edge:identity:InstanceIdentity": {tRole, tRolePolicy, "aws:iam/instanceProfile:InstanceProfile", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"},
 		"immutable-edge:fleet:Fleet":               {tLaunchTemplate, tGroup},
+		"immutable-edge:image:GoldenImage":         {"command:local:Command", "aws:ssm/parameter:Parameter"},
 		"immutable-edge:edge:ALB": {tLoadBalancer, tListener, tTargetGroup, tCertificate, "aws:acm/certificateValidation:CertificateValidation",
 			tRecord, tBucket, tBucketPolicy, tPublicAccessBlock, tOwnership, tEncryption, tVersioning, tLifecycle},
 		"immutable-edge:edge:EIP": {tEIP, tRecord, tBucket, tBucketPolicy, tPublicAccessBlock, tOwnership, tEncryption, tVersioning, tLifecycle},
@@ -111,7 +114,8 @@ func TestEveryResourceHasItsComponentAsParent(t *testing.T) {
 func TestLaunchTemplateIsHardened(t *testing.T) {
 	for _, s := range stacks {
 		lt := one(t, stackPlan(t, s), tLaunchTemplate)
-		require.Equal(t, plan.DefaultAMI, lt.Str("imageId"), "%s: AMI id read from SSM at deploy time", s)
+		want := map[string]string{"dev": plan.BuiltAMI, "prod": plan.DefaultAMI}[s] // dev builds, prod reads its parameter
+		require.Equal(t, want, lt.Str("imageId"), "%s: the AMI id is known at deploy time, so previews show it", s)
 		require.Equal(t, "required", lt.Str("metadataOptions.httpTokens"), "%s: IMDSv2 must be required", s)
 		require.Equal(t, 1.0, lt.Get("metadataOptions.httpPutResponseHopLimit").NumberValue(), "%s: containers must not reach IMDS", s)
 		require.Equal(t, "gp3", lt.Str("blockDeviceMappings.0.ebs.volumeType"), s)
@@ -226,4 +230,23 @@ func TestNetworkBasics(t *testing.T) {
 		require.Equal(t, map[string]float64{"dev": 30, "prod": 365}[s], group.Get("retentionInDays").NumberValue(), s)
 		require.Contains(t, fl.Str("logDestination"), "log-group:/immutable-edge/"+s+"/flow-logs-", s)
 	}
+}
+
+func TestImageBuildFollowsTheConfig(t *testing.T) {
+	dev := stackPlan(t, "dev")
+	build := one(t, dev, "command:local:Command")
+	root, err := plan.Root()
+	require.NoError(t, err)
+	want, err := image.ContentHash(filepath.Join(root, "images"))
+	require.NoError(t, err)
+	require.Equal(t, want, build.Str("environment.CONTENT_HASH"), "the build re-runs exactly when images/ changes")
+	require.Equal(t, filepath.Join(root, "images"), build.Str("dir"))
+	param := one(t, dev, "aws:ssm/parameter:Parameter")
+	require.Equal(t, "/immutable-edge/dev/ami-id", param.Str("name"))
+	require.Equal(t, "aws:ec2:image", param.Str("dataType"))
+	require.Equal(t, param.Str("insecureValue"), one(t, dev, tLaunchTemplate).Str("imageId"), "the launch template follows the parameter")
+
+	prod := stackPlan(t, "prod")
+	require.Empty(t, prod.OfType("command:local:Command"), "image.build false: nothing is built")
+	require.Empty(t, prod.OfType("aws:ssm/parameter:Parameter"), "and the parameter is only read")
 }

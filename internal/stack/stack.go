@@ -3,7 +3,10 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
@@ -12,6 +15,7 @@ import (
 	"github.com/immutable-edge/immutable-edge/components/edge"
 	"github.com/immutable-edge/immutable-edge/components/fleet"
 	"github.com/immutable-edge/immutable-edge/components/identity"
+	"github.com/immutable-edge/immutable-edge/components/image"
 	"github.com/immutable-edge/immutable-edge/components/network"
 	"github.com/immutable-edge/immutable-edge/components/registry"
 	"github.com/immutable-edge/immutable-edge/components/security"
@@ -70,8 +74,12 @@ func Deploy(ctx *pulumi.Context) error {
 	if cfg.InstanceSubnets == config.SubnetsPublic {
 		subnets = net.PublicSubnetIDs
 	}
+	imageID, err := goldenImage(ctx, cfg, env)
+	if err != nil {
+		return err
+	}
 	fl, err := fleet.NewFleet(ctx, name, &fleet.FleetArgs{
-		ImageID:            pulumi.String(env.imageID),
+		ImageID:            imageID,
 		InstanceType:       cfg.InstanceType,
 		InstanceProfileARN: id.InstanceProfileARN,
 		SecurityGroupIDs:   pulumi.StringArray{sg.InstanceGroupID},
@@ -158,7 +166,7 @@ func userData(cfg *config.Config, account string, side edge.InstanceSide) pulumi
 type environment struct {
 	partition, account string
 	zones              []string // the first azCount zones, in AWS's order
-	imageID            string   // the golden AMI of this stack's channel
+	imageID            string   // the channel's AMI id, when this stack does not build it
 }
 
 // lookupEnvironment reads the account, zones and AMI id. The AMI id is read here, at deploy
@@ -179,19 +187,59 @@ func lookupEnvironment(ctx *pulumi.Context, cfg *config.Config) (*environment, e
 	if err != nil {
 		return nil, fmt.Errorf("partition: %w", err)
 	}
+	env := &environment{partition: partition.Partition, account: caller.AccountId, zones: zones.Names[:cfg.AZCount]}
 	if cfg.Image.Build {
-		return nil, &config.KeyError{Key: config.Namespace + ":image.build",
-			Reason: "building the AMI from a stack is not wired yet; publish it with Packer and set image.build to false"}
+		return env, nil // this stack builds the image and writes the parameter itself
 	}
 	// InsecureValue: an AMI id is not a secret, and a masked value would hide the diff.
 	param, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: cfg.Image.Parameter})
 	if err != nil {
 		return nil, fmt.Errorf("%s:image.parameter %s: %w", config.Namespace, cfg.Image.Parameter, err)
 	}
-	return &environment{
-		partition: partition.Partition,
-		account:   caller.AccountId,
-		zones:     zones.Names[:cfg.AZCount],
-		imageID:   param.InsecureValue,
-	}, nil
+	env.imageID = param.InsecureValue
+	return env, nil
+}
+
+// goldenImage is the AMI the launch template starts: built here and published to the channel's
+// parameter (image.build), or the id the parameter held when the program ran.
+func goldenImage(ctx *pulumi.Context, cfg *config.Config, env *environment) (pulumi.StringInput, error) {
+	if !cfg.Image.Build {
+		return pulumi.String(env.imageID), nil
+	}
+	root, err := ProjectDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, "images")
+	hash, err := image.ContentHash(dir)
+	if err != nil {
+		return nil, err
+	}
+	img, err := image.NewGoldenImage(ctx, cfg.Stack, &image.GoldenImageArgs{
+		TemplateDir: dir, ContentHash: hash, Region: cfg.Region, Channel: cfg.Stack,
+		Architecture: cfg.Image.Architecture, Parameter: cfg.Image.Parameter, Tags: cfg.Tags(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return img.ImageID, nil
+}
+
+// ProjectDir is the nearest directory at or above the working directory that holds
+// Pulumi.yaml: where pulumi runs the program, and where tests find the repository.
+func ProjectDir() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no Pulumi.yaml in the working directory or above")
+		}
+		dir = parent
+	}
 }

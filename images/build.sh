@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the golden AMI and prints its id as the only line on stdout; components/image runs it
+# (pulumi-command) and publishes the id to the channel's SSM parameter. Packer's output goes to
+# stderr; on failure, or a manifest without an AMI id, the tail of it is shown and the exit is
+# non-zero, so a deployment never proceeds with an empty id.
+# Environment: REGION, CHANNEL, ARCHITECTURE; GIT_REVISION (optional).
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+: "${REGION:?REGION is required}" "${CHANNEL:?CHANNEL is required}" "${ARCHITECTURE:?ARCHITECTURE is required}"
+
+if ! command -v packer >/dev/null 2>&1; then
+	echo "images/build.sh: packer is not installed (tools/build.sh builds the pinned version into .tools/bin)" >&2
+	exit 1
+fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+fail() {
+	echo "images/build.sh: $1; the last lines of Packer's output:" >&2
+	tail -n 40 "$log" >&2
+	exit 1
+}
+
+rm -f manifest.json
+packer init . >"$log" 2>&1 || fail "packer init failed"
+packer build -color=false \
+	-var "region=$REGION" -var "channel=$CHANNEL" -var "architecture=$ARCHITECTURE" \
+	-var "git_revision=${GIT_REVISION:-unknown}" . >>"$log" 2>&1 || fail "packer build failed"
+[[ -f manifest.json ]] || fail "packer wrote no manifest.json"
+# artifact_id is "<region>:<ami id>" for the build of this run.
+ami=$(jq -r '. as $m | $m.builds[] | select(.packer_run_uuid == $m.last_run_uuid) | .artifact_id' manifest.json | cut -d: -f2)
+[[ $ami =~ ^ami-[0-9a-f]{8,17}$ ]] || fail "manifest.json holds no AMI id (got '$ami')"
+printf '%s\n' "$ami"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Base system: current packages, the tools the runtime scripts use, no automatic upgrades
+# (changes arrive as new images), SSH without passwords.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+apt-get update -q
+apt-get -y -q -o Dpkg::Options::=--force-confold upgrade
+apt-get -y -q install --no-install-recommends jq curl unzip ca-certificates prometheus-node-exporter
+
+# Immutable: an instance never changes its packages; a new image does.
+apt-get -y -q purge unattended-upgrades
+systemctl disable --now apt-daily.timer apt-daily-upgrade.timer
+
+install -d -m 0755 /etc/ssh/sshd_config.d
+cat >/etc/ssh/sshd_config.d/60-immutable-edge.conf <<'CONF'
+# Shell access is Session Manager; SSH, if ever reachable, takes no passwords and no root.
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+CONF

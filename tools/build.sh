@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the pinned CLIs (tools/go.mod) into .tools/ at the repository root, once: a binary that
+# is already there is reused. Then installs the Amazon plugin where Packer looks for it.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$root/.tools/bin
+export PACKER_PLUGIN_PATH=$root/.tools/packer-plugins
+mkdir -p "$bin" "$PACKER_PLUGIN_PATH"
+cd "$root/tools"
+
+build() { # build NAME PACKAGE
+	if [[ -x $bin/$1 ]]; then
+		return
+	fi
+	echo "tools/build.sh: building $1 (once; a few minutes)" >&2
+	go build -trimpath -o "$bin/$1.tmp" "$2"
+	mv "$bin/$1.tmp" "$bin/$1"
+}
+build packer github.com/hashicorp/packer
+build packer-plugin-amazon github.com/hashicorp/packer-plugin-amazon
+
+if ! "$bin/packer" plugins installed 2>/dev/null | grep -q 'github.com/hashicorp/amazon'; then
+	"$bin/packer" plugins install --path "$bin/packer-plugin-amazon" github.com/hashicorp/amazon >&2
+fi
