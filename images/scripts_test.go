@@ -111,3 +111,16 @@ esac`}
 	require.Error(t, err)
 	require.Contains(t, stderr, "holds no AMI id")
 }
+
+func TestBuildWithoutPackerSaysHowToGetIt(t *testing.T) {
+	jq := testtools.Need(t, "jq")
+	// Only the system directories and jq's: no packer anywhere on PATH.
+	path := "PATH=/usr/bin:/bin:" + filepath.Dir(jq)
+	stdout, stderr, _, err := runWithFakes(t, "build.sh", nil, append(buildEnv, path)...)
+	if _, lookErr := exec.LookPath("/usr/bin/packer"); lookErr == nil {
+		t.Skip("a system packer is installed in /usr/bin")
+	}
+	require.Error(t, err)
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "packer is not installed (tools/build.sh builds the pinned version")
+}
