@@ -61,39 +61,27 @@ var identityRules = []Rule{
 		})},
 	{ID: "CKV_AWS_62", Ref: "checkov CKV_AWS_62/63/286/287/288/289; FSBP IAM.1", Severity: High,
 		Rationale: "No wildcard actions: every permission is named.",
-		check: each([]string{tRolePolicy}, func(c *Context, r plan.Resource) (bool, string) {
-			doc, err := iampolicy.Parse(r.Str("policy"))
-			if err != nil {
-				return false, "policy does not parse"
-			}
-			for _, st := range doc.Statement {
-				for _, a := range st.Action {
-					if strings.Contains(a, "*") {
-						return false, "statement " + st.Sid + " grants " + a
-					}
+		check: eachStatement(func(st iampolicy.Statement) (bool, string) {
+			for _, a := range st.Action {
+				if strings.Contains(a, "*") {
+					return false, "statement " + st.Sid + " grants " + a
 				}
 			}
-			return true, "named actions only"
-		})},
+			return true, ""
+		}, "named actions only")},
 	{ID: "CKV_AWS_355", Ref: "checkov CKV_AWS_355/290", Severity: High,
 		Rationale: "Resource * only for actions AWS gives no resource type; everything else names its resources.",
-		check: each([]string{tRolePolicy}, func(c *Context, r plan.Resource) (bool, string) {
-			doc, err := iampolicy.Parse(r.Str("policy"))
-			if err != nil {
-				return false, "policy does not parse"
+		check: eachStatement(func(st iampolicy.Statement) (bool, string) {
+			if !slices.Contains(st.Resource, "*") {
+				return true, ""
 			}
-			for _, st := range doc.Statement {
-				if !slices.Contains(st.Resource, "*") {
-					continue
-				}
-				for _, a := range st.Action {
-					if !slices.Contains(Unscopable, a) {
-						return false, "statement " + st.Sid + " grants " + a + " on *"
-					}
+			for _, a := range st.Action {
+				if !slices.Contains(Unscopable, a) {
+					return false, "statement " + st.Sid + " grants " + a + " on *"
 				}
 			}
-			return true, "scoped resources"
-		})},
+			return true, ""
+		}, "scoped resources")},
 	{ID: "CKV_AWS_274", Ref: "checkov CKV_AWS_274; FSBP IAM.1", Severity: High,
 		Rationale: "No role holds an administrator-style managed policy.",
 		check: each([]string{tAttachment}, func(c *Context, r plan.Resource) (bool, string) {
@@ -135,4 +123,21 @@ func tagReason(missing []string) string {
 		return "carries " + strings.Join(RequiredTags, ", ")
 	}
 	return "missing tags " + strings.Join(missing, ", ")
+}
+
+// eachStatement judges every statement of every inline role policy; a policy passes with
+// passReason when all its statements do, and fails with the first failing statement's reason.
+func eachStatement(judge func(iampolicy.Statement) (bool, string), passReason string) func(*Context) []Finding {
+	return each([]string{tRolePolicy}, func(c *Context, r plan.Resource) (bool, string) {
+		doc, err := iampolicy.Parse(r.Str("policy"))
+		if err != nil {
+			return false, "policy does not parse"
+		}
+		for _, st := range doc.Statement {
+			if ok, why := judge(st); !ok {
+				return false, why
+			}
+		}
+		return true, passReason
+	})
 }
