@@ -155,7 +155,7 @@ func TestUnitsRunContainersOnLoopbackWithLimits(t *testing.T) {
 	for _, want := range []string{
 		"--publish 127.0.0.1:${PORT}:${PORT}", "--cap-drop ALL", "--security-opt no-new-privileges", "$ROOT_FLAGS",
 		"--memory 256m", "--pids-limit 256", "Restart=always", "Before=haproxy.service", "docker pull ${IMAGE}",
-		"EnvironmentFile=" + bootstrap.EnvDir + "/%i.env",
+		"EnvironmentFile=" + bootstrap.EnvDir + "/%i.env", "Environment=DOCKER_CONFIG=/root/.docker\n",
 	} {
 		require.Contains(t, unit, want)
 	}

@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"bytes"
 	"fmt"
+	"path"
 )
 
 // Per-container limits: small services on small instances; a runaway container cannot starve
@@ -28,6 +29,7 @@ func TemplateUnit(s Stack) (string, error) {
 	var b bytes.Buffer
 	err := tmpl.ExecuteTemplate(&b, "service.unit.tmpl", map[string]any{
 		"Stack": s.Stack, "EnvDir": EnvDir, "MemoryMB": containerMemoryMB, "CPUs": containerCPUs,
+		"DockerDir": path.Dir(DockerFile),
 	})
 	if err != nil {
 		return "", fmt.Errorf("bootstrap: service unit: %w", err)
