@@ -3,8 +3,6 @@ package plan
 import (
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -26,38 +24,7 @@ func NewResource(token, name string, inputs map[string]any) Resource {
 // when v is nil; missing objects on the way are created.
 func (r Resource) With(path string, v any) Resource {
 	doc := r.Inputs.Mappable()
-	parts := strings.Split(path, ".")
-	var node any = doc
-	for i, p := range parts {
-		last := i == len(parts)-1
-		switch n := node.(type) {
-		case map[string]any:
-			if last {
-				if v == nil {
-					delete(n, p)
-				} else {
-					n[p] = v
-				}
-				break
-			}
-			if _, ok := n[p]; !ok {
-				n[p] = map[string]any{}
-			}
-			node = n[p]
-		case []any:
-			idx, err := strconv.Atoi(p)
-			if err != nil || idx >= len(n) {
-				panic(fmt.Sprintf("plan: %s has no item %s", path, p))
-			}
-			if last {
-				n[idx] = v
-				break
-			}
-			node = n[idx]
-		default:
-			panic(fmt.Sprintf("plan: %s: %s is not structured", path, p))
-		}
-	}
+	setPath(doc, path, v, true)
 	r.Inputs = resource.NewPropertyMapFromMap(doc)
 	return r
 }

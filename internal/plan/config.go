@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"strconv"
 	"strings"
 )
 
@@ -54,29 +53,7 @@ func (c Config) Set(path string, v any) Config {
 	if err := json.Unmarshal([]byte(c[fullKey(top)]), &doc); err != nil {
 		panic(fmt.Sprintf("plan: config %s: %v", top, err))
 	}
-	parts := strings.Split(rest, ".")
-	node := doc
-	for i, p := range parts {
-		last := i == len(parts)-1
-		switch n := node.(type) {
-		case map[string]any:
-			if last {
-				n[p] = v
-			}
-			node = n[p]
-		case []any:
-			idx, err := strconv.Atoi(p)
-			if err != nil || idx >= len(n) {
-				panic(fmt.Sprintf("plan: config %s: no item %s", path, p))
-			}
-			if last {
-				n[idx] = v
-			}
-			node = n[idx]
-		default:
-			panic(fmt.Sprintf("plan: config %s: %s is not structured", path, p))
-		}
-	}
+	setPath(doc, rest, v, false)
 	return c.With(top, doc)
 }
 
