@@ -238,5 +238,5 @@ func TestScriptsAgreeWithTheRenderer(t *testing.T) {
 	require.Contains(t, string(lib), "--deploy-hook "+bootstrap.ScriptDir+"/renew-hook.sh")
 	boot, err := os.ReadFile(filepath.Join(root, "images/files/usr/local/lib/immutable-edge/boot.sh"))
 	require.NoError(t, err)
-	require.Contains(t, string(boot), `systemctl enable --now "`+strings.Replace(bootstrap.UnitName("$svc"), "$svc", "$svc", 1)+`"`)
+	require.Contains(t, string(boot), `systemctl enable --now "`+bootstrap.UnitName("$svc")+`"`)
 }

@@ -4,6 +4,7 @@
 package cost
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -81,10 +82,7 @@ func Of(p *plan.Plan) Estimate {
 	}
 	priceDNS(p, add)
 	slices.SortFunc(items, func(a, b Item) int {
-		if a.USD != b.USD {
-			return int(math.Copysign(1, b.USD-a.USD))
-		}
-		return compare(a.Resource, b.Resource)
+		return cmp.Or(cmp.Compare(b.USD, a.USD), cmp.Compare(a.Resource, b.Resource)) // dearest first
 	})
 	total := 0.0
 	for _, it := range items {
@@ -134,13 +132,3 @@ func priceDNS(p *plan.Plan, add func(plan.Resource, float64, string, ...any)) {
 }
 
 func cents(usd float64) float64 { return math.Round(usd*100) / 100 }
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
