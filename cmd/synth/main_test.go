@@ -80,9 +80,9 @@ func TestTextShowsTheComponentTree(t *testing.T) {
 	require.Contains(t, out, "immutable-edge:fleet:Fleet prod\n  aws:autoscaling/group:Group prod-asg")
 	require.Contains(t, out, "metadataOptions.httpTokens=required")
 	require.Contains(t, out, "\noutputs:\n")
-	require.Contains(t, out, "policy: 65 rules applied")
+	require.Contains(t, out, "policy: 72 rules applied")
 	require.Contains(t, out, ", 0 fail\n")
-	require.Contains(t, out, "cost: $113.75 a month")
+	require.Contains(t, out, "cost: $122.05 a month")
 }
 
 func TestBadConfigNamesTheKeyAndPrintsNothing(t *testing.T) {

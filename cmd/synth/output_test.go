@@ -17,7 +17,7 @@ func TestMermaidIsAFlowchartOfComponents(t *testing.T) {
 	code, out, stderr := synth("-stack", "prod", "-format", "mermaid")
 	require.Equal(t, 0, code, stderr)
 	require.True(t, strings.HasPrefix(out, "flowchart LR\n"))
-	require.Equal(t, 6, strings.Count(out, "  subgraph "), "one subgraph per component")
+	require.Equal(t, 8, strings.Count(out, "  subgraph "), "one subgraph per component")
 	require.Equal(t, strings.Count(out, "  subgraph "), strings.Count(out, "\n  end\n"))
 	require.Contains(t, out, `"LaunchTemplate prod-lt"`)
 	// Every edge joins two declared nodes.

@@ -57,7 +57,11 @@ type ALB struct {
 	TargetGroupARN pulumi.StringOutput      `pulumi:"targetGroupArn"`
 	LogBucket      pulumi.StringOutput      `pulumi:"logBucket"`
 	targetGroups   pulumi.StringArrayOutput // what the fleet registers with
+	telemetry      Telemetry
 }
+
+// Telemetry implements Edge.
+func (a *ALB) Telemetry() Telemetry { return a.telemetry }
 
 // URL implements Edge.
 func (a *ALB) URL() pulumi.StringOutput { return a.URLOutput }
@@ -176,6 +180,7 @@ func NewALB(ctx *pulumi.Context, name string, args *ALBArgs, opts ...pulumi.Reso
 	a.TargetGroupARN = tg.Arn
 	a.LogBucket = logs.Bucket
 	a.targetGroups = pulumi.StringArray{tg.Arn}.ToStringArrayOutput()
+	a.telemetry = Telemetry{Mode: ModeALB, LoadBalancer: balancer.ArnSuffix, TargetGroup: tg.ArnSuffix, Certificate: certARN}
 	return a, ctx.RegisterResourceOutputs(a, pulumi.Map{
 		"url": a.URLOutput, "dnsName": a.DNSName, "targetGroupArn": a.TargetGroupARN, "logBucket": a.LogBucket,
 	})

@@ -19,6 +19,17 @@ type Edge interface {
 	TargetGroupARNs() pulumi.StringArrayInput
 	// Instance is what an instance must know about the edge, for user-data and its role.
 	Instance() InstanceSide
+	// Telemetry is where the edge's own CloudWatch metrics are, for alarms and the dashboard.
+	Telemetry() Telemetry
+}
+
+// Telemetry names the edge's CloudWatch dimensions; its outputs are set only for the alb edge.
+type Telemetry struct {
+	Mode string // "alb" or "eip"
+	// LoadBalancer and TargetGroup are the AWS/ApplicationELB dimension values (ARN suffixes).
+	LoadBalancer, TargetGroup pulumi.StringOutput
+	// Certificate is the ACM certificate ARN (AWS/CertificateManager DaysToExpiry).
+	Certificate pulumi.StringOutput
 }
 
 // InstanceSide is the edge's data for the instances. Empty outputs mean "not for this edge".

@@ -44,6 +44,10 @@ func (e *EIP) Address() pulumi.StringOutput { return e.PublicIP }
 // TargetGroupARNs implements Edge: there is no load balancer.
 func (e *EIP) TargetGroupARNs() pulumi.StringArrayInput { return nil }
 
+// Telemetry implements Edge: the EIP edge has no AWS-side metrics of its own; the instance
+// publishes its certificate's days to expiry and an external check watches the domain.
+func (e *EIP) Telemetry() Telemetry { return Telemetry{Mode: ModeEIP} }
+
 // Instance implements Edge.
 func (e *EIP) Instance() InstanceSide {
 	return InstanceSide{Mode: ModeEIP, AllocationID: e.AllocationID, CertBucket: e.CertBucket,

@@ -31,7 +31,10 @@ type NetworkArgs struct {
 	NAT            string            // NATNone, NATSingle or NATPerAZ; empty means NATNone
 	// FlowLogRetentionDays keeps VPC flow logs this long; flow logs are always on.
 	FlowLogRetentionDays int
-	Tags                 map[string]string
+	// FlowLogKeyARN encrypts the flow-log group with a customer managed key; nil leaves
+	// CloudWatch's default encryption (policy reports it, CKV_AWS_158).
+	FlowLogKeyARN pulumi.StringInput
+	Tags          map[string]string
 }
 
 // Network is the VPC of one stack.
@@ -230,6 +233,7 @@ func newFlowLogs(ctx *pulumi.Context, name string, vpc *ec2.Vpc, args *NetworkAr
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		NamePrefix:      pulumi.String("/immutable-edge/" + name + "/flow-logs-"),
 		RetentionInDays: pulumi.Int(args.FlowLogRetentionDays),
+		KmsKeyId:        args.FlowLogKeyARN,
 		Tags:            tags.Named(args.Tags, name+"-flow-logs"),
 	}, parent)
 	if err != nil {

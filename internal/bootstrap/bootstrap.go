@@ -53,9 +53,11 @@ type Stack struct {
 	// Registry is the stack's ECR registry host; images are Registry/Project/Stack/<service>.
 	Registry string `json:"registry"`
 	// LaunchHook is the lifecycle hook to complete (CONTINUE) once the instance is ready.
-	LaunchHook string    `json:"launchHook"`
-	Edge       Edge      `json:"edge"`
-	Services   []Service `json:"services"`
+	LaunchHook string `json:"launchHook"`
+	// Namespace is the CloudWatch namespace of the instance's metrics.
+	Namespace string    `json:"metricNamespace"`
+	Edge      Edge      `json:"edge"`
+	Services  []Service `json:"services"`
 }
 
 // Edge is the instance's part of the edge: where HAProxy listens and what the eip node claims.
@@ -97,7 +99,7 @@ func Describe(c *config.Config, account string) Stack {
 	}
 	registry := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", account, c.Region)
 	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, Registry: registry,
-		LaunchHook: config.LaunchHook, Edge: e}
+		LaunchHook: config.LaunchHook, Namespace: config.MetricNamespace, Edge: e}
 	for _, svc := range c.Services {
 		s.Services = append(s.Services, Service{
 			Name: svc.Name, Image: svc.Image, Ref: registry + "/" + c.Project + "/" + c.Stack + "/" + svc.Image,
@@ -167,6 +169,11 @@ func Render(s Stack) ([]File, error) {
 		return nil, err
 	}
 	files = append(files, File{Path: UnitDir + "/" + ServiceTemplate, Permissions: "0644", Content: unit})
+	telemetry, err := telemetryFiles(s)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, telemetry...)
 	// One trailing newline each: YAML literal blocks keep exactly one, so what is rendered is
 	// byte for byte what the instance writes.
 	for i := range files {

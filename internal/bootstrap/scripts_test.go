@@ -1,12 +1,20 @@
 package bootstrap_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -32,7 +40,10 @@ esac`,
 	"certbot": `echo "certbot $*" >>"$FAKE_LOG"
 mkdir -p "$IE_ETC/letsencrypt/live/edge"
 echo CHAIN >"$IE_ETC/letsencrypt/live/edge/fullchain.pem"
-echo KEY >"$IE_ETC/letsencrypt/live/edge/privkey.pem"`,
+echo KEY >"$IE_ETC/letsencrypt/live/edge/privkey.pem"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 -subj /CN=dev.example.com \
+	-keyout /dev/null -out "$IE_ETC/letsencrypt/live/edge/cert.pem" 2>/dev/null`,
+	"amazon-cloudwatch-agent-ctl": `echo "amazon-cloudwatch-agent-ctl $*" >>"$FAKE_LOG"`,
 	"curl": `echo "curl $*" >>"$FAKE_LOG"
 case "$*" in
 *api/token*) echo token-1 ;;
@@ -57,6 +68,7 @@ func runScript(t *testing.T, script string, s bootstrap.Stack, setup func(etc st
 	t.Helper()
 	testtools.Need(t, "jq")
 	testtools.Need(t, "tar")
+	testtools.Need(t, "openssl")
 	root, err := plan.Root()
 	require.NoError(t, err)
 	dir := t.TempDir()
@@ -79,6 +91,7 @@ func runScript(t *testing.T, script string, s bootstrap.Stack, setup func(etc st
 	cmd.Env = append([]string{
 		"PATH=" + bin + ":" + os.Getenv("PATH"), "IE_ETC=" + etc, "FAKE_LOG=" + logFile, "FAKE_DIR=" + fakeDir,
 		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
+		"IE_AGENT_CTL=" + filepath.Join(bin, "amazon-cloudwatch-agent-ctl"),
 	}, env...)
 	out, runErr := cmd.CombinedOutput()
 	calls, _ := os.ReadFile(logFile)
@@ -138,9 +151,15 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	gate := r.index("curl", "http://127.0.0.1:80/.edge/health")
 	claim := r.index("aws ec2 associate-address", "--allocation-id eipalloc-0abc", "--instance-id i-0abc", "--allow-reassociation")
 	ready := r.index("aws autoscaling complete-lifecycle-action", "--lifecycle-hook-name instance-ready", "--auto-scaling-group-name dev-asg-1", "--lifecycle-action-result CONTINUE")
-	for name, i := range map[string]int{"certbot": certbot, "save": save, "web": web, "haproxy": haproxy, "gate": gate, "claim": claim, "ready": ready} {
+	agent := r.index("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + bootstrap.AgentConfigFile)
+	days := r.index("aws cloudwatch put-metric-data", "--namespace ImmutableEdge", "--metric-name "+bootstrap.CertMetric, "--dimensions Stack=dev")
+	timer := r.index("systemctl enable --now ie-cert-metric.timer")
+	for name, i := range map[string]int{"certbot": certbot, "save": save, "web": web, "haproxy": haproxy, "gate": gate, "claim": claim, "ready": ready,
+		"agent": agent, "days": days, "timer": timer} {
 		require.GreaterOrEqual(t, i, 0, "%s not called; calls:\n%s", name, strings.Join(r.log, "\n"))
 	}
+	require.Less(t, agent, certbot, "the agent ships the logs of a boot that fails")
+	require.Less(t, certbot, days)
 	require.Less(t, certbot, web, "the certificate exists before HAProxy needs it")
 	require.Less(t, web, haproxy, "containers before HAProxy")
 	require.Less(t, haproxy, gate)
@@ -151,9 +170,9 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	env, err := os.ReadFile(filepath.Join(r.etc, "immutable-edge/services/web.env"))
 	require.NoError(t, err)
 	require.Equal(t, "IMAGE=123456789012.dkr.ecr.eu-central-1.amazonaws.com/immutable-edge/dev/web:1.4.2\nPORT=3000\nROOT_FLAGS=--read-only --tmpfs /tmp:rw,size=64m\n", string(env))
-	pem, err := os.Stat(filepath.Join(r.etc, "haproxy/certs/edge.pem"))
+	pemInfo, err := os.Stat(filepath.Join(r.etc, "haproxy/certs/edge.pem"))
 	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), pem.Mode().Perm(), "the key is readable by root only")
+	require.Equal(t, os.FileMode(0o600), pemInfo.Mode().Perm(), "the key is readable by root only")
 }
 
 func TestBootRestoresCertificateState(t *testing.T) {
@@ -221,11 +240,40 @@ func TestScriptsAreShellcheckClean(t *testing.T) {
 	dir := filepath.Join(root, "images/files/usr/local/lib/immutable-edge")
 	scripts, err := filepath.Glob(filepath.Join(dir, "*.sh"))
 	require.NoError(t, err)
-	require.Len(t, scripts, 3)
+	require.Len(t, scripts, 4)
 	cmd := exec.Command(shellcheck, append([]string{"-x", "--severity=style"}, scripts...)...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
+}
+
+func TestCertMetricPublishesTheDaysLeft(t *testing.T) {
+	t.Parallel()
+	expiring := func(etc string) { // a certificate with 40 and a half days left
+		live := filepath.Join(etc, "letsencrypt/live/edge")
+		require.NoError(t, os.MkdirAll(live, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(live, "cert.pem"), selfSigned(t, time.Now().Add(40*24*time.Hour+12*time.Hour)), 0o644))
+	}
+	r := runScript(t, "cert-metric.sh", stackFor(t, "dev"), expiring)
+	require.NoError(t, r.err)
+	require.Equal(t, []string{"aws cloudwatch put-metric-data --region eu-central-1 --namespace " + config.MetricNamespace +
+		" --metric-name " + bootstrap.CertMetric + " --dimensions " + bootstrap.DimStack + "=dev --unit Count --value 40"}, r.log)
+
+	missing := runScript(t, "cert-metric.sh", stackFor(t, "dev"), nil)
+	require.Error(t, missing.err, "no certificate is a failure the timer's unit shows, not a figure")
+	require.Equal(t, -1, missing.index("put-metric-data"))
+}
+
+// selfSigned returns a PEM certificate that expires at notAfter.
+func selfSigned(t *testing.T, notAfter time.Time) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "dev.example.com"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 func TestScriptsAgreeWithTheRenderer(t *testing.T) {
@@ -239,4 +287,20 @@ func TestScriptsAgreeWithTheRenderer(t *testing.T) {
 	boot, err := os.ReadFile(filepath.Join(root, "images/files/usr/local/lib/immutable-edge/boot.sh"))
 	require.NoError(t, err)
 	require.Contains(t, string(boot), `systemctl enable --now "`+bootstrap.UnitName("$svc")+`"`)
+	require.Contains(t, string(lib), "file:"+bootstrap.AgentConfigFile, "the agent starts with the rendered configuration")
+	require.Contains(t, string(lib), "--metric-name "+bootstrap.CertMetric+" --dimensions \"Stack=")
+
+	// The AMI's rsyslog rule writes the files the agent configuration ships.
+	rules, err := os.ReadFile(filepath.Join(root, "images/files/etc/rsyslog.d/30-immutable-edge.conf"))
+	require.NoError(t, err)
+	agent, err := bootstrap.AgentConfig(stackFor(t, "dev"))
+	require.NoError(t, err)
+	for _, f := range []string{bootstrap.LogDir + "/haproxy.log", bootstrap.LogDir + "/containers.log"} {
+		require.Contains(t, string(rules), `file="`+f+`"`)
+		require.Contains(t, agent, `"file_path": "`+f+`"`)
+	}
+	unit, err := bootstrap.TemplateUnit(stackFor(t, "dev"))
+	require.NoError(t, err)
+	require.Contains(t, unit, "--log-opt tag=ie-svc-%i", "container lines carry the identifier the rsyslog rule matches")
+	require.Contains(t, string(rules), `$programname startswith 'ie-svc-'`)
 }

@@ -61,11 +61,14 @@ type Config struct {
 	// SubjectAlternativeNames are extra certificate names beyond the domain and service hosts.
 	SubjectAlternativeNames []string
 	ALB                     ALB
+	Alarms                  Alarms
 	KeepImages              int
 	LogRetention            int
 	AlertEmail              string
 	MonthlyBudget           float64
-	PolicyWaivers           []Waiver
+	// FreeTier credits the account's always-free allowances to this stack's cost estimate.
+	FreeTier      bool
+	PolicyWaivers []Waiver
 }
 
 // ALB tunes the load-balancer edge; it is ignored by the eip edge, so a config can switch edges.
@@ -76,6 +79,16 @@ type ALB struct {
 	DeregistrationDelay *int   `json:"deregistrationDelaySeconds"` // nil means 30
 	SlowStart           int    `json:"slowStartSeconds"`
 	AccessLogDays       int    `json:"accessLogDays"`
+}
+
+// Alarms holds the thresholds the stack's alarms page at.
+type Alarms struct {
+	CPUPercent        float64 `json:"cpuPercent"`        // average CPU of the group
+	DiskPercent       float64 `json:"diskPercent"`       // root volume used, on the fullest instance
+	HTTP5xxPercent    float64 `json:"http5xxPercent"`    // share of requests answered 5xx (HAProxy, ALB, targets)
+	LatencyP95Seconds float64 `json:"latencyP95Seconds"` // alb: target response time, 95th percentile
+	CertificateDays   int     `json:"certificateDays"`   // days left on the edge's certificate
+	Minutes           int     `json:"minutes"`           // how long a condition lasts before it pages
 }
 
 // Fleet is the Auto Scaling group's capacity.

@@ -85,7 +85,7 @@ func TestUnknownKeysSuggestTheNearest(t *testing.T) {
 		{"instancetype", "did you mean instanceType?"},
 		{"monthlyBudget", "did you mean monthlyBudgetUsd?"},
 		{"vpcCIDR", "did you mean vpcCidr?"},
-		{"replicas", "known keys: alb, alertEmail"},
+		{"replicas", "known keys: alarms, alb, alertEmail"},
 	} {
 		_, err := config.Load("immutable-edge", "dev", base.With(tc.key, "x"))
 		require.ErrorContains(t, err, "immutable-edge:"+tc.key+": unknown key")

@@ -17,6 +17,9 @@ const LaunchHook = "instance-ready"
 // with the Mozilla-intermediate cipher set and post-quantum key exchange.
 const DefaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 
+// MetricNamespace is the CloudWatch namespace of the instances' own metrics.
+const MetricNamespace = "ImmutableEdge"
+
 // DefaultHealthPath is where a service answers 200 once it can take traffic.
 const DefaultHealthPath = "/ready"
 
@@ -84,10 +87,34 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	if c.ALB.AccessLogDays == 0 {
 		c.ALB.AccessLogDays = 90
 	}
+	c.Alarms.applyDefaults()
 	if !has("keepImages") {
 		c.KeepImages = 20
 	}
 	if !has("logRetentionDays") {
 		c.LogRetention = 365
+	}
+}
+
+// applyDefaults fills each threshold the stack left out.
+func (a *Alarms) applyDefaults() {
+	if a.CPUPercent == 0 {
+		a.CPUPercent = 80
+	}
+	if a.DiskPercent == 0 {
+		a.DiskPercent = 80
+	}
+	if a.HTTP5xxPercent == 0 {
+		a.HTTP5xxPercent = 5
+	}
+	if a.LatencyP95Seconds == 0 {
+		a.LatencyP95Seconds = 1
+	}
+	if a.CertificateDays == 0 {
+		// certbot renews at 30 days left and ACM at 60: 21 means renewal has failed for over a week.
+		a.CertificateDays = 21
+	}
+	if a.Minutes == 0 {
+		a.Minutes = 5
 	}
 }

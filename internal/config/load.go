@@ -21,7 +21,7 @@ func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 
 // Keys lists every key of the immutable-edge namespace, as written in Pulumi.<stack>.yaml.
 var Keys = []string{
-	"alb", "alertEmail", "azCount", "domain", "edge", "fleet", "hostedZoneId", "image",
+	"alarms", "alb", "alertEmail", "azCount", "domain", "edge", "fleet", "freeTier", "hostedZoneId", "image",
 	"instanceSubnets", "instanceType", "keepImages", "logRetentionDays", "monthlyBudgetUsd",
 	"natGateways", "policyWaivers", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
 }
@@ -68,12 +68,14 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 	c.LogRetention = l.integer(key("logRetentionDays"))
 	c.AlertEmail = l.str(key("alertEmail"))
 	c.MonthlyBudget = l.number(key("monthlyBudgetUsd"))
+	l.object(key("freeTier"), &c.FreeTier)
 	l.object(key("fleet"), &c.Fleet)
 	l.object(key("image"), &c.Image)
 	l.object(key("services"), &c.Services)
 	l.object(key("policyWaivers"), &c.PolicyWaivers)
 	l.object(key("subjectAlternativeNames"), &c.SubjectAlternativeNames)
 	l.object(key("alb"), &c.ALB)
+	l.object(key("alarms"), &c.Alarms)
 	for _, k := range required {
 		if _, ok := raw[key(k)]; !ok {
 			l.fail(key(k), "is required")

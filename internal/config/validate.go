@@ -71,6 +71,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, flatten(c.validateFleet())...)
 	errs = append(errs, flatten(c.validateServices())...)
 	errs = append(errs, flatten(c.validateEdge())...)
+	errs = append(errs, flatten(c.validateAlarms())...)
 	if c.KeepImages < 1 || c.KeepImages > 1000 {
 		fail(key("keepImages"), "must be 1..1000, got %d", c.KeepImages)
 	}
@@ -320,4 +321,29 @@ func (c *Config) CheckZones(available []string) error {
 			c.AZCount, c.Region, len(available), strings.Join(available, ", "))}
 	}
 	return nil
+}
+
+func (c *Config) validateAlarms() error {
+	var errs problems
+	fail := func(k, format string, a ...any) { errs.add(key("alarms."+k), format, a...) }
+	a := c.Alarms
+	for _, p := range []struct {
+		key string
+		v   float64
+	}{{"cpuPercent", a.CPUPercent}, {"diskPercent", a.DiskPercent}, {"http5xxPercent", a.HTTP5xxPercent}} {
+		if p.v <= 0 || p.v >= 100 {
+			fail(p.key, "must be a percentage above 0 and below 100, got %v", p.v)
+		}
+	}
+	if a.LatencyP95Seconds <= 0 || a.LatencyP95Seconds > 60 {
+		fail("latencyP95Seconds", "must be above 0 and at most 60, got %v", a.LatencyP95Seconds)
+	}
+	if a.CertificateDays < 1 || a.CertificateDays > 29 {
+		// certbot renews at 30 days left: a threshold at or above it pages on every healthy certificate.
+		fail("certificateDays", "must be 1..29 (certificates renew at 30 days left), got %d", a.CertificateDays)
+	}
+	if a.Minutes < 1 || a.Minutes > 60 {
+		fail("minutes", "must be 1..60, got %d", a.Minutes)
+	}
+	return errors.Join(errs...)
 }

@@ -20,7 +20,12 @@ const (
 	BucketGB              = 1.0  // logs or certificate state per bucket
 	RepositoryGB          = 1.0  // images kept per repository
 	QueriesMillionPerName = 0.1  // non-alias DNS queries per name a month
+	InstanceLogGBPerGroup = 0.1  // each instance's lines in each of its log groups a month
 )
+
+// KeyFreeTier is the stack config key that credits the account's always-free allowance to this
+// stack's estimate (set it on one stack per account).
+const KeyFreeTier = "immutable-edge:freeTier"
 
 // Item is one priced resource (the synth JSON's cost items).
 type Item struct {
@@ -63,6 +68,7 @@ func Of(p *plan.Plan) Estimate {
 			"730 h × ($%.3f + %.0f LCU assumed × $%.3f + %.0f public IPv4, one per zone, × $%.3f)",
 			albHour.USD, ALBAverageLCUs, albLCUHour.USD, zones, ipv4Hour.USD)
 	}
+	free := allowanceFor(p)
 	for _, r := range p.OfType("aws:ec2/flowLog:FlowLog") {
 		retention := 30.0
 		for _, g := range p.OfType("aws:cloudwatch/logGroup:LogGroup") {
@@ -70,10 +76,10 @@ func Of(p *plan.Plan) Estimate {
 				retention = g.Num("retentionInDays")
 			}
 		}
-		stored := FlowLogGBPerMonth * math.Min(retention/30, 12)
-		add(r, FlowLogGBPerMonth*logsGB.USD+stored*logsStored.USD,
-			"%.0f GB/month assumed × $%.2f ingestion + %.0f GB kept (%.0f days) × $%.4f", FlowLogGBPerMonth, logsGB.USD, stored, retention, logsStored.USD)
+		usd, basis := free.logs(FlowLogGBPerMonth, retention)
+		add(r, usd, "%.0f GB/month assumed: %s", FlowLogGBPerMonth, basis)
 	}
+	priceObservability(p, free, add)
 	for _, r := range p.OfType("aws:s3/bucketV2:BucketV2") {
 		add(r, BucketGB*s3GBMonth.USD, "%.0f GB assumed × $%.4f/GB-month", BucketGB, s3GBMonth.USD)
 	}

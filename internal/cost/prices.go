@@ -39,4 +39,22 @@ var (
 	ecrGBMonth = Price{0.10, "GB-month", "an eu-central-1 cost write-up (undated)"}
 	zoneMonth  = Price{0.50, "hosted zone-month", "= global; aws.amazon.com/route53/pricing read 2026-09-20"}
 	queriesM   = Price{0.40, "million standard queries", "= global; alias queries to an ALB are free (same page)"}
+
+	kmsKeyMonth   = Price{1.00, "customer managed key-month", "= all regions; aws.amazon.com/kms/pricing (20,000 requests a month free); each automatic rotation may add up to $1 a month for its first two rotations"}
+	alarmMetric   = Price{0.10, "standard alarm metric-month", "aws.amazon.com/cloudwatch/pricing, confirmed for us-east-1; the same list price assumed for eu-central-1"}
+	customMetric  = Price{0.30, "custom metric-month (first 10,000)", "aws.amazon.com/cloudwatch/pricing, confirmed for us-east-1; the same list price assumed for eu-central-1"}
+	dashboardMo   = Price{3.00, "dashboard-month", "= all regions; aws.amazon.com/cloudwatch/pricing"}
+	healthCheckMo = Price{0.50, "health check-month (AWS endpoint)", "= global; aws.amazon.com/route53/pricing as quoted by several sources; the first 50 for AWS endpoints are free"}
+	healthHTTPSMo = Price{1.00, "HTTPS option-month (AWS endpoint)", "= global; same page; charged even within the free 50"}
+)
+
+// The account's always-free CloudWatch allowance (aws.amazon.com/cloudwatch/pricing), credited
+// to the stack whose config sets freeTier; Route 53 gives 50 health checks for AWS endpoints
+// to every account, so that one is always applied.
+const (
+	freeAlarmMetrics  = 10
+	freeCustomMetrics = 10
+	freeDashboards    = 3
+	freeLogsGB        = 5.0 // ingestion, and separately storage
+	freeHealthChecks  = 50
 )

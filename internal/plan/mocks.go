@@ -25,6 +25,7 @@ type mocks struct {
 
 	mu        sync.Mutex
 	resources []Resource
+	regions   map[string]string // explicit provider id → its region
 }
 
 func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -41,16 +42,28 @@ func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.Propert
 		DeleteBeforeReplace: rpc.GetDeleteBeforeReplace(),
 		Inputs:              a.Inputs.Copy(),
 	}
-	id, out := m.state(a)
-	rec.ID = id
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec.Region = m.env.Region
+	if _, providerID, ok := strings.Cut(a.Provider, "::"); ok && m.regions[providerID] != "" {
+		rec.Region = m.regions[providerID]
+	}
+	id, out := m.state(a, rec.Region)
+	rec.ID = id
+	if a.TypeToken == "pulumi:providers:aws" {
+		if m.regions == nil {
+			m.regions = map[string]string{}
+		}
+		if r, ok := a.Inputs["region"]; ok && r.IsString() {
+			m.regions[id] = r.StringValue()
+		}
+	}
 	m.resources = append(m.resources, rec)
-	m.mu.Unlock()
 	return id, out, nil
 }
 
 // state is the id and output state the mocked provider returns for a resource.
-func (m *mocks) state(a pulumi.MockResourceArgs) (string, resource.PropertyMap) {
+func (m *mocks) state(a pulumi.MockResourceArgs, region string) (string, resource.PropertyMap) {
 	if !a.Custom {
 		return "", resource.PropertyMap{}
 	}
@@ -60,7 +73,7 @@ func (m *mocks) state(a pulumi.MockResourceArgs) (string, resource.PropertyMap) 
 	if _, ok := out["name"]; !ok {
 		out["name"] = resource.NewProperty(name)
 	}
-	out["arn"] = resource.NewProperty(m.arn(a.TypeToken, name))
+	out["arn"] = resource.NewProperty(arn(region, a.TypeToken, name))
 	switch a.TypeToken {
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		out["latestVersion"] = resource.NewProperty(1.0)
@@ -76,9 +89,17 @@ func (m *mocks) state(a pulumi.MockResourceArgs) (string, resource.PropertyMap) 
 	case "aws:lb/loadBalancer:LoadBalancer":
 		out["dnsName"] = resource.NewProperty(a.Name + "-1234567890." + m.env.Region + ".elb.amazonaws.com")
 		out["zoneId"] = resource.NewProperty("Z215JYRZR1TBD5") // the ALB hosted zone of eu-central-1
-		out["arn"] = resource.NewProperty(m.arn(a.TypeToken, "app/"+a.Name+"/0123456789abcdef"))
+		out["arn"] = resource.NewProperty(arn(region, a.TypeToken, "app/"+a.Name+"/0123456789abcdef"))
+		out["arnSuffix"] = resource.NewProperty("app/" + a.Name + "/0123456789abcdef")
 	case "aws:lb/targetGroup:TargetGroup":
-		out["arn"] = resource.NewProperty(m.arn(a.TypeToken, a.Name+"/0123456789abcdef"))
+		out["arn"] = resource.NewProperty(arn(region, a.TypeToken, a.Name+"/0123456789abcdef"))
+		out["arnSuffix"] = resource.NewProperty("targetgroup/" + a.Name + "/0123456789abcdef")
+	case "aws:kms/key:Key":
+		out["keyId"] = resource.NewProperty("0123abcd-" + a.Name)
+		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:kms:%s:%s:key/0123abcd-%s", region, Account, a.Name))
+	case "aws:route53/healthCheck:HealthCheck":
+		id = "0123abcd-hc-" + a.Name
+		out["arn"] = resource.NewProperty("arn:aws:route53:::healthcheck/" + id)
 	case "aws:acm/certificate:Certificate":
 		out["domainValidationOptions"] = validationOptions(a.Inputs)
 	case "aws:acm/certificateValidation:CertificateValidation":
@@ -166,8 +187,8 @@ func physicalName(a pulumi.MockResourceArgs) string {
 	return a.Name
 }
 
-// arn builds a plausible ARN for a type token like aws:ec2/vpc:Vpc.
-func (m *mocks) arn(token, name string) string {
+// arn builds a plausible ARN in a region for a type token like aws:ec2/vpc:Vpc.
+func arn(region, token, name string) string {
 	service, kind := "unknown", "resource"
 	if mod, typ, ok := strings.Cut(strings.TrimPrefix(token, "aws:"), ":"); ok {
 		service, _, _ = strings.Cut(mod, "/")
@@ -177,16 +198,30 @@ func (m *mocks) arn(token, name string) string {
 	case "iam":
 		return fmt.Sprintf("arn:aws:iam::%s:%s/%s", Account, kind, name)
 	case "cloudwatch":
-		if kind != "logGroup" {
-			break
+		switch kind {
+		case "metricAlarm":
+			return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", region, Account, name)
+		case "eventRule":
+			return fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", region, Account, name)
+		case "dashboard":
+			return fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", Account, name)
+		case "logGroup":
+		default:
+			return fmt.Sprintf("arn:aws:cloudwatch:%s:%s:%s/%s", region, Account, kind, name)
 		}
-		return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.env.Region, Account, name)
+		return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, Account, name)
 	case "ecr":
-		return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", m.env.Region, Account, name)
+		return fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, Account, name)
+	case "sns":
+		if kind == "topic" {
+			return fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, Account, name)
+		}
+	case "budgets":
+		return fmt.Sprintf("arn:aws:budgets::%s:budget/%s", Account, name)
 	case "s3":
 		return "arn:aws:s3:::" + name
 	case "lb":
-		return fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:%s/%s", m.env.Region, Account, strings.ToLower(kind), name)
+		return fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:%s/%s", region, Account, strings.ToLower(kind), name)
 	}
-	return fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", service, m.env.Region, Account, kind, name)
+	return fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", service, region, Account, kind, name)
 }

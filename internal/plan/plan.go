@@ -23,6 +23,7 @@ type Resource struct {
 	// DeleteBeforeReplace is set when a replacement deletes first (Pulumi's default creates first).
 	DeleteBeforeReplace bool
 	ID                  string               // the id the mocked provider gave it; other resources' inputs refer to it
+	Region              string               // where it is created: the stack's region unless an explicit provider says otherwise
 	Inputs              resource.PropertyMap // as registered, camelCase names of the provider schema
 }
 

@@ -31,12 +31,15 @@ var (
 		tEIP, tNAT, tFlowLog, tLogGroup, tRole, tSecurityGroup, tIngress, tEgress, tRepository,
 		"aws:iam/instanceProfile:InstanceProfile", tLaunchTemplate, tGroup,
 		tLoadBalancer, tListener, tTargetGroup, tCertificate, tBucket, "aws:ssm/parameter:Parameter",
+		tKey, tTopic, tAlarm, tEventRule, tHealthCheck, tBudget,
 	}
 	Untaggable = []string{
 		"aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation", tRolePolicy, tAttachment,
 		tRepoLifecycle, tRecord, "aws:acm/certificateValidation:CertificateValidation",
 		tBucketPolicy, tPublicAccessBlock, tOwnership, tEncryption, tVersioning, tLifecycle,
 		"command:local:Command", // runs on the deployer's machine, not in AWS
+		tKeyAlias, tTopicPolicy, tTopicSub, tEventTarget, tDashboard,
+		tProvider, // its default tags are the stack's tags
 	}
 )
 

@@ -65,7 +65,7 @@ type Context struct {
 // Rules returns every rule, sorted by id.
 func Rules() []Rule {
 	var all []Rule
-	for _, group := range [][]Rule{networkRules, computeRules, loadBalancerRules, storageRules, identityRules} {
+	for _, group := range [][]Rule{networkRules, computeRules, loadBalancerRules, storageRules, identityRules, monitoringRules} {
 		all = append(all, group...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })

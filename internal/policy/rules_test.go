@@ -25,6 +25,8 @@ const (
 	tVersioning, tLifecycle, tLogs = "aws:s3/bucketVersioningV2:BucketVersioningV2", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "aws:s3/bucketLoggingV2:BucketLoggingV2"
 	tRepo, tRepoLifecycle          = "aws:ecr/repository:Repository", "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 	tRole, tRolePolicy, tAttach    = "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	tKey, tTopic, tTopicPolicy     = "aws:kms/key:Key", "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy"
+	tAlarm, tBudget                = "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:budgets/budget:Budget"
 )
 
 var r = plan.NewResource
@@ -92,6 +94,48 @@ func record(target plan.Resource) plan.Resource {
 	rec := r(tRecord, "a", map[string]any{"type": "A", "name": "example.com"})
 	rec.DependsOn = []string{target.URN}
 	return rec
+}
+
+func key() plan.Resource {
+	return r(tKey, "key", map[string]any{"enableKeyRotation": true, "policy": iampolicy.New(iampolicy.Statement{
+		Sid: "Account", Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::123456789012:root"},
+		Action: []string{"kms:*"}, Resource: []string{"*"}}).JSON()})
+}
+func topic() plan.Resource {
+	return r(tTopic, "alerts", map[string]any{"name": "alerts", "kmsMasterKeyId": "arn:aws:kms:eu-central-1:123456789012:key/k"})
+}
+func topicPolicy() plan.Resource {
+	return r(tTopicPolicy, "alerts", map[string]any{"policy": iampolicy.New(iampolicy.Statement{
+		Sid: "Alarms", Effect: "Allow", Principal: map[string]any{"Service": "cloudwatch.amazonaws.com"},
+		Action: []string{"sns:Publish"}, Resource: []string{"arn:aws:sns:eu-central-1:123456789012:alerts"}}).JSON()})
+}
+
+// open is a resource policy that lets everyone do action.
+func open(action string) string {
+	return iampolicy.New(iampolicy.Statement{Sid: "Everyone", Effect: "Allow", Principal: map[string]any{"AWS": "*"},
+		Action: []string{action}, Resource: []string{"*"}}).JSON()
+}
+func alarm() plan.Resource {
+	topic := "arn:aws:sns:eu-central-1:123456789012:alerts"
+	return r(tAlarm, "cpu", map[string]any{"name": "cpu", "alarmActions": []any{topic}, "okActions": []any{topic}})
+}
+
+// forwarded is an alarm without actions whose state changes an EventBridge rule sends to the topic.
+func forwarded(name string) []plan.Resource {
+	pattern := `{"resources":["arn:aws:cloudwatch:us-east-1:123456789012:alarm:` + name + `"]}`
+	return []plan.Resource{
+		r(tAlarm, name, map[string]any{"name": name}),
+		r("aws:cloudwatch/eventRule:EventRule", name, map[string]any{"name": name, "eventPattern": pattern}),
+		r("aws:cloudwatch/eventTarget:EventTarget", name, map[string]any{"rule": name, "arn": "arn:aws:sns:eu-central-1:123456789012:alerts"}),
+	}
+}
+func budget() plan.Resource {
+	return r(tBudget, "budget", map[string]any{
+		"costFilters": []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:Stack$test"}}},
+		"notifications": []any{
+			map[string]any{"notificationType": "ACTUAL", "subscriberSnsTopicArns": []any{"t"}},
+			map[string]any{"notificationType": "FORECASTED", "subscriberSnsTopicArns": []any{"t"}},
+		}})
 }
 
 // bucket is a bucket with every part the storage rules look for.
@@ -232,6 +276,15 @@ var cases = map[string]ruleCase{
 	"CKV_AWS_62":  {"alb", []plan.Resource{rolePolicy(pull)}, []plan.Resource{rolePolicy(iampolicy.Statement{Sid: "All", Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"arn:aws:s3:::b"}})}},
 	"CKV_AWS_355": {"alb", []plan.Resource{rolePolicy(pull, iampolicy.Statement{Sid: "Login", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}})}, []plan.Resource{rolePolicy(iampolicy.Statement{Sid: "Any", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{"*"}})}},
 	"CKV_AWS_274": {"alb", []plan.Resource{r(tAttach, "ssm", map[string]any{"policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"})}, []plan.Resource{r(tAttach, "admin", map[string]any{"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})}},
+	"CKV_AWS_7":   {"alb", []plan.Resource{key()}, []plan.Resource{key().With("enableKeyRotation", false)}},
+	"CKV_AWS_33":  {"alb", []plan.Resource{key()}, []plan.Resource{key().With("policy", open("kms:Decrypt"))}},
+	"CKV_AWS_26":  {"alb", []plan.Resource{topic()}, []plan.Resource{topic().With("kmsMasterKeyId", "alias/aws/sns")}},
+	"CKV_AWS_169": {"alb", []plan.Resource{topicPolicy()}, []plan.Resource{topicPolicy().With("policy", open("sns:Publish"))}},
+	"CKV_AWS_319": {"alb", []plan.Resource{alarm()}, []plan.Resource{alarm().With("actionsEnabled", false)}},
+	"IE_ALARM_NOTIFIES": {"eip",
+		append([]plan.Resource{topic(), alarm()}, forwarded("external")...),
+		[]plan.Resource{topic(), alarm().With("okActions", nil), r(tAlarm, "external", map[string]any{"name": "external"})}},
+	"IE_BUDGET": {"alb", []plan.Resource{budget()}, []plan.Resource{budget().With("costFilters.0.values", []any{"user:Stack$prod"})}},
 	"IE_TAGS": {"alb", []plan.Resource{vpc().With("tags", map[string]any{"Project": "p", "Stack": "s", "Owner": "o", "CostCenter": "c"})},
 		[]plan.Resource{vpc().With("tags", map[string]any{"Project": "p", "Stack": "s"})}},
 }

@@ -40,6 +40,11 @@ var badConfigs = []struct {
 	{"eip instances in private subnets", "dev", func(c plan.Config) plan.Config {
 		return c.With("instanceSubnets", "private").With("natGateways", "single")
 	}, "immutable-edge:instanceSubnets"},
+	{"cpu alarm above 100 percent", "dev", func(c plan.Config) plan.Config { return c.Set("alarms.cpuPercent", 120) }, "immutable-edge:alarms.cpuPercent"},
+	{"5xx alarm at zero", "prod", func(c plan.Config) plan.Config { return c.Set("alarms.http5xxPercent", -1) }, "immutable-edge:alarms.http5xxPercent"},
+	{"certificate alarm after renewal starts", "dev", func(c plan.Config) plan.Config { return c.Set("alarms.certificateDays", 30) }, "immutable-edge:alarms.certificateDays"},
+	{"alarm minutes as text", "prod", func(c plan.Config) plan.Config { return c.Set("alarms.minutes", "five") }, "immutable-edge:alarms.minutes"},
+	{"typo in an alarm key", "prod", func(c plan.Config) plan.Config { return c.Set("alarms.cpuPercnt", 70) }, "immutable-edge:alarms.cpuPercnt"},
 	{"instance type shape", "dev", func(c plan.Config) plan.Config { return c.With("instanceType", "micro") }, "immutable-edge:instanceType"},
 	{"x86 type for the arm64 image", "prod", func(c plan.Config) plan.Config { return c.With("instanceType", "t3.small") }, "immutable-edge:instanceType"},
 	{"SSM parameter without a path", "dev", func(c plan.Config) plan.Config { return c.Set("image.parameter", "ami-id") }, "immutable-edge:image.parameter"},

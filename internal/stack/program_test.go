@@ -41,6 +41,15 @@ const (
 	tEncryption        = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
 	tVersioning        = "aws:s3/bucketVersioningV2:BucketVersioningV2"
 	tLifecycle         = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+
+	tKey         = "aws:kms/key:Key"
+	tTopic       = "aws:sns/topic:Topic"
+	tBudget      = "aws:budgets/budget:Budget"
+	tAlarm       = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	tEventRule   = "aws:cloudwatch/eventRule:EventRule"
+	tEventTarget = "aws:cloudwatch/eventTarget:EventTarget"
+	tDashboard   = "aws:cloudwatch/dashboard:Dashboard"
+	tHealthCheck = "aws:route53/healthCheck:HealthCheck"
 )
 
 var stacks = []string{"dev", "prod"}
@@ -88,6 +97,10 @@ func init() {
 		"immutable-edge:edge:ALB": {tLoadBalancer, tListener, tTargetGroup, tCertificate, "aws:acm/certificateValidation:CertificateValidation",
 			tRecord, tBucket, tBucketPolicy, tPublicAccessBlock, tOwnership, tEncryption, tVersioning, tLifecycle},
 		"immutable-edge:edge:EIP": {tEIP, tRecord, tBucket, tBucketPolicy, tPublicAccessBlock, tOwnership, tEncryption, tVersioning, tLifecycle},
+		"immutable-edge:observability:Alerts": {tKey, "aws:kms/alias:Alias", tTopic, "aws:sns/topicPolicy:TopicPolicy",
+			"aws:sns/topicSubscription:TopicSubscription", tBudget, "aws:cloudwatch/logGroup:LogGroup"},
+		"immutable-edge:observability:Monitor": {tAlarm, tEventRule, tEventTarget, tDashboard, tHealthCheck, tRole, tRolePolicy,
+			"pulumi:providers:aws"},
 	} {
 		for _, typ := range types {
 			owners[typ] = append(owners[typ], component)
@@ -226,8 +239,11 @@ func TestNetworkBasics(t *testing.T) {
 		require.True(t, dsg.Get("egress").IsNull() || len(dsg.Get("egress").ArrayValue()) == 0, "%s: default SG has no rules", s)
 		fl := one(t, p, "aws:ec2/flowLog:FlowLog")
 		require.Equal(t, "ALL", fl.Str("trafficType"), s)
-		group := one(t, p, "aws:cloudwatch/logGroup:LogGroup")
+		group, ok := p.Find("aws:cloudwatch/logGroup:LogGroup", s+"-flow-logs")
+		require.True(t, ok, s)
 		require.Equal(t, map[string]float64{"dev": 30, "prod": 365}[s], group.Get("retentionInDays").NumberValue(), s)
+		require.Contains(t, group.Str("kmsKeyId"), ":key/", "%s: flow logs are encrypted with the stack key", s)
+		require.Equal(t, one(t, p, tTopic).Str("kmsMasterKeyId"), group.Str("kmsKeyId"), s)
 		require.Contains(t, fl.Str("logDestination"), "log-group:/immutable-edge/"+s+"/flow-logs-", s)
 	}
 }

@@ -23,9 +23,6 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/config"
 )
 
-// MetricNamespace is the CloudWatch namespace of the instances' own metrics.
-const MetricNamespace = "ImmutableEdge"
-
 // Deploy is the Pulumi program of every stack.
 func Deploy(ctx *pulumi.Context) error {
 	cfg, err := config.Load(ctx.Project(), ctx.Stack(), rawConfig(ctx))
@@ -42,9 +39,13 @@ func Deploy(ctx *pulumi.Context) error {
 		return err
 	}
 
+	alerts, err := newAlerts(ctx, cfg, env)
+	if err != nil {
+		return err
+	}
 	net, err := network.NewNetwork(ctx, name, &network.NetworkArgs{
 		CIDR: cfg.VpcCIDR, PublicSubnets: public, PrivateSubnets: private,
-		NAT: cfg.NATGateways, FlowLogRetentionDays: cfg.LogRetention, Tags: tags,
+		NAT: cfg.NATGateways, FlowLogRetentionDays: cfg.LogRetention, FlowLogKeyARN: alerts.KeyARN, Tags: tags,
 	})
 	if err != nil {
 		return err
@@ -91,7 +92,11 @@ func Deploy(ctx *pulumi.Context) error {
 		LaunchHook:      config.LaunchHook,
 		RootVolumeGB:    cfg.RootVolumeGB,
 		Tags:            tags,
-	})
+	}, pulumi.DependsOn([]pulumi.Resource{alerts})) // the agent writes to log groups it may not create
+	if err != nil {
+		return err
+	}
+	mon, err := newMonitor(ctx, cfg, env, alerts, front, fl)
 	if err != nil {
 		return err
 	}
@@ -108,6 +113,8 @@ func Deploy(ctx *pulumi.Context) error {
 	ctx.Export("launchTemplateId", fl.LaunchTemplateID)
 	ctx.Export("launchTemplateVersion", fl.LaunchTemplateVersion)
 	ctx.Export("amiId", fl.ImageID)
+	ctx.Export("alertTopicArn", alerts.TopicARN)
+	ctx.Export("dashboard", mon.DashboardName)
 	return nil
 }
 
@@ -136,8 +143,8 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 	a := &identity.InstanceIdentityArgs{
 		Partition: env.partition, Region: cfg.Region, AccountID: env.account,
 		RepositoryARNs:    reg.RepositoryARNs,
-		LogGroupPrefix:    "/" + cfg.Project + "/" + cfg.Stack + "/instance/",
-		MetricNamespaces:  []string{MetricNamespace, "CWAgent"},
+		LogGroupPrefix:    bootstrap.LogGroupPrefix(bootstrap.Describe(cfg, env.account)),
+		MetricNamespaces:  []string{config.MetricNamespace},
 		ClaimAllocationID: side.AllocationID,
 		CertBucketARN:     side.CertBucketARN, CertPrefix: side.CertPrefix,
 		ReportReady: true,

@@ -30,9 +30,12 @@ abandon() {
 
 main() {
 	load_stack
+	start_agent || log "the CloudWatch agent did not start; this boot's logs stay on the instance"
 	trap abandon ERR
 	if [[ $MODE == eip ]]; then
 		ensure_certificate
+		publish_cert_days || log "could not publish the certificate's days to expiry"
+		systemctl enable --now ie-cert-metric.timer
 	fi
 	start_services
 	wait_for_gate

@@ -4,7 +4,7 @@
 # here holds a secret: AWS access is the instance role through IMDSv2.
 #
 # Overridable for tests: IE_ETC (/etc), IE_STACK_FILE, IE_IMDS, IE_GATE_TRIES/IE_GATE_DELAY,
-# IE_CLAIM_TRIES/IE_CLAIM_DELAY.
+# IE_CLAIM_TRIES/IE_CLAIM_DELAY, IE_AGENT_CTL.
 
 IE_ETC=${IE_ETC:-/etc}
 IE_STACK_FILE=${IE_STACK_FILE:-$IE_ETC/immutable-edge/stack.json}
@@ -108,6 +108,31 @@ ensure_certificate() {
 	retry 3 10 certbot "${args[@]}"
 	build_pem
 	save_state
+}
+
+# cert_days prints the whole days left before the edge certificate expires (negative once expired).
+cert_days() {
+	local end
+	end=$(openssl x509 -enddate -noout -in "$IE_ETC/letsencrypt/live/$IE_CERT_NAME/cert.pem") || return 1
+	end=${end#notAfter=}
+	echo $((($(date -d "$end" +%s) - $(date +%s)) / 86400))
+}
+
+# publish_cert_days puts the days left as the CertificateDaysToExpiry metric (Stack dimension),
+# which the certificate-expiry alarm watches.
+publish_cert_days() {
+	local days
+	days=$(cert_days) || return 1
+	aws cloudwatch put-metric-data --region "$REGION" --namespace "$(stack .metricNamespace)" \
+		--metric-name CertificateDaysToExpiry --dimensions "Stack=$(stack .stack)" --unit Count --value "$days"
+	log "certificate expires in $days days"
+}
+
+# start_agent starts the CloudWatch agent with the stack's configuration from user-data. It runs
+# first, so the logs of a boot that fails still reach CloudWatch.
+start_agent() {
+	"${IE_AGENT_CTL:-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl}" -a fetch-config -m ec2 -s \
+		-c "file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
 }
 
 # wait_for_gate waits until HAProxy answers its health endpoint, which is healthy only while at

@@ -1,0 +1,84 @@
+package observability
+
+import (
+	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
+)
+
+// principals writes the key and topic policies: the account administers; CloudWatch alarms,
+// EventBridge rules and AWS Budgets may publish; CloudWatch Logs may encrypt the stack's log
+// groups only. The topic holds CloudWatch and Budgets to this account and to the stack's own
+// alarms by name. EventBridge's statement carries no condition because EventBridge does not
+// deliver to a topic whose statement for it has one (its user guide), and the key's statements
+// for the publishers carry none because a condition AWS does not pass would drop alerts silently;
+// the topic policy is the gate.
+type principals struct {
+	partition, region, account, qualifier string
+}
+
+func (p principals) arn(service, region, resource string) string {
+	return "arn:" + p.partition + ":" + service + ":" + region + ":" + p.account + ":" + resource
+}
+
+// source is a service that publishes alerts, and the ARNs it may publish from ("" for any).
+type source struct{ sid, service, sourceARN string }
+
+func (p principals) sources() []source {
+	return []source{
+		{"CloudWatchAlarms", "cloudwatch.amazonaws.com", p.arn("cloudwatch", p.region, "alarm:"+p.qualifier+"-*")},
+		{"EventBridgeRules", "events.amazonaws.com", ""},
+		{"Budgets", "budgets.amazonaws.com", p.arn("budgets", "", "*")},
+	}
+}
+
+func (p principals) keyPolicy(logGroupPrefix string) iampolicy.Document {
+	statements := []iampolicy.Statement{{
+		// Without it the key could become unmanageable; IAM policies then decide who may use it.
+		Sid: "AccountAdministers", Effect: "Allow",
+		Principal: map[string]any{"AWS": "arn:" + p.partition + ":iam::" + p.account + ":root"},
+		Action:    []string{"kms:*"}, Resource: []string{"*"},
+	}}
+	for _, s := range p.sources() {
+		statements = append(statements, iampolicy.Statement{
+			Sid: s.sid + "Publish", Effect: "Allow",
+			Principal: map[string]any{"Service": s.service},
+			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"}, Resource: []string{"*"},
+		})
+	}
+	statements = append(statements, iampolicy.Statement{
+		Sid: "CloudWatchLogsEncrypt", Effect: "Allow",
+		Principal: map[string]any{"Service": "logs." + p.region + ".amazonaws.com"},
+		Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+		Resource:  []string{"*"},
+		Condition: map[string]map[string]any{"ArnLike": {
+			"kms:EncryptionContext:aws:logs:arn": p.arn("logs", p.region, "log-group:"+logGroupPrefix+"*"),
+		}},
+	})
+	return iampolicy.New(statements...)
+}
+
+func (p principals) topicPolicy(topicARN string) iampolicy.Document {
+	statements := []iampolicy.Statement{{
+		Sid: "AccountManages", Effect: "Allow",
+		Principal: map[string]any{"AWS": "arn:" + p.partition + ":iam::" + p.account + ":root"},
+		Action: []string{
+			"sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
+			"sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic", "sns:Publish",
+		},
+		Resource: []string{topicARN},
+	}}
+	for _, s := range p.sources() {
+		st := iampolicy.Statement{
+			Sid: s.sid + "Publish", Effect: "Allow",
+			Principal: map[string]any{"Service": s.service},
+			Action:    []string{"sns:Publish"}, Resource: []string{topicARN},
+		}
+		if s.sourceARN != "" {
+			st.Condition = map[string]map[string]any{
+				"StringEquals": {"aws:SourceAccount": p.account},
+				"ArnLike":      {"aws:SourceArn": s.sourceARN},
+			}
+		}
+		statements = append(statements, st)
+	}
+	return iampolicy.New(statements...)
+}

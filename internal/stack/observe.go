@@ -1,0 +1,48 @@
+package stack
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/immutable-edge/immutable-edge/components/edge"
+	"github.com/immutable-edge/immutable-edge/components/fleet"
+	"github.com/immutable-edge/immutable-edge/components/observability"
+	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
+	"github.com/immutable-edge/immutable-edge/internal/config"
+)
+
+// qualifier prefixes the names AWS wants unique per account and region (topic, alarms, rules,
+// budget, dashboard), so two projects' stacks of the same name do not collide.
+func qualifier(cfg *config.Config) string { return cfg.Project + "-" + cfg.Stack }
+
+// newAlerts creates the stack's key, alert topic, budget and the instances' log groups first:
+// the flow logs and the instances write with that key.
+func newAlerts(ctx *pulumi.Context, cfg *config.Config, env *environment) (*observability.Alerts, error) {
+	return observability.NewAlerts(ctx, cfg.Stack, &observability.AlertsArgs{
+		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: qualifier(cfg),
+		Email:          cfg.AlertEmail,
+		LogGroupPrefix: "/" + cfg.Project + "/" + cfg.Stack + "/",
+		LogGroups:      bootstrap.LogGroups(bootstrap.Describe(cfg, env.account)),
+		RetentionDays:  cfg.LogRetention, MonthlyBudgetUSD: cfg.MonthlyBudget,
+		CostTagKey: "Stack", CostTagValue: cfg.Stack, // config.Tags always carries it
+		Tags: cfg.Tags(),
+	})
+}
+
+// newMonitor watches what the stack built: the fleet, the edge and the instances' metrics.
+func newMonitor(ctx *pulumi.Context, cfg *config.Config, env *environment, alerts *observability.Alerts,
+	front edge.Edge, fl *fleet.Fleet) (*observability.Monitor, error) {
+	t, a := front.Telemetry(), cfg.Alarms
+	return observability.NewMonitor(ctx, cfg.Stack, &observability.MonitorArgs{
+		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: qualifier(cfg),
+		Stack: cfg.Stack, Namespace: config.MetricNamespace,
+		TopicARN:  alerts.TopicARN,
+		GroupName: fl.GroupName, Desired: cfg.Fleet.Desired,
+		Edge: t.Mode, LoadBalancer: t.LoadBalancer, TargetGroup: t.TargetGroup, Certificate: t.Certificate,
+		Domain: cfg.Domain, HealthPath: config.EdgeHealthPath,
+		Thresholds: observability.Thresholds{
+			CPUPercent: a.CPUPercent, DiskPercent: a.DiskPercent, HTTP5xxPercent: a.HTTP5xxPercent,
+			LatencyP95Seconds: a.LatencyP95Seconds, CertificateDays: a.CertificateDays, Minutes: a.Minutes,
+		},
+		Tags: cfg.Tags(),
+	})
+}
