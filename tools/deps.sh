@@ -12,6 +12,9 @@ declare -A packages=(
 	[jq]=jq
 	[openssl]=openssl
 	[curl]=curl
+	[rsyslogd]=rsyslog
+	[logrotate]=logrotate
+	[logger]=bsdutils
 )
 
 missing=()

@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -213,6 +216,35 @@ func TestRealHAProxyServesTheRenderedEdge(t *testing.T) {
 		require.Equal(t, 404, code)
 		require.Equal(t, string(e.notFound), body)
 	})
+	t.Run("the exporter publishes every series the agent keeps", func(t *testing.T) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics?scope=frontend&scope=backend", e.stats))
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, 200, resp.StatusCode)
+		var haproxyJob promConfig
+		for _, sc := range prometheusConfig(t, stackFor(t, "dev")).ScrapeConfigs {
+			if sc.JobName == "haproxy" {
+				require.Equal(t, []string{"frontend", "backend"}, sc.Params["scope"])
+				haproxyJob.ScrapeConfigs = append(haproxyJob.ScrapeConfigs, sc)
+			}
+		}
+		require.Len(t, haproxyJob.ScrapeConfigs, 1)
+		kept := map[string]bool{}
+		for _, series := range exposition(t, string(body)) {
+			if out, ok := relabel(t, haproxyJob.ScrapeConfigs[0].Relabel, series); ok {
+				kept[out["__name__"]] = true
+			}
+		}
+		var want []string
+		for _, m := range bootstrap.Metrics(stackFor(t, "dev")) {
+			if strings.HasPrefix(m, "haproxy_") {
+				want = append(want, m)
+			}
+		}
+		require.ElementsMatch(t, want, slices.Collect(maps.Keys(kept)), "HAProxy %s exports the series the relabelling expects", "2.6+")
+	})
 	t.Run("TLS 1.2 and 1.3 accepted, 1.1 refused", func(t *testing.T) {
 		for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 			conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", e.https), &tls.Config{RootCAs: e.pool, ServerName: "dev.example.com", MinVersion: v, MaxVersion: v})
@@ -290,4 +322,27 @@ func TestRealHAProxyServesTheRenderedEdge(t *testing.T) {
 		require.Equal(t, int64(conns*perConn), ok.Load())
 		require.Equal(t, 3, reloads)
 	})
+}
+
+var seriesRE = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? \S+$`)
+var labelRE = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"`)
+
+// exposition parses Prometheus text format into label sets (with __name__).
+func exposition(t *testing.T, text string) []map[string]string {
+	t.Helper()
+	var out []map[string]string
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m := seriesRE.FindStringSubmatch(line)
+		require.NotNil(t, m, "exposition line %q", line)
+		labels := map[string]string{"__name__": m[1]}
+		for _, l := range labelRE.FindAllStringSubmatch(m[2], -1) {
+			labels[l[1]] = l[2]
+		}
+		out = append(out, labels)
+	}
+	require.NotEmpty(t, out)
+	return out
 }

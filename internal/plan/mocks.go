@@ -45,8 +45,9 @@ func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.Propert
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec.Region = m.env.Region
-	if _, providerID, ok := strings.Cut(a.Provider, "::"); ok && m.regions[providerID] != "" {
-		rec.Region = m.regions[providerID]
+	// A provider reference is "<provider URN>::<provider id>".
+	if i := strings.LastIndex(a.Provider, "::"); i >= 0 && m.regions[a.Provider[i+2:]] != "" {
+		rec.Region = m.regions[a.Provider[i+2:]]
 	}
 	id, out := m.state(a, rec.Region)
 	rec.ID = id
