@@ -70,3 +70,40 @@ func TestDevPaysForOneAddressNotTwo(t *testing.T) {
 	}
 	require.Equal(t, 1, addresses, "the node's launch address is released when it claims the Elastic IP")
 }
+
+func TestFreeTierIsCreditedOnlyWhereTheConfigSaysSo(t *testing.T) {
+	dev, err := plan.StackConfig("dev")
+	require.NoError(t, err)
+	credited := estimate(t, "dev", dev)
+	list := estimate(t, "dev", dev.With("freeTier", false))
+	// 9 alarm metrics, 8 custom metrics, 1 dashboard, and the flow and instance logs fit the allowance.
+	require.InDelta(t, 9*0.10+8*0.30+3.00+(2+0.5)*0.63+(2+0.5)*0.0324, list.MonthlyUSD-credited.MonthlyUSD, 0.02)
+	require.Equal(t, 22.57, list.MonthlyUSD, "dev at list price")
+	for _, e := range []struct {
+		est  cost.Estimate
+		want bool
+	}{{credited, true}, {list, false}, {estimate(t, "prod", nil), false}} {
+		found := false
+		for _, it := range e.est.Items {
+			found = found || strings.Contains(it.Basis, "free allowance") && !strings.Contains(it.Basis, "health check")
+		}
+		require.Equal(t, e.want, found)
+	}
+}
+
+func TestEstimateIncludesObservability(t *testing.T) {
+	items := map[string]string{}
+	for _, it := range estimate(t, "prod", nil).Items {
+		items[it.Resource[strings.LastIndex(it.Resource, "::")+2:]] += it.Basis
+	}
+	require.Contains(t, items["prod-key"], "customer managed key")
+	require.Contains(t, items["prod-dashboard"], "$3.00")
+	require.Contains(t, items["prod-alb-5xx"], "2 alarm metric(s)", "metric math pays per metric read")
+	require.Contains(t, items["prod-lt"], "6 custom metrics")
+	require.Contains(t, items["prod-instance-system"], "GB ingested")
+	dev := map[string]string{}
+	for _, it := range estimate(t, "dev", nil).Items {
+		dev[it.Resource[strings.LastIndex(it.Resource, "::")+2:]] += it.Basis
+	}
+	require.Contains(t, dev["dev-external"], "HTTPS option $1.00")
+}
