@@ -88,13 +88,19 @@ func TestBadArgsNameTheFieldAndCreateNothing(t *testing.T) {
 }
 
 func TestMonitorWithoutEIPHasNoExternalCheck(t *testing.T) {
-	p, err := run(func(ctx *pulumi.Context) error { _, err := observability.NewMonitor(ctx, "t", monitorArgs("alb")); return err })
+	p, err := run(func(ctx *pulumi.Context) error {
+		_, err := observability.NewMonitor(ctx, "t", monitorArgs("alb"))
+		return err
+	})
 	require.NoError(t, err)
 	require.Empty(t, p.OfType("aws:route53/healthCheck:HealthCheck"))
 	require.Empty(t, p.OfType("pulumi:providers:aws"))
 	require.Len(t, p.OfType("aws:cloudwatch/metricAlarm:MetricAlarm"), 12)
 
-	p, err = run(func(ctx *pulumi.Context) error { _, err := observability.NewMonitor(ctx, "t", monitorArgs("eip")); return err })
+	p, err = run(func(ctx *pulumi.Context) error {
+		_, err := observability.NewMonitor(ctx, "t", monitorArgs("eip"))
+		return err
+	})
 	require.NoError(t, err)
 	require.Len(t, p.OfType("aws:route53/healthCheck:HealthCheck"), 1)
 	require.Len(t, p.OfType("aws:cloudwatch/metricAlarm:MetricAlarm"), 8)
