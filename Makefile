@@ -6,7 +6,8 @@ synth:
 	go run ./cmd/synth -stack dev
 
 # The programs the tests run for real: Debian packages (HAProxy, cloud-init, shellcheck,
-# systemd-analyze, ...) and the pinned Packer with its Amazon plugin, built once into .tools/.
+# systemd-analyze, ...), the pinned Packer with its Amazon plugin, golangci-lint and actionlint,
+# built once into .tools/.
 deps:
 	tools/deps.sh
 	tools/build.sh
@@ -15,6 +16,9 @@ test: deps
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go mod tidy -diff
 	cd tools && go mod tidy -diff
+	cd tools/lint && go mod tidy -diff
 	go build ./...
 	go vet ./...
+	.tools/bin/golangci-lint run ./...
+	.tools/bin/actionlint
 	go test ./...

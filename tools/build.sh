@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the pinned CLIs (tools/go.mod) into .tools/ at the repository root, once: a binary that
-# is already there is reused. Then installs the Amazon plugin where Packer looks for it.
+# Builds the pinned CLIs into .tools/ at the repository root, once: a binary that is already there
+# is reused. Packer and its Amazon plugin come from tools/go.mod, the linters from
+# tools/lint/go.mod (apart, so neither dependency tree moves the other). Then installs the Amazon
+# plugin where Packer looks for it.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +11,7 @@ export PACKER_PLUGIN_PATH=$root/.tools/packer-plugins
 mkdir -p "$bin" "$PACKER_PLUGIN_PATH"
 cd "$root/tools"
 
-build() { # build NAME PACKAGE
+build() { # build NAME PACKAGE (from the module in the working directory)
 	if [[ -x $bin/$1 ]]; then
 		return
 	fi
@@ -19,6 +21,11 @@ build() { # build NAME PACKAGE
 }
 build packer github.com/hashicorp/packer
 build packer-plugin-amazon github.com/hashicorp/packer-plugin-amazon
+(
+	cd lint
+	build golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+	build actionlint github.com/rhysd/actionlint/cmd/actionlint
+)
 
 if ! "$bin/packer" plugins installed 2>/dev/null | grep -q 'github.com/hashicorp/amazon'; then
 	"$bin/packer" plugins install --path "$bin/packer-plugin-amazon" github.com/hashicorp/amazon >&2

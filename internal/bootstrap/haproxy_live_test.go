@@ -294,7 +294,7 @@ func TestRealHAProxyServesTheRenderedEdge(t *testing.T) {
 					if err == nil {
 						_, err = io.Copy(io.Discard, resp.Body)
 						resp.Body.Close()
-						if err == nil && resp.StatusCode != 200 {
+						if err == nil && resp.StatusCode != http.StatusOK {
 							err = fmt.Errorf("status %d", resp.StatusCode)
 						}
 					}

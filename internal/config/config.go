@@ -149,11 +149,7 @@ func (c *Config) CertificateNames() []string {
 		rest[n] = true
 	}
 	delete(rest, c.Domain)
-	names := []string{c.Domain}
-	for _, n := range slices.Sorted(maps.Keys(rest)) {
-		names = append(names, n)
-	}
-	return names
+	return append([]string{c.Domain}, slices.Sorted(maps.Keys(rest))...)
 }
 
 // RecordNames returns the DNS names that point at the edge: the domain and the service hosts.

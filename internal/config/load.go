@@ -89,7 +89,8 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 	// only a key that already failed (missing, or not decodable) is not reported twice.
 	errs := l.errs
 	for _, e := range flatten(c.Validate()) {
-		if ke, ok := e.(*KeyError); !ok || !l.failed(ke.Key) {
+		var ke *KeyError
+		if !errors.As(e, &ke) || !l.failed(ke.Key) {
 			errs = append(errs, e)
 		}
 	}
@@ -102,7 +103,8 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 // failed reports whether k, or the top-level key it belongs to, already has a load error.
 func (l *loader) failed(k string) bool {
 	for _, e := range l.errs {
-		if ke := e.(*KeyError); topKey(ke.Key) == topKey(k) {
+		var ke *KeyError
+		if errors.As(e, &ke) && topKey(ke.Key) == topKey(k) {
 			return true
 		}
 	}

@@ -89,12 +89,15 @@ func RunProgram(stackName string, cfg Config, env *Environment, program pulumi.R
 	running.Lock()
 	defer running.Unlock()
 	old, had := os.LookupEnv(pulumi.EnvConfig)
-	os.Setenv(pulumi.EnvConfig, string(encoded))
+	if err := os.Setenv(pulumi.EnvConfig, string(encoded)); err != nil {
+		return nil, err
+	}
 	defer func() {
+		// Setenv fails only for an invalid name, and this one was just set.
 		if had {
-			os.Setenv(pulumi.EnvConfig, old)
+			_ = os.Setenv(pulumi.EnvConfig, old)
 		} else {
-			os.Unsetenv(pulumi.EnvConfig)
+			_ = os.Unsetenv(pulumi.EnvConfig)
 		}
 	}()
 

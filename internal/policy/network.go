@@ -114,7 +114,7 @@ var networkRules = []Rule{
 		Rationale: "No rule opens every port or protocol to the internet.",
 		check: each([]string{tIngress}, func(c *Context, r plan.Resource) (bool, string) {
 			all := r.Str("ipProtocol") == "-1" || (r.Num("fromPort") <= 0 && r.Num("toPort") >= 65535)
-			return verdict(!(open(r) && all), "a bounded port and protocol", "all ports or protocols open to the internet")
+			return verdict(!open(r) || !all, "a bounded port and protocol", "all ports or protocols open to the internet")
 		})},
 	{ID: "CKV_AWS_382", Ref: "checkov CKV_AWS_382", Severity: Medium,
 		Rationale: "Egress is narrowed to the protocols and ports the instances use, not everything.",
