@@ -90,15 +90,15 @@ func cliDescribe(aws, group, region string) Describe {
 		if err != nil {
 			var exit *exec.ExitError
 			if errors.As(err, &exit) {
-				return nil, fmt.Errorf("%w: %s: %v: %s", errCLI, args[1], err, exit.Stderr)
+				return nil, fmt.Errorf("%w: %s: %w: %s", errCLI, args[1], err, exit.Stderr)
 			}
-			return nil, fmt.Errorf("%w: %s: %v", errCLI, args[1], err)
+			return nil, fmt.Errorf("%w: %s: %w", errCLI, args[1], err)
 		}
 		var resp struct {
 			InstanceRefreshes []Refresh `json:"InstanceRefreshes"`
 		}
 		if err := json.Unmarshal(out, &resp); err != nil {
-			return nil, fmt.Errorf("%w: %s: unexpected output: %v", errCLI, args[1], err)
+			return nil, fmt.Errorf("%w: %s: unexpected output: %w", errCLI, args[1], err)
 		}
 		if len(resp.InstanceRefreshes) == 0 {
 			return nil, nil
