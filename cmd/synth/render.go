@@ -11,6 +11,7 @@ import (
 
 	"github.com/immutable-edge/immutable-edge/internal/cost"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/plandiff"
 	"github.com/immutable-edge/immutable-edge/internal/policy"
 )
 
@@ -101,25 +102,6 @@ func short(v resource.PropertyValue) string {
 	return string(b)
 }
 
-// document is the JSON shape of design.md's offline synth contract.
-type document struct {
-	Project   string          `json:"project"`
-	Stack     string          `json:"stack"`
-	Resources []jsonResource  `json:"resources"`
-	Outputs   map[string]any  `json:"outputs"`
-	Policy    []policy.Result `json:"policy"`
-	Cost      cost.Estimate   `json:"cost"`
-}
-
-type jsonResource struct {
-	URN       string         `json:"urn"`
-	Type      string         `json:"type"`
-	Name      string         `json:"name"`
-	Parent    string         `json:"parent"`
-	DependsOn []string       `json:"dependsOn"`
-	Inputs    map[string]any `json:"inputs"`
-}
-
 // JSON renders the synth document; resources are in URN order, policy results in rule order and
 // map keys sorted, so the same config gives byte-identical output.
 func JSON(s *Synth) ([]byte, error) {
@@ -127,9 +109,9 @@ func JSON(s *Synth) ([]byte, error) {
 	return append(b, '\n'), err
 }
 
-func newDocument(s *Synth) document {
+func newDocument(s *Synth) plandiff.Document {
 	p := s.Plan
-	d := document{Project: p.Project, Stack: p.Stack, Outputs: p.Outputs, Policy: s.Policy, Cost: s.Cost}
+	d := plandiff.Document{Project: p.Project, Stack: p.Stack, Outputs: p.Outputs, Policy: s.Policy, Cost: s.Cost}
 	if d.Policy == nil {
 		d.Policy = []policy.Result{}
 	}
@@ -141,7 +123,7 @@ func newDocument(s *Synth) document {
 		if deps == nil {
 			deps = []string{}
 		}
-		d.Resources = append(d.Resources, jsonResource{r.URN, r.Type, r.Name, r.Parent, deps, r.Inputs.Mappable()})
+		d.Resources = append(d.Resources, plandiff.Resource{URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, DependsOn: deps, Inputs: r.Inputs.Mappable()})
 	}
 	return d
 }

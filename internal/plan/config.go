@@ -6,6 +6,8 @@ import (
 	"maps"
 	"path/filepath"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Config is a raw stack config (the PULUMI_CONFIG form) with builders for tests and tools.
@@ -64,4 +66,21 @@ func fullKey(k string) string {
 		}
 	}
 	return Project + ":" + k
+}
+
+// YAML renders the config as a Pulumi.<stack>.yaml document: structured values as YAML, the
+// rest as strings, so ReadConfigFile reads back the same Config (tools hand it to the synth).
+func (c Config) YAML() ([]byte, error) {
+	doc := map[string]any{}
+	for k, v := range c {
+		var structured any
+		if strings.HasPrefix(v, "{") || strings.HasPrefix(v, "[") {
+			if json.Unmarshal([]byte(v), &structured) == nil {
+				doc[k] = structured
+				continue
+			}
+		}
+		doc[k] = v
+	}
+	return yaml.Marshal(map[string]any{"config": doc})
 }
