@@ -69,3 +69,65 @@ func TestActionlintFailsABrokenWorkflow(t *testing.T) {
 	require.Error(t, err, "%s", out)
 	require.Contains(t, string(out), "nonexistent")
 }
+
+// TestUpsertCommentEditsItsOwnComment runs the comment script against a fake gh: the first
+// preview of a stack creates a comment, the next one edits it, and another stack's or another
+// author's comment is left alone.
+func TestUpsertCommentEditsItsOwnComment(t *testing.T) {
+	for _, tool := range []string{"bash", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls")
+	// The fake answers the comment listing from $COMMENTS through the real jq, as gh --jq does.
+	fake := `#!/bin/sh
+echo "$*" >>"` + calls + `"
+if [ "$2" = "--paginate" ]; then
+	jq -r "$5" "$COMMENTS"
+fi
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "gh"), []byte(fake), 0o755))
+	body := filepath.Join(dir, "comment-dev.md")
+	require.NoError(t, os.WriteFile(body, []byte("<!-- immutable-edge-preview:dev -->\n### `dev`: …\n"), 0o644))
+	run := func(comments string, args ...string) (string, error) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "comments.json"), []byte(comments), 0o644))
+		require.NoError(t, os.WriteFile(calls, nil, 0o644))
+		cmd := exec.Command("bash", append([]string{".github/scripts/upsert-comment.sh"}, args...)...)
+		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "COMMENTS="+filepath.Join(dir, "comments.json"))
+		out, err := cmd.CombinedOutput()
+		log, _ := os.ReadFile(calls)
+		return string(out) + string(log), err
+	}
+	others := `[{"id": 7, "user": {"login": "someone"}, "body": "<!-- immutable-edge-preview:dev -->"},
+		{"id": 8, "user": {"login": "github-actions[bot]"}, "body": "<!-- immutable-edge-preview:prod -->"}]`
+	out, err := run(others, "o/r", "12", body)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "api --method POST repos/o/r/issues/12/comments -F body=@"+body)
+
+	mine := `[{"id": 8, "user": {"login": "github-actions[bot]"}, "body": "<!-- immutable-edge-preview:prod -->"},
+		{"id": 9, "user": {"login": "github-actions[bot]"}, "body": "<!-- immutable-edge-preview:dev -->\nold"}]`
+	out, err = run(mine, "o/r", "12", body)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "api --method PATCH repos/o/r/issues/comments/9 -F body=@"+body)
+	require.NotContains(t, out, "POST")
+
+	_, err = run(mine, "o/r", "12; rm -rf /", body)
+	require.Error(t, err, "the pull request number comes from an artifact: only digits")
+}
+
+func TestScriptsAreShellcheckClean(t *testing.T) {
+	shellcheck, err := exec.LookPath("shellcheck")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("shellcheck missing under CI")
+		}
+		t.Skip("shellcheck not installed")
+	}
+	scripts, err := filepath.Glob(".github/scripts/*.sh")
+	require.NoError(t, err)
+	require.NotEmpty(t, scripts)
+	out, err := exec.Command(shellcheck, append([]string{"--severity=style"}, scripts...)...).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
