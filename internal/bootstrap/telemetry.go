@@ -41,15 +41,15 @@ var logSources = []logSource{
 const metricsLogGroup = "metrics"
 
 // LogGroupPrefix is where the stack's instance log groups live (the instance role may write there).
-func LogGroupPrefix(s Stack) string { return "/" + s.Project + "/" + s.Stack + "/instance/" }
+func LogGroupPrefix(project, stack string) string { return "/" + project + "/" + stack + "/instance/" }
 
 // LogGroups are the log groups the agent writes to; the stack creates them, the agent never does.
-func LogGroups(s Stack) []string {
+func LogGroups(project, stack string) []string {
 	var out []string
 	for _, l := range logSources {
-		out = append(out, LogGroupPrefix(s)+l.group)
+		out = append(out, LogGroupPrefix(project, stack)+l.group)
 	}
-	return append(out, LogGroupPrefix(s)+metricsLogGroup)
+	return append(out, LogGroupPrefix(project, stack)+metricsLogGroup)
 }
 
 // scraped is one Prometheus metric kept after relabelling, as it appears in CloudWatch.
@@ -99,7 +99,7 @@ func AgentConfig(s Stack) (string, error) {
 	var files []map[string]any
 	for _, l := range logSources {
 		files = append(files, map[string]any{
-			"file_path": l.file, "log_group_name": LogGroupPrefix(s) + l.group, "log_stream_name": "{instance_id}",
+			"file_path": l.file, "log_group_name": LogGroupPrefix(s.Project, s.Stack) + l.group, "log_stream_name": "{instance_id}",
 		})
 	}
 	var declarations []map[string]any
@@ -132,7 +132,7 @@ func AgentConfig(s Stack) (string, error) {
 			"force_flush_interval": 15,
 			"logs_collected":       map[string]any{"files": map[string]any{"collect_list": files}},
 			"metrics_collected": map[string]any{"prometheus": map[string]any{
-				"log_group_name":         LogGroupPrefix(s) + metricsLogGroup,
+				"log_group_name":         LogGroupPrefix(s.Project, s.Stack) + metricsLogGroup,
 				"prometheus_config_path": PrometheusConfigFile,
 				"emf_processor": map[string]any{
 					"metric_declaration_dedup": true, "metric_namespace": s.Namespace,

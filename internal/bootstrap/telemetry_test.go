@@ -92,9 +92,9 @@ func TestAgentShipsEveryLogGroupTheStackCreates(t *testing.T) {
 			groups = append(groups, f.(map[string]any)["log_group_name"].(string))
 		}
 		groups = append(groups, logs["metrics_collected"].(map[string]any)["prometheus"].(map[string]any)["log_group_name"].(string))
-		require.ElementsMatch(t, bootstrap.LogGroups(s), groups, name)
+		require.ElementsMatch(t, bootstrap.LogGroups(s.Project, s.Stack), groups, name)
 		for _, g := range groups {
-			require.True(t, strings.HasPrefix(g, bootstrap.LogGroupPrefix(s)), "%s: %s is where the role may write", name, g)
+			require.True(t, strings.HasPrefix(g, bootstrap.LogGroupPrefix(s.Project, s.Stack)), "%s: %s is where the role may write", name, g)
 		}
 	}
 }

@@ -65,12 +65,13 @@ func priceObservability(p *plan.Plan, free allowance, add func(plan.Resource, fl
 		charged, note := free.take("alarms", n)
 		add(r, charged*alarmMetric.USD, "%s alarm metric(s)%s × $%.2f", trim(n), note, alarmMetric.USD)
 	}
+	instances := 0.0
 	for _, g := range p.OfType("aws:autoscaling/group:Group") {
+		instances += g.Num("desiredCapacity")
 		lt, ok := p.ByID(g.Str("launchTemplate.id"))
 		if !ok {
 			continue
 		}
-		instances := g.Num("desiredCapacity")
 		if raw, err := base64.StdEncoding.DecodeString(lt.Str("userData")); err == nil {
 			if metrics, err := bootstrap.PublishedMetrics(string(raw)); err == nil {
 				n := float64(len(metrics))
@@ -79,13 +80,13 @@ func priceObservability(p *plan.Plan, free allowance, add func(plan.Resource, fl
 					trim(n), note, customMetric.USD)
 			}
 		}
-		for _, lg := range p.OfType("aws:cloudwatch/logGroup:LogGroup") {
-			if lg.Str("namePrefix") != "" {
-				continue // the flow logs, priced with the flow log
-			}
-			usd, basis := free.logs(InstanceLogGBPerGroup*instances, lg.Num("retentionInDays"))
-			add(lg, usd, "%s GB a month per instance assumed × %v: %s", trim(InstanceLogGBPerGroup), instances, basis)
+	}
+	for _, lg := range p.OfType("aws:cloudwatch/logGroup:LogGroup") {
+		if lg.Str("namePrefix") != "" {
+			continue // the flow logs, priced with the flow log
 		}
+		usd, basis := free.logs(InstanceLogGBPerGroup*instances, lg.Num("retentionInDays"))
+		add(lg, usd, "%s GB a month per instance assumed × %v: %s", trim(InstanceLogGBPerGroup), instances, basis)
 	}
 	for _, r := range p.OfType("aws:cloudwatch/dashboard:Dashboard") {
 		charged, note := free.take("dashboards", 1)

@@ -21,7 +21,7 @@ func newAlerts(ctx *pulumi.Context, cfg *config.Config, env *environment) (*obse
 		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: qualifier(cfg),
 		Email:          cfg.AlertEmail,
 		LogGroupPrefix: "/" + cfg.Project + "/" + cfg.Stack + "/",
-		LogGroups:      bootstrap.LogGroups(bootstrap.Describe(cfg, env.account)),
+		LogGroups:      bootstrap.LogGroups(cfg.Project, cfg.Stack),
 		RetentionDays:  cfg.LogRetention, MonthlyBudgetUSD: cfg.MonthlyBudget,
 		CostTagKey: "Stack", CostTagValue: cfg.Stack, // config.Tags always carries it
 		Tags: cfg.Tags(),

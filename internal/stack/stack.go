@@ -143,7 +143,7 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 	a := &identity.InstanceIdentityArgs{
 		Partition: env.partition, Region: cfg.Region, AccountID: env.account,
 		RepositoryARNs:    reg.RepositoryARNs,
-		LogGroupPrefix:    bootstrap.LogGroupPrefix(bootstrap.Describe(cfg, env.account)),
+		LogGroupPrefix:    bootstrap.LogGroupPrefix(cfg.Project, cfg.Stack),
 		MetricNamespaces:  []string{config.MetricNamespace},
 		ClaimAllocationID: side.AllocationID,
 		CertBucketARN:     side.CertBucketARN, CertPrefix: side.CertPrefix,
