@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
 // workflow is the part of a GitHub Actions workflow these checks read.
@@ -52,14 +54,7 @@ func TestWorkflowsPinActionsAndLimitPermissions(t *testing.T) {
 // TestActionlintFailsABrokenWorkflow keeps the linter honest: a workflow with an undefined
 // expression and a bad shell line must fail it.
 func TestActionlintFailsABrokenWorkflow(t *testing.T) {
-	actionlint, err := filepath.Abs(".tools/bin/actionlint")
-	require.NoError(t, err)
-	if _, err := os.Stat(actionlint); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("actionlint missing under CI: run tools/build.sh")
-		}
-		t.Skip("actionlint not built (tools/build.sh)")
-	}
+	actionlint := testtools.Built(t, "actionlint")
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".github/workflows"), 0o755))
 	bad := "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.nonexistent }}\n"
@@ -74,11 +69,8 @@ func TestActionlintFailsABrokenWorkflow(t *testing.T) {
 // preview of a stack creates a comment, the next one edits it, and another stack's or another
 // author's comment is left alone.
 func TestUpsertCommentEditsItsOwnComment(t *testing.T) {
-	for _, tool := range []string{"bash", "jq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	testtools.Need(t, "bash")
+	testtools.Need(t, "jq")
 	dir := t.TempDir()
 	calls := filepath.Join(dir, "calls")
 	// The fake answers the comment listing from $COMMENTS through the real jq, as gh --jq does.
@@ -118,13 +110,7 @@ fi
 }
 
 func TestScriptsAreShellcheckClean(t *testing.T) {
-	shellcheck, err := exec.LookPath("shellcheck")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("shellcheck missing under CI")
-		}
-		t.Skip("shellcheck not installed")
-	}
+	shellcheck := testtools.Need(t, "shellcheck")
 	scripts, err := filepath.Glob(".github/scripts/*.sh")
 	require.NoError(t, err)
 	require.NotEmpty(t, scripts)

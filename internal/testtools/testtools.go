@@ -22,19 +22,25 @@ func Need(t testing.TB, program string) string {
 	return ""
 }
 
-// Packer returns the pinned Packer that tools/build.sh builds into .tools/bin, and the plugin
-// directory to give it as PACKER_PLUGIN_PATH.
-func Packer(t testing.TB) (packer, pluginDir string) {
+// Built returns the path of a pinned program that tools/build.sh builds into .tools/bin.
+func Built(t testing.TB, program string) string {
 	t.Helper()
 	root, err := stack.ProjectDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	packer = filepath.Join(root, ".tools", "bin", "packer")
-	if _, err := os.Stat(packer); err != nil {
-		missing(t, "the pinned packer is not built")
+	path := filepath.Join(root, ".tools", "bin", program)
+	if _, err := os.Stat(path); err != nil {
+		missing(t, "the pinned "+program+" is not built")
 	}
-	return packer, filepath.Join(root, ".tools", "packer-plugins")
+	return path
+}
+
+// Packer returns the pinned Packer and the plugin directory to give it as PACKER_PLUGIN_PATH.
+func Packer(t testing.TB) (packer, pluginDir string) {
+	t.Helper()
+	packer = Built(t, "packer")
+	return packer, filepath.Join(filepath.Dir(filepath.Dir(packer)), "packer-plugins")
 }
 
 func missing(t testing.TB, what string) {
