@@ -27,7 +27,3 @@ const (
 	nsRoute53 = "AWS/Route53"
 	nsEvents  = "AWS/Events"
 )
-
-// GroupMetrics are the Auto Scaling group metrics the alarms and the dashboard read; the fleet
-// must enable them.
-var GroupMetrics = []string{"GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTerminatingInstances"}
