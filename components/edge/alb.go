@@ -114,7 +114,7 @@ func NewALB(ctx *pulumi.Context, name string, args *ALBArgs, opts ...pulumi.Reso
 	}
 	parent := pulumi.Parent(a)
 	logs, logPolicy, err := newBucket(ctx, name+"-alb-logs", bucketArgs{
-		ExpireDays: orDefault(args.LogDays, 90), NoncurrentDays: 1, Tags: args.Tags,
+		Prefix: args.NamePrefix + "-alb-logs", ExpireDays: orDefault(args.LogDays, 90), NoncurrentDays: 1, Tags: args.Tags,
 		Allow: func(arn string) []iampolicy.Statement {
 			// The log delivery service principal works in every region, unlike the per-region
 			// ELB account that elb.GetServiceAccount looks up.

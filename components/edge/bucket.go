@@ -14,6 +14,8 @@ import (
 // bucket-owner ownership (no ACLs), is versioned, encrypted, refuses plain HTTP and aborts
 // incomplete uploads; the fields choose only what differs between the two uses.
 type bucketArgs struct {
+	// Prefix starts the bucket's name; AWS appends a unique suffix.
+	Prefix string
 	// KMS encrypts with the AWS-managed aws/s3 key; false means SSE-S3 (ALB logs accept only that).
 	KMS bool
 	// ExpireDays expires current objects (logs); 0 keeps them (certificate state).
@@ -28,7 +30,7 @@ type bucketArgs struct {
 // newBucket creates the bucket and its hardening; the returned policy is what writers must wait for.
 func newBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pulumi.ResourceOption) (*s3.BucketV2, *s3.BucketPolicy, error) {
 	b, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
-		BucketPrefix: pulumi.String(name + "-"),
+		BucketPrefix: pulumi.String(a.Prefix + "-"),
 		Tags:         tags.Named(a.Tags, name),
 	}, parent)
 	if err != nil {

@@ -57,7 +57,9 @@ type Site struct {
 	CertificateNames []string
 	// RecordNames get DNS records pointing at the edge.
 	RecordNames []string
-	Tags        map[string]string
+	// NamePrefix starts the bucket names (project-stack), so the deploy role can be scoped to them.
+	NamePrefix string
+	Tags       map[string]string
 }
 
 func (s Site) validate() []string {
@@ -70,6 +72,9 @@ func (s Site) validate() []string {
 	}
 	if len(s.CertificateNames) == 0 || s.CertificateNames[0] != s.Domain {
 		missing = append(missing, "CertificateNames (the domain first)")
+	}
+	if s.NamePrefix == "" {
+		missing = append(missing, "NamePrefix")
 	}
 	if len(s.RecordNames) == 0 {
 		missing = append(missing, "RecordNames")

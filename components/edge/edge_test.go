@@ -11,7 +11,7 @@ import (
 )
 
 var site = edge.Site{
-	Domain: "example.com", HostedZoneID: "Z123",
+	Domain: "example.com", HostedZoneID: "Z123", NamePrefix: "immutable-edge-t",
 	CertificateNames: []string{"example.com", "api.example.com"}, RecordNames: []string{"api.example.com", "example.com"},
 }
 

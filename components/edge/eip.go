@@ -87,7 +87,7 @@ func NewEIP(ctx *pulumi.Context, name string, args *EIPArgs, opts ...pulumi.Reso
 	// Let's Encrypt allows 5 duplicate certificates a week: every replacement instance restores
 	// the account and certificate from here instead of asking again.
 	bucket, _, err := newBucket(ctx, name+"-certs", bucketArgs{
-		KMS: true, NoncurrentDays: orDefault(args.CertVersionDays, 30), Tags: args.Tags,
+		Prefix: args.NamePrefix + "-certs", KMS: true, NoncurrentDays: orDefault(args.CertVersionDays, 30), Tags: args.Tags,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("edge %s: %w", name, err)

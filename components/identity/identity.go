@@ -37,7 +37,9 @@ type InstanceIdentityArgs struct {
 	ReportReady bool
 	// StackTag is the value of the Stack tag on this stack's instances; the EIP claim is limited to them.
 	StackTag string
-	Tags     map[string]string
+	// Roles places the role and profile under the stack's IAM path, bounded by its boundary.
+	Roles iampolicy.RoleScope
+	Tags  map[string]string
 }
 
 // InstanceIdentity is the role and instance profile of one stack's instances.
@@ -79,9 +81,11 @@ func NewInstanceIdentity(ctx *pulumi.Context, name string, args *InstanceIdentit
 	}
 	parent := pulumi.Parent(id)
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		Description:      pulumi.String("instances of " + name),
-		AssumeRolePolicy: pulumi.String(iampolicy.AssumeRole("ec2.amazonaws.com").JSON()),
-		Tags:             tags.Named(args.Tags, name+"-role"),
+		Description:         pulumi.String("instances of " + name),
+		AssumeRolePolicy:    pulumi.String(iampolicy.AssumeRole("ec2.amazonaws.com").JSON()),
+		Path:                args.Roles.PathInput(),
+		PermissionsBoundary: args.Roles.BoundaryInput(),
+		Tags:                tags.Named(args.Tags, name+"-role"),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: role: %w", name, err)
@@ -101,6 +105,7 @@ func NewInstanceIdentity(ctx *pulumi.Context, name string, args *InstanceIdentit
 	}
 	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
 		Role: role.Name,
+		Path: args.Roles.PathInput(),
 		Tags: tags.Named(args.Tags, name+"-profile"),
 	}, parent)
 	if err != nil {

@@ -7,18 +7,19 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/immutable-edge/immutable-edge/internal/tags"
-
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
+	"github.com/immutable-edge/immutable-edge/internal/tags"
 )
 
 // newFlowLogRole is the role VPC Flow Logs assumes; it may write to the one log group only.
-func newFlowLogRole(ctx *pulumi.Context, name string, group *cloudwatch.LogGroup, stackTags map[string]string,
-	parent pulumi.ResourceOption) (*iam.Role, error) {
+func newFlowLogRole(ctx *pulumi.Context, name string, group *cloudwatch.LogGroup, scope iampolicy.RoleScope,
+	stackTags map[string]string, parent pulumi.ResourceOption) (*iam.Role, error) {
 	role, err := iam.NewRole(ctx, name+"-flow-logs", &iam.RoleArgs{
-		Description:      pulumi.String("VPC flow logs of " + name + " write to their log group"),
-		AssumeRolePolicy: pulumi.String(iampolicy.AssumeRole("vpc-flow-logs.amazonaws.com").JSON()),
-		Tags:             tags.Named(stackTags, name+"-flow-logs"),
+		Description:         pulumi.String("VPC flow logs of " + name + " write to their log group"),
+		AssumeRolePolicy:    pulumi.String(iampolicy.AssumeRole("vpc-flow-logs.amazonaws.com").JSON()),
+		Path:                scope.PathInput(),
+		PermissionsBoundary: scope.BoundaryInput(),
+		Tags:                tags.Named(stackTags, name+"-flow-logs"),
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/tags"
 )
 
@@ -34,7 +35,9 @@ type NetworkArgs struct {
 	// FlowLogKeyARN encrypts the flow-log group with a customer managed key; nil leaves
 	// CloudWatch's default encryption (policy reports it, CKV_AWS_158).
 	FlowLogKeyARN pulumi.StringInput
-	Tags          map[string]string
+	// Roles places the flow-log role under the stack's IAM path, bounded by its boundary.
+	Roles iampolicy.RoleScope
+	Tags  map[string]string
 }
 
 // Network is the VPC of one stack.
@@ -239,7 +242,7 @@ func newFlowLogs(ctx *pulumi.Context, name string, vpc *ec2.Vpc, args *NetworkAr
 	if err != nil {
 		return nil, err
 	}
-	role, err := newFlowLogRole(ctx, name, group, args.Tags, parent)
+	role, err := newFlowLogRole(ctx, name, group, args.Roles, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}

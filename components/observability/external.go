@@ -88,7 +88,9 @@ func forwardAlarm(ctx *pulumi.Context, name string, args *MonitorArgs, alarm *cl
 			Effect: "Allow", Principal: map[string]any{"Service": "events.amazonaws.com"}, Action: []string{"sts:AssumeRole"},
 			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}},
 		}).JSON()),
-		Tags: tags.Named(args.Tags, name+"-forward"),
+		Path:                args.Roles.PathInput(),
+		PermissionsBoundary: args.Roles.BoundaryInput(),
+		Tags:                tags.Named(args.Tags, name+"-forward"),
 	}, parent)
 	if err != nil {
 		return fmt.Errorf("forwarding role: %w", err)

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/tags"
 )
 
@@ -36,7 +37,9 @@ type MonitorArgs struct {
 	// eip: Domain and HealthPath are checked from outside AWS by a Route 53 health check.
 	Domain, HealthPath string
 	Thresholds         Thresholds
-	Tags               map[string]string
+	// Roles places the alarm-forwarding role under the stack's IAM path, bounded by its boundary.
+	Roles iampolicy.RoleScope
+	Tags  map[string]string
 }
 
 // Monitor holds the stack's alarms, refresh-event rule, external check and dashboard.

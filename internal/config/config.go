@@ -67,8 +67,10 @@ type Config struct {
 	AlertEmail              string
 	MonthlyBudget           float64
 	// FreeTier credits the account's always-free allowances to this stack's cost estimate.
-	FreeTier      bool
-	PolicyWaivers []Waiver
+	FreeTier bool
+	// PermissionsBoundary is the policy ARN every role of the stack carries; empty for none.
+	PermissionsBoundary string
+	PolicyWaivers       []Waiver
 }
 
 // ALB tunes the load-balancer edge; it is ignored by the eip edge, so a config can switch edges.
@@ -137,6 +139,15 @@ func (c *Config) Tags() map[string]string {
 	}
 	return tags
 }
+
+// IAMPath is the path of the stack's roles and instance profiles: the deploy role that account/
+// creates may manage roles under it only.
+func (c *Config) IAMPath() string { return "/" + c.Project + "/" + c.Stack + "/" }
+
+// NamePrefix starts the physical names that must be unique in the account (buckets, topic,
+// alarms, rules, budget, dashboard), so two projects' stacks of one name do not collide and
+// the deploy role can be scoped to them.
+func (c *Config) NamePrefix() string { return c.Project + "-" + c.Stack }
 
 // CertificateNames returns the names the edge's certificate covers: the domain first, then
 // every service host and subjectAlternativeNames, sorted and without repeats.

@@ -23,7 +23,7 @@ func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 var Keys = []string{
 	"alarms", "alb", "alertEmail", "azCount", "domain", "edge", "fleet", "freeTier", "hostedZoneId", "image",
 	"instanceSubnets", "instanceType", "keepImages", "logRetentionDays", "monthlyBudgetUsd",
-	"natGateways", "policyWaivers", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
+	"natGateways", "permissionsBoundary", "policyWaivers", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
 }
 
 // required keys have no sensible default: they name the product, its address or its owner.
@@ -67,6 +67,7 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 	c.KeepImages = l.integer(key("keepImages"))
 	c.LogRetention = l.integer(key("logRetentionDays"))
 	c.AlertEmail = l.str(key("alertEmail"))
+	c.PermissionsBoundary = l.str(key("permissionsBoundary"))
 	c.MonthlyBudget = l.number(key("monthlyBudgetUsd"))
 	l.object(key("freeTier"), &c.FreeTier)
 	l.object(key("fleet"), &c.Fleet)

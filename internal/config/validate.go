@@ -13,6 +13,8 @@ var (
 	labelRE        = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	serviceNameRE  = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$`)
 	hostedZoneRE   = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	namePrefixRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,25}[a-z0-9]$`)
+	boundaryRE     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[\w+=,.@/-]{1,512}$`)
 	regionRE       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[0-9]*(nano|micro|small|medium|large|xlarge|metal)(-[0-9]+xl)?$`)
 	// Graviton families carry a "g" after the generation digit (t4g, m7g, c7gn); a1 is the first.
@@ -58,6 +60,10 @@ func (c *Config) Validate() error {
 			fail(KeyDefaultTags, "tag %s is %q but this is %s %q; the program scopes permissions by it", k, v, strings.ToLower(k), want)
 		}
 	}
+	// The longest bucket prefix is NamePrefix+"-alb-logs-", and S3 allows prefixes of 37 characters.
+	if !namePrefixRE.MatchString(c.NamePrefix()) {
+		fail("stack", "project and stack name %q must be lower-case letters, digits and hyphens, at most 27 characters with the hyphen between them, as S3 bucket names start with it", c.NamePrefix())
+	}
 	if c.Edge != EdgeEIP && c.Edge != EdgeALB {
 		fail(key("edge"), "must be %q or %q, got %q", EdgeEIP, EdgeALB, c.Edge)
 	}
@@ -81,6 +87,9 @@ func (c *Config) Validate() error {
 	if addr, err := mail.ParseAddress(c.AlertEmail); err != nil || addr.Address != c.AlertEmail ||
 		!strings.Contains(c.AlertEmail[strings.LastIndex(c.AlertEmail, "@")+1:], ".") {
 		fail(key("alertEmail"), "%q is not an email address like ops@example.com", c.AlertEmail)
+	}
+	if c.PermissionsBoundary != "" && !boundaryRE.MatchString(c.PermissionsBoundary) {
+		fail(key("permissionsBoundary"), "%q is not an IAM policy ARN like arn:aws:iam::123456789012:policy/immutable-edge/immutable-edge-dev-boundary", c.PermissionsBoundary)
 	}
 	if !(c.MonthlyBudget > 0) {
 		fail(key("monthlyBudgetUsd"), "must be more than 0, got %v", c.MonthlyBudget)

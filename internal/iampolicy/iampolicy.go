@@ -5,6 +5,8 @@ package iampolicy
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // Version is the IAM policy language version every document uses.
@@ -87,4 +89,27 @@ func (l *stringList) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	return json.Unmarshal(b, (*[]string)(l))
+}
+
+// RoleScope is where a stack's roles live and what bounds them: the deploy role that account/
+// creates may create roles only under Path and only with Boundary attached.
+type RoleScope struct {
+	Path     string // e.g. "/immutable-edge/dev/"; empty means IAM's default "/"
+	Boundary string // ARN of the permissions boundary policy; empty means none
+}
+
+// PathInput is the role or instance profile path as a Pulumi input; nil leaves IAM's default.
+func (s RoleScope) PathInput() pulumi.StringPtrInput {
+	if s.Path == "" {
+		return nil
+	}
+	return pulumi.String(s.Path)
+}
+
+// BoundaryInput is the permissions boundary as a Pulumi input; nil attaches none.
+func (s RoleScope) BoundaryInput() pulumi.StringPtrInput {
+	if s.Boundary == "" {
+		return nil
+	}
+	return pulumi.String(s.Boundary)
 }

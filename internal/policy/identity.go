@@ -96,6 +96,18 @@ var identityRules = []Rule{
 			}
 			return true, "attaches " + arn[strings.LastIndex(arn, "/")+1:]
 		})},
+	{ID: "IE_IAM_BOUNDARY", Ref: "AWS IAM: permissions boundaries for delegated role creation", Severity: High,
+		Rationale: "Every role sits under the stack's IAM path with a permissions boundary, so the deploy role that creates it cannot create a role stronger than the boundary.",
+		check: each([]string{tRole}, func(c *Context, r plan.Resource) (bool, string) {
+			path, boundary := r.Str("path"), r.Str("permissionsBoundary")
+			switch {
+			case path == "" || path == "/":
+				return false, "role is at the account's root path"
+			case boundary == "":
+				return false, "role has no permissions boundary (config permissionsBoundary)"
+			}
+			return true, "under " + path + ", bounded by " + boundary[strings.LastIndex(boundary, "/")+1:]
+		})},
 	{ID: "IE_TAGS", Ref: "design: cost tags; AWS tagging best practices", Severity: Medium,
 		Rationale: "Every taggable resource carries Project, Stack, Owner and CostCenter, so cost and ownership are traceable.",
 		check: func(c *Context) []Finding {

@@ -186,7 +186,10 @@ func repo() []plan.Resource {
 	return []plan.Resource{repo, lc}
 }
 func role(service string) plan.Resource {
-	return r(tRole, "role", map[string]any{"assumeRolePolicy": iampolicy.AssumeRole(service).JSON()})
+	return r(tRole, "role", map[string]any{
+		"assumeRolePolicy": iampolicy.AssumeRole(service).JSON(), "path": "/p/s/",
+		"permissionsBoundary": "arn:aws:iam::123456789012:policy/p/p-s-boundary",
+	})
 }
 func rolePolicy(statements ...iampolicy.Statement) plan.Resource {
 	return r(tRolePolicy, "rp", map[string]any{"policy": iampolicy.New(statements...).JSON()})
@@ -272,15 +275,16 @@ var cases = map[string]ruleCase{
 	"CKV_AWS_136": {"alb", repo(), replaceIn(repo(), tRepo, "web", set("encryptionConfigurations.0.encryptionType", "AES256"))},
 	"ECR.3":       {"alb", repo(), repo()[:1]},
 
-	"CKV_AWS_60":  {"alb", []plan.Resource{role("ec2.amazonaws.com")}, []plan.Resource{role("ec2.amazonaws.com").With("assumeRolePolicy", iampolicy.New(iampolicy.Statement{Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: []string{"sts:AssumeRole"}}).JSON())}},
-	"CKV_AWS_62":  {"alb", []plan.Resource{rolePolicy(pull)}, []plan.Resource{rolePolicy(iampolicy.Statement{Sid: "All", Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"arn:aws:s3:::b"}})}},
-	"CKV_AWS_355": {"alb", []plan.Resource{rolePolicy(pull, iampolicy.Statement{Sid: "Login", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}})}, []plan.Resource{rolePolicy(iampolicy.Statement{Sid: "Any", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{"*"}})}},
-	"CKV_AWS_274": {"alb", []plan.Resource{r(tAttach, "ssm", map[string]any{"policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"})}, []plan.Resource{r(tAttach, "admin", map[string]any{"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})}},
-	"CKV_AWS_7":   {"alb", []plan.Resource{key()}, []plan.Resource{key().With("enableKeyRotation", false)}},
-	"CKV_AWS_33":  {"alb", []plan.Resource{key()}, []plan.Resource{key().With("policy", open("kms:Decrypt"))}},
-	"CKV_AWS_26":  {"alb", []plan.Resource{topic()}, []plan.Resource{topic().With("kmsMasterKeyId", "alias/aws/sns")}},
-	"CKV_AWS_169": {"alb", []plan.Resource{topicPolicy()}, []plan.Resource{topicPolicy().With("policy", open("sns:Publish"))}},
-	"CKV_AWS_319": {"alb", []plan.Resource{alarm()}, []plan.Resource{alarm().With("actionsEnabled", false)}},
+	"IE_IAM_BOUNDARY": {"alb", []plan.Resource{role("ec2.amazonaws.com")}, []plan.Resource{role("ec2.amazonaws.com").With("permissionsBoundary", nil)}},
+	"CKV_AWS_60":      {"alb", []plan.Resource{role("ec2.amazonaws.com")}, []plan.Resource{role("ec2.amazonaws.com").With("assumeRolePolicy", iampolicy.New(iampolicy.Statement{Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: []string{"sts:AssumeRole"}}).JSON())}},
+	"CKV_AWS_62":      {"alb", []plan.Resource{rolePolicy(pull)}, []plan.Resource{rolePolicy(iampolicy.Statement{Sid: "All", Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"arn:aws:s3:::b"}})}},
+	"CKV_AWS_355":     {"alb", []plan.Resource{rolePolicy(pull, iampolicy.Statement{Sid: "Login", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}})}, []plan.Resource{rolePolicy(iampolicy.Statement{Sid: "Any", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{"*"}})}},
+	"CKV_AWS_274":     {"alb", []plan.Resource{r(tAttach, "ssm", map[string]any{"policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"})}, []plan.Resource{r(tAttach, "admin", map[string]any{"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"})}},
+	"CKV_AWS_7":       {"alb", []plan.Resource{key()}, []plan.Resource{key().With("enableKeyRotation", false)}},
+	"CKV_AWS_33":      {"alb", []plan.Resource{key()}, []plan.Resource{key().With("policy", open("kms:Decrypt"))}},
+	"CKV_AWS_26":      {"alb", []plan.Resource{topic()}, []plan.Resource{topic().With("kmsMasterKeyId", "alias/aws/sns")}},
+	"CKV_AWS_169":     {"alb", []plan.Resource{topicPolicy()}, []plan.Resource{topicPolicy().With("policy", open("sns:Publish"))}},
+	"CKV_AWS_319":     {"alb", []plan.Resource{alarm()}, []plan.Resource{alarm().With("actionsEnabled", false)}},
 	"IE_ALARM_NOTIFIES": {"eip",
 		append([]plan.Resource{topic(), alarm()}, forwarded("external")...),
 		[]plan.Resource{topic(), alarm().With("okActions", nil), r(tAlarm, "external", map[string]any{"name": "external"})}},

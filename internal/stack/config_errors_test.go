@@ -96,6 +96,12 @@ var badConfigs = []struct {
 		}
 		return c.With("subjectAlternativeNames", names)
 	}, "immutable-edge:subjectAlternativeNames"},
+	{"boundary that is not a policy ARN", "dev", func(c plan.Config) plan.Config {
+		return c.With("permissionsBoundary", "immutable-edge-dev-boundary")
+	}, "immutable-edge:permissionsBoundary"},
+	{"boundary as a role ARN", "prod", func(c plan.Config) plan.Config {
+		return c.With("permissionsBoundary", "arn:aws:iam::123456789012:role/immutable-edge/deploy")
+	}, "immutable-edge:permissionsBoundary"},
 	{"Stack tag of another stack", "dev", func(c plan.Config) plan.Config {
 		return c.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Stack": "prod"}})
 	}, "aws:defaultTags"},
@@ -125,6 +131,25 @@ func TestBadConfigReportsEveryKeyAtOnce(t *testing.T) {
 		"immutable-edge:instanceTyp", "immutable-edge:fleet.max", "immutable-edge:services[0].port",
 	}, keysOf(err))
 	require.Contains(t, err.Error(), "did you mean instanceType?")
+}
+
+func TestStackNameTooLongForBucketNames(t *testing.T) {
+	base, err := plan.StackConfig("dev")
+	require.NoError(t, err)
+	cfg := base.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Owner": "o", "CostCenter": "c"}})
+	p, err := plan.RunConfig("feature-login-redesign", cfg, nil)
+	require.Equal(t, []string{"stack"}, keysOf(err))
+	require.ErrorContains(t, err, "immutable-edge-feature-login-redesign")
+	require.Empty(t, p.Resources)
+}
+
+func TestBoundaryFromAnotherAccount(t *testing.T) {
+	base, err := plan.StackConfig("dev")
+	require.NoError(t, err)
+	p, err := plan.RunConfig("dev", base.With("permissionsBoundary", "arn:aws:iam::210987654321:policy/immutable-edge/immutable-edge-dev-boundary"), nil)
+	require.ErrorContains(t, err, "immutable-edge:permissionsBoundary arn:aws:iam::210987654321:")
+	require.ErrorContains(t, err, "another account than "+plan.Account)
+	require.Empty(t, p.Resources)
 }
 
 func TestZonesTheRegionDoesNotHave(t *testing.T) {

@@ -41,9 +41,9 @@ func TestProdLoadBalancerIsHardened(t *testing.T) {
 		require.Contains(t, sn, "prod-public-", "the ALB sits in the public subnets")
 	}
 
-	logs := one(t, p, tBucket)
+	one(t, p, tBucket)
 	require.True(t, alb.Get("accessLogs.enabled").BoolValue())
-	require.Equal(t, logs.Name+"-20261123000000000001", alb.Str("accessLogs.bucket"))
+	require.Equal(t, "immutable-edge-prod-alb-logs-20261123000000000001", alb.Str("accessLogs.bucket"), "bucket names start with project-stack, which the deploy role is scoped to")
 	require.Equal(t, "alb", alb.Str("accessLogs.prefix"))
 	policy := one(t, p, tBucketPolicy)
 	require.Contains(t, alb.DependsOn, policy.URN, "the ALB waits for the log bucket policy")
@@ -163,13 +163,13 @@ func TestDevInstanceLearnsWhatToClaim(t *testing.T) {
 		Mode: "eip", HealthPath: config.EdgeHealthPath,
 		AllocationID: "eipalloc-dev-eip", HostedZoneID: "Z0123456789DEVEXAMPLE",
 		CertificateNames: []string{"dev.example.com", "api.dev.example.com"}, ACMEEmail: "ops@example.com",
-		CertBucket: "dev-certs-20261123000000000001", CertPrefix: edge.CertPrefix,
+		CertBucket: "immutable-edge-dev-certs-20261123000000000001", CertPrefix: edge.CertPrefix,
 	}, s.Edge)
 
 	doc, err := iampolicy.Parse(findPolicy(t, p, "dev-runtime"))
 	require.NoError(t, err)
 	require.Equal(t, []string{"arn:aws:ec2:eu-central-1:" + plan.Account + ":elastic-ip/eipalloc-dev-eip"}, statement(t, doc, "ClaimAddress").Resource)
-	require.Equal(t, []string{"arn:aws:s3:::dev-certs-20261123000000000001/letsencrypt/*"}, statement(t, doc, "CertStateObjects").Resource)
+	require.Equal(t, []string{"arn:aws:s3:::immutable-edge-dev-certs-20261123000000000001/letsencrypt/*"}, statement(t, doc, "CertStateObjects").Resource)
 	require.Equal(t, []string{"arn:aws:route53:::hostedzone/Z0123456789DEVEXAMPLE"}, statement(t, doc, "AcmeChallengeRecords").Resource)
 
 	prod, err := iampolicy.Parse(findPolicy(t, stackPlan(t, "prod"), "prod-runtime"))

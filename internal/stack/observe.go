@@ -10,15 +10,11 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/config"
 )
 
-// qualifier prefixes the names AWS wants unique per account and region (topic, alarms, rules,
-// budget, dashboard), so two projects' stacks of the same name do not collide.
-func qualifier(cfg *config.Config) string { return cfg.Project + "-" + cfg.Stack }
-
 // newAlerts creates the stack's key, alert topic, budget and the instances' log groups first:
 // the flow logs and the instances write with that key.
 func newAlerts(ctx *pulumi.Context, cfg *config.Config, env *environment) (*observability.Alerts, error) {
 	return observability.NewAlerts(ctx, cfg.Stack, &observability.AlertsArgs{
-		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: qualifier(cfg),
+		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: cfg.NamePrefix(),
 		Email:          cfg.AlertEmail,
 		LogGroupPrefix: "/" + cfg.Project + "/" + cfg.Stack + "/",
 		LogGroups:      bootstrap.LogGroups(cfg.Project, cfg.Stack),
@@ -33,7 +29,7 @@ func newMonitor(ctx *pulumi.Context, cfg *config.Config, env *environment, alert
 	front edge.Edge, fl *fleet.Fleet) (*observability.Monitor, error) {
 	t, a := front.Telemetry(), cfg.Alarms
 	return observability.NewMonitor(ctx, cfg.Stack, &observability.MonitorArgs{
-		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: qualifier(cfg),
+		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: cfg.NamePrefix(),
 		Stack: cfg.Stack, Namespace: config.MetricNamespace,
 		TopicARN:  alerts.TopicARN,
 		GroupName: fl.GroupName, Desired: cfg.Fleet.Desired,
@@ -43,6 +39,7 @@ func newMonitor(ctx *pulumi.Context, cfg *config.Config, env *environment, alert
 			CPUPercent: a.CPUPercent, DiskPercent: a.DiskPercent, HTTP5xxPercent: a.HTTP5xxPercent,
 			LatencyP95Seconds: a.LatencyP95Seconds, CertificateDays: a.CertificateDays, Minutes: a.Minutes,
 		},
-		Tags: cfg.Tags(),
+		Roles: roleScope(cfg),
+		Tags:  cfg.Tags(),
 	})
 }

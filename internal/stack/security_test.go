@@ -143,6 +143,31 @@ func statement(t *testing.T, d iampolicy.Document, sid string) iampolicy.Stateme
 	return iampolicy.Statement{}
 }
 
+func TestRolesLiveUnderTheStackPathWithItsBoundary(t *testing.T) {
+	for _, s := range stacks {
+		p := stackPlan(t, s)
+		boundary := "arn:aws:iam::123456789012:policy/immutable-edge/immutable-edge-" + s + "-boundary"
+		roles := p.OfType(tRole)
+		require.NotEmpty(t, roles)
+		for _, role := range roles {
+			require.Equal(t, "/immutable-edge/"+s+"/", role.Str("path"), role.Name)
+			require.Equal(t, boundary, role.Str("permissionsBoundary"), role.Name)
+		}
+		profile := one(t, p, "aws:iam/instanceProfile:InstanceProfile")
+		require.Equal(t, "/immutable-edge/"+s+"/", profile.Str("path"))
+		require.Equal(t, "arn:aws:iam::123456789012:role/immutable-edge/"+s+"/"+s+"-role", p.Outputs["instanceRoleArn"])
+	}
+	// Without the key the roles still get the path, and no boundary.
+	cfg, err := plan.StackConfig("dev")
+	require.NoError(t, err)
+	p, err := plan.RunConfig("dev", cfg.Without("permissionsBoundary"), nil)
+	require.NoError(t, err)
+	for _, role := range p.OfType(tRole) {
+		require.Equal(t, "/immutable-edge/dev/", role.Str("path"), role.Name)
+		require.Empty(t, role.Str("permissionsBoundary"), role.Name)
+	}
+}
+
 func TestRolesTrustOneService(t *testing.T) {
 	for _, s := range stacks {
 		trusted := map[string]string{}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
@@ -21,6 +22,7 @@ import (
 	"github.com/immutable-edge/immutable-edge/components/security"
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
 	"github.com/immutable-edge/immutable-edge/internal/config"
+	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 )
 
 // Deploy is the Pulumi program of every stack.
@@ -45,7 +47,8 @@ func Deploy(ctx *pulumi.Context) error {
 	}
 	net, err := network.NewNetwork(ctx, name, &network.NetworkArgs{
 		CIDR: cfg.VpcCIDR, PublicSubnets: public, PrivateSubnets: private,
-		NAT: cfg.NATGateways, FlowLogRetentionDays: cfg.LogRetention, FlowLogKeyARN: alerts.KeyARN, Tags: tags,
+		NAT: cfg.NATGateways, FlowLogRetentionDays: cfg.LogRetention, FlowLogKeyARN: alerts.KeyARN,
+		Roles: roleScope(cfg), Tags: tags,
 	})
 	if err != nil {
 		return err
@@ -121,7 +124,7 @@ func Deploy(ctx *pulumi.Context) error {
 // newEdge builds the edge the config names; everything after it sees only the Edge interface.
 func newEdge(ctx *pulumi.Context, cfg *config.Config, env *environment, net *network.Network, sg *security.Groups) (edge.Edge, error) {
 	site := edge.Site{
-		Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID,
+		Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID, NamePrefix: cfg.NamePrefix(),
 		CertificateNames: cfg.CertificateNames(), RecordNames: cfg.RecordNames(), Tags: cfg.Tags(),
 	}
 	if cfg.Edge == config.EdgeEIP {
@@ -149,12 +152,19 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 		CertBucketARN:     side.CertBucketARN, CertPrefix: side.CertPrefix,
 		ReportReady: true,
 		StackTag:    cfg.Stack,
+		Roles:       roleScope(cfg),
 		Tags:        cfg.Tags(),
 	}
 	if side.Mode == edge.ModeEIP {
 		a.ChallengeZoneID = cfg.HostedZoneID // certbot answers DNS-01 in the stack's zone
 	}
 	return a
+}
+
+// roleScope puts every role of the stack under its own IAM path with its permissions boundary,
+// which is what the deploy role from account/ is allowed to create.
+func roleScope(cfg *config.Config) iampolicy.RoleScope {
+	return iampolicy.RoleScope{Path: cfg.IAMPath(), Boundary: cfg.PermissionsBoundary}
 }
 
 // userData renders the instance payload once the edge's address and bucket names are known.
@@ -193,6 +203,9 @@ func lookupEnvironment(ctx *pulumi.Context, cfg *config.Config) (*environment, e
 	partition, err := aws.GetPartition(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("partition: %w", err)
+	}
+	if b := cfg.PermissionsBoundary; b != "" && strings.Split(b, ":")[4] != caller.AccountId {
+		return nil, fmt.Errorf("%s:permissionsBoundary %s is in another account than %s, where this stack deploys", config.Namespace, b, caller.AccountId)
 	}
 	env := &environment{partition: partition.Partition, account: caller.AccountId, zones: zones.Names[:cfg.AZCount]}
 	if cfg.Image.Build {
