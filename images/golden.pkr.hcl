@@ -33,6 +33,12 @@ variable "channel" {
   description = "Release channel the image is built for (dev, prod); recorded in its name and tags."
 }
 
+variable "instance_profile" {
+  type        = string
+  default     = "immutable-edge-image-builder"
+  description = "Instance profile of the build instance, made by account/ (Session Manager only)."
+}
+
 variable "git_revision" {
   type        = string
   default     = "unknown"
@@ -80,20 +86,10 @@ source "amazon-ebs" "golden" {
   ssh_interface               = "session_manager"
   temporary_key_pair_type     = "ed25519"
   associate_public_ip_address = true
-  temporary_iam_instance_profile_policy_document {
-    Version = "2012-10-17"
-    Statement {
-      Effect = "Allow"
-      Action = [
-        "ssm:UpdateInstanceInformation",
-        "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-        "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
-        "ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
-        "ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply",
-      ]
-      Resource = ["*"]
-    }
-  }
+  # Session Manager needs an instance profile. account/ creates this one (Session Manager
+  # actions only); Packer's temporary profiles cannot carry the permissions boundary the deploy
+  # roles require of every role they create.
+  iam_instance_profile = var.instance_profile
 
   imds_support = "v2.0" # instances launched from the AMI default to IMDSv2
   metadata_options {

@@ -95,15 +95,17 @@ func (m *mocks) state(a pulumi.MockResourceArgs, region string) (string, resourc
 	case "aws:lb/targetGroup:TargetGroup":
 		out["arn"] = resource.NewProperty(arn(region, a.TypeToken, a.Name+"/0123456789abcdef"))
 		out["arnSuffix"] = resource.NewProperty("targetgroup/" + a.Name + "/0123456789abcdef")
-	case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile":
-		kind, path := "role", "/"
-		if a.TypeToken != "aws:iam/role:Role" {
-			kind = "instance-profile"
-		}
+	case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/policy:Policy":
+		kind, path := map[string]string{
+			"aws:iam/role:Role": "role", "aws:iam/instanceProfile:InstanceProfile": "instance-profile", "aws:iam/policy:Policy": "policy",
+		}[a.TypeToken], "/"
 		if p, ok := a.Inputs["path"]; ok && p.IsString() {
 			path = p.StringValue()
 		}
 		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:%s%s%s", Account, kind, path, name))
+	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+		host := strings.TrimPrefix(a.Inputs["url"].StringValue(), "https://")
+		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", Account, host))
 	case "aws:kms/key:Key":
 		out["keyId"] = resource.NewProperty("0123abcd-" + a.Name)
 		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:kms:%s:%s:key/0123abcd-%s", region, Account, a.Name))

@@ -78,6 +78,11 @@ var running sync.Mutex
 
 // RunProgram runs any Pulumi program under the recording mocks; component tests use it.
 func RunProgram(stackName string, cfg Config, env *Environment, program pulumi.RunFunc) (*Plan, error) {
+	return RunProject(Project, stackName, cfg, env, program)
+}
+
+// RunProject runs a program of another Pulumi project (account/) under the same mocks.
+func RunProject(project, stackName string, cfg Config, env *Environment, program pulumi.RunFunc) (*Plan, error) {
 	if env == nil {
 		e := envFor(cfg, stackName)
 		env = &e
@@ -101,7 +106,7 @@ func RunProgram(stackName string, cfg Config, env *Environment, program pulumi.R
 		}
 	}()
 
-	m := &mocks{project: Project, stack: stackName, env: *env}
+	m := &mocks{project: project, stack: stackName, env: *env}
 	outputs := make(chan map[string]any, 1)
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		if err := program(ctx); err != nil {
@@ -112,8 +117,8 @@ func RunProgram(stackName string, cfg Config, env *Environment, program pulumi.R
 			return v
 		})
 		return nil
-	}, pulumi.WithMocks(Project, stackName, m))
-	p := &Plan{Project: Project, Stack: stackName, Resources: m.resources, Config: cfg}
+	}, pulumi.WithMocks(project, stackName, m))
+	p := &Plan{Project: project, Stack: stackName, Resources: m.resources, Config: cfg}
 	sort.Slice(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
 	if err != nil {
 		return p, err

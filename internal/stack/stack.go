@@ -27,7 +27,7 @@ import (
 
 // Deploy is the Pulumi program of every stack.
 func Deploy(ctx *pulumi.Context) error {
-	cfg, err := config.Load(ctx.Project(), ctx.Stack(), rawConfig(ctx))
+	cfg, err := config.Load(ctx.Project(), ctx.Stack(), config.Raw(ctx))
 	if err != nil {
 		return err
 	}

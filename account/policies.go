@@ -1,0 +1,263 @@
+package main
+
+import (
+	"github.com/immutable-edge/immutable-edge/internal/config"
+	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
+)
+
+// ec2Actions are the EC2 calls the network, security groups, launch template and Auto Scaling
+// group need; none has a name to scope by, so they are held to the region and the Stack tag.
+var ec2Actions = []string{
+	"ec2:AllocateAddress", "ec2:AssociateRouteTable", "ec2:AttachInternetGateway",
+	"ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress",
+	"ec2:CreateFlowLogs", "ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion",
+	"ec2:CreateNatGateway", "ec2:CreateRoute", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateSubnet",
+	"ec2:CreateTags", "ec2:CreateVpc", "ec2:DeleteFlowLogs", "ec2:DeleteInternetGateway", "ec2:DeleteLaunchTemplate",
+	"ec2:DeleteLaunchTemplateVersions", "ec2:DeleteNatGateway", "ec2:DeleteRoute", "ec2:DeleteRouteTable",
+	"ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags", "ec2:DeleteVpc", "ec2:DetachInternetGateway",
+	"ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ModifyLaunchTemplate", "ec2:ModifySecurityGroupRules",
+	"ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute", "ec2:ReleaseAddress", "ec2:ReplaceRoute",
+	"ec2:ReplaceRouteTableAssociation", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+	"ec2:RunInstances", // CreateAutoScalingGroup checks that the caller could launch the template
+	"ec2:UpdateSecurityGroupRuleDescriptionsEgress", "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+}
+
+// imageActions are what Packer's amazon-ebs builder calls (its documented minimum, less
+// password and Windows calls), plus deregistering old images (images/deregister.sh).
+var imageActions = []string{
+	"ec2:AttachVolume", "ec2:CopyImage", "ec2:CreateImage", "ec2:CreateKeyPair", "ec2:CreateSnapshot",
+	"ec2:CreateVolume", "ec2:DeleteKeyPair", "ec2:DeleteSnapshot", "ec2:DeleteVolume", "ec2:DeregisterImage",
+	"ec2:DetachVolume", "ec2:ModifyImageAttribute", "ec2:ModifyInstanceAttribute", "ec2:ModifySnapshotAttribute",
+	"ec2:RegisterImage", "ec2:StopInstances", "ec2:TerminateInstances",
+}
+
+// computePolicy covers the region-scoped services: EC2, Auto Scaling, load balancing, ACM.
+func (s scope) computePolicy() iampolicy.Document {
+	sts := []iampolicy.Statement{
+		readEverywhere(),
+		s.otherStacks(),
+		allow("Network", ec2Actions, all, s.inRegion()),
+		allow("AutoScaling", []string{
+			"autoscaling:AttachTrafficSources", "autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags",
+			"autoscaling:DeleteAutoScalingGroup", "autoscaling:DeleteLifecycleHook", "autoscaling:DeleteTags",
+			"autoscaling:DetachTrafficSources", "autoscaling:DisableMetricsCollection", "autoscaling:EnableMetricsCollection",
+			"autoscaling:PutLifecycleHook", "autoscaling:ResumeProcesses", "autoscaling:SetInstanceProtection",
+			"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "autoscaling:RollbackInstanceRefresh",
+			"autoscaling:SuspendProcesses", "autoscaling:UpdateAutoScalingGroup",
+			"autoscaling:AttachLoadBalancerTargetGroups", "autoscaling:DetachLoadBalancerTargetGroups",
+		}, []string{s.arn("autoscaling", s.Region, "autoScalingGroup:*:autoScalingGroupName/"+s.Stack.Name+"-*")}, nil),
+		allow("LoadBalancing", []string{
+			"elasticloadbalancing:AddTags", "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateLoadBalancer",
+			"elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:DeleteLoadBalancer",
+			"elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+			"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:RemoveTags",
+			"elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+		}, []string{
+			s.arn("elasticloadbalancing", s.Region, "loadbalancer/app/"+s.Stack.Name+"-*"),
+			s.arn("elasticloadbalancing", s.Region, "targetgroup/"+s.Stack.Name+"-*"),
+			s.arn("elasticloadbalancing", s.Region, "listener/app/"+s.Stack.Name+"-*"),
+		}, nil),
+		allow("Certificates", []string{
+			"acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:RemoveTagsFromCertificate", "acm:RequestCertificate",
+			"acm:UpdateCertificateOptions",
+		}, all, s.inRegion()),
+		allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"},
+			[]string{"arn:" + s.Partition + ":iam::" + s.Account + ":role/aws-service-role/*"},
+			cond{"StringEquals": {"iam:AWSServiceName": []string{"autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"}}}),
+	}
+	return iampolicy.New(sts...)
+}
+
+// imagePolicy lets a stack that builds the golden AMI run Packer: launch the build instance
+// with the builder's profile, reach it through Session Manager, snapshot it, and deregister
+// old images.
+func (s scope) imagePolicy() iampolicy.Document {
+	return iampolicy.New(
+		allow("BuildImages", imageActions, all, s.inRegion()),
+		allow("BuilderSession", []string{"ssm:StartSession"}, []string{
+			s.arn("ec2", s.Region, "instance/*"),
+			"arn:" + s.Partition + ":ssm:" + s.Region + "::document/AWS-StartPortForwardingSession",
+		}, nil),
+		allow("BuilderSessionEnd", []string{"ssm:TerminateSession"}, []string{s.arn("ssm", s.Region, "session/*")}, nil),
+		allow("PassBuilderRole", []string{"iam:PassRole"}, []string{s.BuilderRole},
+			cond{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}),
+	)
+}
+
+// namedPolicy covers what the main program names after the stack: records in its zone, its
+// buckets (never their objects), repositories, parameters, log groups, topic, alarms,
+// dashboard, rules, budget and key.
+func (s scope) namedPolicy() iampolicy.Document {
+	p := s.prefix()
+	params := []string{s.arn("ssm", s.Region, "parameter/"+s.Project+"/"+s.Stack.Name+"/*")}
+	sts := []iampolicy.Statement{
+		allow("Records", []string{"route53:ChangeResourceRecordSets", "route53:ChangeTagsForResource"},
+			[]string{"arn:" + s.Partition + ":route53:::hostedzone/" + s.Stack.HostedZoneID}, nil),
+		// CreateHealthCheck takes no resource; the rest act on health-check ids, unknown before.
+		allow("NewHealthCheck", []string{"route53:CreateHealthCheck"}, all, nil),
+		allow("HealthChecks", []string{"route53:ChangeTagsForResource", "route53:DeleteHealthCheck", "route53:UpdateHealthCheck"},
+			[]string{"arn:" + s.Partition + ":route53:::healthcheck/*"}, nil),
+		// Bucket-level actions only: an object ARN also matches the pattern, so no s3:*Object* here.
+		allow("Buckets", []string{
+			"s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:GetAccelerateConfiguration", "s3:GetBucket*",
+			"s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:GetReplicationConfiguration",
+			"s3:ListBucket", "s3:PutBucket*", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
+		}, []string{"arn:" + s.Partition + ":s3:::" + p + "-*"}, nil),
+		allow("Repositories", []string{
+			"ecr:CreateRepository", "ecr:DeleteLifecyclePolicy", "ecr:DeleteRepository", "ecr:PutImageScanningConfiguration",
+			"ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy", "ecr:TagResource", "ecr:UntagResource",
+		}, []string{s.arn("ecr", s.Region, "repository/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
+		allow("Parameters", []string{
+			"ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter",
+			"ssm:RemoveTagsFromResource",
+		}, params, nil),
+		allow("LogGroups", []string{
+			"logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
+			"logs:DisassociateKmsKey", "logs:PutRetentionPolicy", "logs:TagLogGroup", "logs:TagResource",
+			"logs:UntagLogGroup", "logs:UntagResource",
+		}, []string{s.arn("logs", s.Region, "log-group:/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
+		allow("Topic", []string{
+			"sns:CreateTopic", "sns:DeleteTopic", "sns:SetSubscriptionAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
+			"sns:TagResource", "sns:Unsubscribe", "sns:UntagResource",
+		}, []string{s.arn("sns", s.Region, p+"-*")}, nil),
+		allow("Alarms", []string{"cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource"},
+			s.inRegions("cloudwatch", "alarm:"+p+"-*"), nil),
+		allow("Dashboard", []string{"cloudwatch:DeleteDashboards", "cloudwatch:PutDashboard"},
+			[]string{s.arn("cloudwatch", "", "dashboard/"+p)}, nil),
+		allow("Rules", []string{
+			"events:DeleteRule", "events:DisableRule", "events:EnableRule", "events:PutRule", "events:PutTargets",
+			"events:RemoveTargets", "events:TagResource", "events:UntagResource",
+		}, s.inRegions("events", "rule/"+p+"-*"), nil),
+		allow("Budget", []string{"budgets:ModifyBudget", "budgets:TagResource", "budgets:UntagResource"},
+			[]string{s.arn("budgets", "", "budget/"+p+"-*")}, nil),
+		allow("CreateKey", []string{"kms:CreateKey", "kms:TagResource"}, all,
+			cond{"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region}}),
+		allow("ManageKey", []string{
+			"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DisableKeyRotation", "kms:EnableKeyRotation",
+			"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+			"kms:UpdateKeyDescription",
+		}, []string{s.arn("kms", s.Region, "key/*")}, cond{"StringEquals": {"aws:ResourceTag/Stack": s.Stack.Name}}),
+		allow("KeyAlias", []string{"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"},
+			[]string{s.arn("kms", s.Region, "alias/"+p+"-*")}, nil),
+	}
+	if from := s.Stack.PromotesFrom; from != "" {
+		sts = append(sts, allow("PromoteFrom", []string{"ssm:GetParameter"},
+			[]string{s.arn("ssm", s.Region, "parameter/"+s.Project+"/"+from+"/*")}, nil))
+	}
+	return iampolicy.New(sts...)
+}
+
+// identityPolicy lets the stack create its roles only under its path and only with its
+// boundary, and reach its own state in the S3 backend.
+func (s scope) identityPolicy() iampolicy.Document {
+	roles := []string{"arn:" + s.Partition + ":iam::" + s.Account + ":role" + s.path() + "*"}
+	bounded := cond{"StringEquals": {"iam:PermissionsBoundary": s.Boundary}}
+	sts := []iampolicy.Statement{
+		allow("BoundedRoles", []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"}, roles, bounded),
+		allow("ManagedPolicies", []string{"iam:AttachRolePolicy"}, roles, cond{"StringEquals": {
+			"iam:PermissionsBoundary": s.Boundary,
+			"iam:PolicyARN":           "arn:" + s.Partition + ":iam::aws:policy/AmazonSSMManagedInstanceCore",
+		}}),
+		allow("RoleUpkeep", []string{
+			"iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:TagRole", "iam:UntagRole",
+			"iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+		}, roles, nil),
+		allow("InstanceProfiles", []string{
+			"iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
+			"iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile", "iam:UntagInstanceProfile",
+		}, []string{"arn:" + s.Partition + ":iam::" + s.Account + ":instance-profile" + s.path() + "*"}, nil),
+		allow("PassRoles", []string{"iam:PassRole"}, roles, cond{"StringEquals": {"iam:PassedToService": []string{
+			"ec2.amazonaws.com", "events.amazonaws.com", "vpc-flow-logs.amazonaws.com",
+		}}}),
+		deny("KeepTheBoundary", []string{"iam:DeleteRolePermissionsBoundary"}, roles, nil),
+		deny("BoundaryIsFixed", []string{
+			"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
+		}, []string{s.Boundary}, nil),
+	}
+	return iampolicy.New(append(sts, s.stateStatements(true)...)...)
+}
+
+// stateStatements reach the stack's files in the S3 backend (layout version 1:
+// .pulumi/{stacks,history,backups,locks}/<project>/<stack>); read-only for previews.
+func (s scope) stateStatements(write bool) []iampolicy.Statement {
+	if s.StateBucket == "" {
+		return nil
+	}
+	bucket := "arn:" + s.Partition + ":s3:::" + s.StateBucket
+	objects := []string{bucket + "/.pulumi/meta.yaml"}
+	actions := []string{"s3:GetObject"}
+	if write {
+		actions = []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}
+		for _, dir := range []string{"stacks/" + s.Project + "/" + s.Stack.Name + ".json*", "history/" + s.Project + "/" + s.Stack.Name + "/*",
+			"backups/" + s.Project + "/" + s.Stack.Name + "/*", "locks/*" + s.Project + "/" + s.Stack.Name + "/*"} {
+			objects = append(objects, bucket+"/.pulumi/"+dir)
+		}
+	} else {
+		objects = []string{bucket + "/.pulumi/*"}
+	}
+	key := []string{"kms:Decrypt"}
+	if write {
+		key = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+	}
+	return []iampolicy.Statement{
+		allow("StateList", []string{"s3:ListBucket"}, []string{bucket}, nil),
+		allow("StateObjects", actions, objects, nil),
+		allow("StateKey", key, []string{s.StateKey}, nil),
+	}
+}
+
+// previewPolicy is the pull-request role: reads, the project's parameters, and the state.
+func (s scope) previewPolicy() iampolicy.Document {
+	sts := []iampolicy.Statement{
+		readEverywhere(),
+		allow("Parameters", []string{"ssm:GetParameter", "ssm:GetParameters"},
+			[]string{s.arn("ssm", s.Region, "parameter/"+s.Project+"/*")}, nil),
+	}
+	return iampolicy.New(append(sts, s.stateStatements(false)...)...)
+}
+
+// boundaryPolicy is the most any role of the stack may do, whatever its own policy says: what
+// the instance, flow-log and alarm-forwarding roles need, on the stack's resources.
+func (s scope) boundaryPolicy() iampolicy.Document {
+	p := s.prefix()
+	stackTag := cond{"StringEquals": {"aws:ResourceTag/Stack": s.Stack.Name}}
+	return iampolicy.New(
+		allow("Unscoped", []string{
+			"autoscaling:DescribeAutoScalingInstances", "ec2:DescribeAddresses", "ec2:DescribeTags",
+			"ecr:GetAuthorizationToken", "route53:ListHostedZones",
+		}, all, nil),
+		allow("Metrics", []string{"cloudwatch:PutMetricData"}, all, cond{"StringEquals": {"cloudwatch:namespace": config.MetricNamespace}}),
+		allow("Pull", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
+			[]string{s.arn("ecr", s.Region, "repository/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
+		allow("Logs", []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
+			[]string{s.arn("logs", s.Region, "log-group:/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
+		allow("FindLogGroups", []string{"logs:DescribeLogGroups"}, []string{s.arn("logs", s.Region, "log-group:*")}, nil),
+		allow("Lifecycle", []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"},
+			[]string{s.arn("autoscaling", s.Region, "autoScalingGroup:*:autoScalingGroupName/*")}, stackTag),
+		allow("Address", []string{"ec2:AssociateAddress"}, []string{
+			s.arn("ec2", s.Region, "elastic-ip/*"), s.arn("ec2", s.Region, "instance/*"), s.arn("ec2", s.Region, "network-interface/*"),
+		}, stackTag),
+		allow("CertState", []string{"s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"},
+			[]string{"arn:" + s.Partition + ":s3:::" + p + "-*"}, nil),
+		allow("Acme", []string{"route53:ChangeResourceRecordSets"},
+			[]string{"arn:" + s.Partition + ":route53:::hostedzone/" + s.Stack.HostedZoneID}, nil),
+		allow("AcmeWait", []string{"route53:GetChange"}, []string{"arn:" + s.Partition + ":route53:::change/*"}, nil),
+		allow("Forward", []string{"events:PutEvents"}, []string{s.arn("events", s.Region, "event-bus/default")}, nil),
+		allow("Parameters", []string{"ssm:GetParameter", "ssm:GetParameters"},
+			[]string{s.arn("ssm", s.Region, "parameter/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
+		allow("SessionManager", sessionActions, all, nil),
+	)
+}
+
+// sessionActions are what the SSM agent calls for Session Manager (AmazonSSMManagedInstanceCore
+// without its parameter reads, which the boundary keeps to the stack's own).
+var sessionActions = []string{
+	"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint",
+	"ec2messages:GetMessages", "ec2messages:SendReply",
+	"ssm:DescribeAssociation", "ssm:DescribeDocument", "ssm:GetDeployablePatchSnapshotForInstance", "ssm:GetDocument",
+	"ssm:GetManifest", "ssm:ListAssociations", "ssm:ListInstanceAssociations", "ssm:PutComplianceItems",
+	"ssm:PutConfigurePackageResult", "ssm:PutInventory", "ssm:UpdateAssociationStatus",
+	"ssm:UpdateInstanceAssociationStatus", "ssm:UpdateInstanceInformation",
+	"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+	"ssmmessages:OpenDataChannel",
+}
