@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,10 +22,19 @@ const (
 	tAttachment = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 )
 
+// here is account/, fixed before any test changes the working directory (mainPlan does).
+var here = func() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	return dir
+}()
+
 // committed reads the committed account stack config.
 func committed(t *testing.T) plan.Config {
 	t.Helper()
-	cfg, err := plan.ReadConfigFile("Pulumi.account.yaml")
+	cfg, err := plan.ReadConfigFile(filepath.Join(here, "Pulumi.account.yaml"))
 	require.NoError(t, err)
 	return cfg
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ func mainPlan(t *testing.T, stack string) *plan.Plan {
 	if p, ok := mainPlans.m[stack]; ok {
 		return p
 	}
-	t.Chdir("..")
+	t.Chdir(filepath.Join(here, ".."))
 	p, err := plan.Run(stack, "")
 	require.NoError(t, err)
 	mainPlans.m[stack] = p
@@ -209,7 +210,7 @@ func TestStacksMatchTheMainProgram(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(acct["immutable-edge-account:stacks"]), &stacks))
 	boundaries := accountPlan(t).Outputs["permissionsBoundaries"].(map[string]string)
 	for _, st := range stacks {
-		main, err := plan.ReadConfigFile("../Pulumi." + st.Name + ".yaml")
+		main, err := plan.ReadConfigFile(filepath.Join(here, "..", "Pulumi."+st.Name+".yaml"))
 		require.NoError(t, err)
 		require.Equal(t, acct["aws:region"], main["aws:region"], st.Name)
 		require.Equal(t, main["immutable-edge:hostedZoneId"], st.HostedZoneID, st.Name)
@@ -411,7 +412,8 @@ func creates(p *plan.Plan, r plan.Resource) ([]iampolicy.Request, error) {
 			pass(builder, "ec2.amazonaws.com"),
 			req("ssm:StartSession", arn("ec2", "instance/i-0123")),
 			req("ssm:StartSession", "arn:aws:ssm:"+r.Region+"::document/AWS-StartPortForwardingSession"),
-			req("ssm:TerminateSession", arn("ssm", "session/botocore-session-1"))), nil
+			req("ssm:TerminateSession", arn("ssm", "session/botocore-session-1")),
+			req("ssm:DescribeInstanceInformation", "*")), nil
 	}
 	return nil, fmt.Errorf("no model of the calls that create %s: add one here and grant them in policies.go", r.Type)
 }

@@ -79,6 +79,8 @@ func (s scope) imagePolicy() iampolicy.Document {
 			"arn:" + s.Partition + ":ssm:" + s.Region + "::document/AWS-StartPortForwardingSession",
 		}, nil),
 		allow("BuilderSessionEnd", []string{"ssm:TerminateSession"}, []string{s.arn("ssm", s.Region, "session/*")}, nil),
+		// Packer waits for the build instance's agent to register; this call takes no resource.
+		allow("BuilderAgent", []string{"ssm:DescribeInstanceInformation"}, all, nil),
 		allow("PassBuilderRole", []string{"iam:PassRole"}, []string{s.BuilderRole},
 			cond{"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}),
 	)
