@@ -2,9 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,23 +39,22 @@ func committed(t *testing.T) plan.Config {
 	return cfg
 }
 
-var accountPlans = struct {
+var planned struct {
 	sync.Mutex
-	m map[string]*plan.Plan
-}{m: map[string]*plan.Plan{}}
+	p *plan.Plan
+}
 
 // accountPlan plans the committed config once per test binary.
 func accountPlan(t *testing.T) *plan.Plan {
 	t.Helper()
-	accountPlans.Lock()
-	defer accountPlans.Unlock()
-	if p, ok := accountPlans.m["committed"]; ok {
-		return p
+	planned.Lock()
+	defer planned.Unlock()
+	if planned.p == nil {
+		p, err := run(committed(t))
+		require.NoError(t, err)
+		planned.p = p
 	}
-	p, err := run(committed(t))
-	require.NoError(t, err)
-	accountPlans.m["committed"] = p
-	return p
+	return planned.p
 }
 
 func run(cfg plan.Config) (*plan.Plan, error) {
@@ -116,28 +115,17 @@ func TestEachRoleHoldsItsOwnPolicies(t *testing.T) {
 		role := a.Str("role")
 		attached[role] = append(attached[role], strings.TrimPrefix(a.Str("policyArn"), "arn:aws:iam::"+plan.Account+":policy/immutable-edge/"))
 	}
+	for _, names := range attached {
+		slices.Sort(names)
+	}
 	require.Equal(t, map[string][]string{
 		"immutable-edge-dev-deploy":  {"immutable-edge-dev-deploy-compute", "immutable-edge-dev-deploy-identity", "immutable-edge-dev-deploy-image", "immutable-edge-dev-deploy-named"},
 		"immutable-edge-prod-deploy": {"immutable-edge-prod-deploy-compute", "immutable-edge-prod-deploy-identity", "immutable-edge-prod-deploy-named"},
 		"immutable-edge-preview":     {"immutable-edge-preview"},
-	}, sorted(attached))
+	}, attached)
 	// The boundary is a policy for the stack's roles, never attached to a deploy role.
 	_, ok := attached["immutable-edge-dev-boundary"]
 	require.False(t, ok)
-}
-
-func sorted(m map[string][]string) map[string][]string {
-	for k := range m {
-		v := m[k]
-		for i := range v {
-			for j := i + 1; j < len(v); j++ {
-				if v[j] < v[i] {
-					v[i], v[j] = v[j], v[i]
-				}
-			}
-		}
-	}
-	return m
 }
 
 func TestStateBackendIsPrivateVersionedAndEncrypted(t *testing.T) {
@@ -241,24 +229,8 @@ func TestBadAccountConfigRegistersNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := run(tc.edit(committed(t)))
 			require.Error(t, err)
-			require.Contains(t, keysOf(err), tc.key, "error: %v", err)
+			require.Contains(t, config.ErrorKeys(err), tc.key, "error: %v", err)
 			require.Empty(t, p.Resources)
 		})
 	}
-}
-
-func keysOf(err error) []string {
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		var keys []string
-		for _, e := range joined.Unwrap() {
-			keys = append(keys, keysOf(e)...)
-		}
-		return keys
-	}
-	var ke *config.KeyError
-	if errors.As(err, &ke) {
-		return []string{ke.Key}
-	}
-	return nil
 }

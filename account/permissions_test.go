@@ -100,7 +100,7 @@ func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
 const stateKey = "arn:aws:kms:eu-central-1:" + plan.Account + ":key/0123abcd-immutable-edge-state"
 
 func stateObject(key string) string {
-	return "arn:aws:s3:::immutable-edge-state-20261123000000000001/.pulumi/" + key
+	return "arn:aws:s3:::immutable-edge-state-" + plan.UniqueSuffix + "/.pulumi/" + key
 }
 
 // TestDeployRoleRefuses is what least privilege means here: each call is one a compromised or
@@ -235,6 +235,9 @@ func TestPoliciesFitIAMLimits(t *testing.T) {
 	require.LessOrEqual(t, len(accountPlan(t).OfType(tAttachment)), 10*3, "at most 10 managed policies per role")
 }
 
+// autoname stands in for the random suffix Pulumi adds to a logical name it names a resource by.
+const autoname = "-1a2b3c4"
+
 // creates models the calls that create one resource of the main program, on its ARN.
 func creates(p *plan.Plan, r plan.Resource) ([]iampolicy.Request, error) {
 	acct, stack := plan.Account, p.Stack
@@ -269,16 +272,11 @@ func creates(p *plan.Plan, r plan.Resource) ([]iampolicy.Request, error) {
 	pass := func(roleARN, service string) iampolicy.Request {
 		return req("iam:PassRole", roleARN, "iam:PassedToService", service)
 	}
-	name := func() string { // the physical name the mocks give: name, or a prefix plus suffix
-		if n := r.Str("name"); n != "" {
+	name := func() string {
+		if n := r.GivenName(); n != "" {
 			return n
 		}
-		for _, k := range []string{"namePrefix", "bucketPrefix"} {
-			if n := r.Str(k); n != "" {
-				return n + "20261123000000000001"
-			}
-		}
-		return r.Name + "-1a2b3c4" // Pulumi's autoname
+		return r.Name + autoname
 	}
 	bucket := func() string { return "arn:aws:s3:::" + r.Str("bucket") }
 	s3 := func(action string) []iampolicy.Request { return []iampolicy.Request{req(action, bucket())} }
@@ -331,7 +329,7 @@ func creates(p *plan.Plan, r plan.Resource) ([]iampolicy.Request, error) {
 	case "aws:lb/listener:Listener":
 		lb, _ := p.Find("aws:lb/loadBalancer:LoadBalancer", stack+"-alb")
 		return []iampolicy.Request{req("elasticloadbalancing:CreateListener",
-			arn("elasticloadbalancing", "listener/app/"+lb.Name+"-1a2b3c4/0123456789abcdef/0123456789abcdef"))}, nil
+			arn("elasticloadbalancing", "listener/app/"+lb.Name+autoname+"/0123456789abcdef/0123456789abcdef"))}, nil
 	case "aws:acm/certificate:Certificate":
 		return []iampolicy.Request{req("acm:RequestCertificate", "*"), req("acm:AddTagsToCertificate", arn("acm", "certificate/0123"))}, nil
 	case "aws:acm/certificateValidation:CertificateValidation":

@@ -186,19 +186,14 @@ func (s scope) stateStatements(write bool) []iampolicy.Statement {
 		return nil
 	}
 	bucket := "arn:" + s.Partition + ":s3:::" + s.StateBucket
-	objects := []string{bucket + "/.pulumi/meta.yaml"}
-	actions := []string{"s3:GetObject"}
+	objects, actions, key := []string{bucket + "/.pulumi/*"}, []string{"s3:GetObject"}, []string{"kms:Decrypt"}
 	if write {
-		actions = []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}
-		for _, dir := range []string{"stacks/" + s.Project + "/" + s.Stack.Name + ".json*", "history/" + s.Project + "/" + s.Stack.Name + "/*",
-			"backups/" + s.Project + "/" + s.Stack.Name + "/*", "locks/*" + s.Project + "/" + s.Stack.Name + "/*"} {
+		stack := s.Project + "/" + s.Stack.Name
+		objects = []string{bucket + "/.pulumi/meta.yaml"}
+		for _, dir := range []string{"stacks/" + stack + ".json*", "history/" + stack + "/*", "backups/" + stack + "/*", "locks/*" + stack + "/*"} {
 			objects = append(objects, bucket+"/.pulumi/"+dir)
 		}
-	} else {
-		objects = []string{bucket + "/.pulumi/*"}
-	}
-	key := []string{"kms:Decrypt"}
-	if write {
+		actions = []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}
 		key = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
 	}
 	return []iampolicy.Statement{

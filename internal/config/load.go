@@ -301,3 +301,21 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// ErrorKeys lists the key of every *KeyError inside err, in order. It finds the joined error
+// with errors.As first, because the Pulumi SDK wraps what a program returns.
+func ErrorKeys(err error) []string {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		var keys []string
+		for _, e := range joined.Unwrap() {
+			keys = append(keys, ErrorKeys(e)...)
+		}
+		return keys
+	}
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		return []string{ke.Key}
+	}
+	return nil
+}

@@ -186,17 +186,30 @@ func (m *mocks) urn(parent, typ, name string) string {
 	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
 }
 
-// physicalName is the name AWS would show: the given name, a prefix plus a suffix, or the logical name.
+// UniqueSuffix stands in for the unique suffix AWS appends to a namePrefix or bucketPrefix.
+const UniqueSuffix = "20261123000000000001"
+
+// physicalName is the name AWS would show: the given name, a prefix plus UniqueSuffix, or the
+// logical name.
 func physicalName(a pulumi.MockResourceArgs) string {
-	if v, ok := a.Inputs["name"]; ok && v.IsString() {
+	if n := givenName(a.Inputs); n != "" {
+		return n
+	}
+	return a.Name
+}
+
+// givenName is the name the inputs fix: the name input, or a prefix input plus UniqueSuffix;
+// empty when the provider names the resource itself.
+func givenName(inputs resource.PropertyMap) string {
+	if v, ok := inputs["name"]; ok && v.IsString() {
 		return v.StringValue()
 	}
 	for _, prefix := range []resource.PropertyKey{"namePrefix", "bucketPrefix"} {
-		if v, ok := a.Inputs[prefix]; ok && v.IsString() {
-			return v.StringValue() + "20261123000000000001" // stands in for the unique suffix AWS appends
+		if v, ok := inputs[prefix]; ok && v.IsString() {
+			return v.StringValue() + UniqueSuffix
 		}
 	}
-	return a.Name
+	return ""
 }
 
 // arn builds a plausible ARN in a region for a type token like aws:ec2/vpc:Vpc.

@@ -153,6 +153,10 @@ func (r Resource) Strings(path string) []string {
 	return out
 }
 
+// GivenName is the physical name the resource's inputs fix, as the mocks recorded it (a
+// prefix gets UniqueSuffix); empty when the provider makes one up from the logical name.
+func (r Resource) GivenName() string { return givenName(r.Inputs) }
+
 // Tags returns the resource's tags as a plain map: the "tags" map, or for an Auto Scaling
 // group its list of {key, value}.
 func (r Resource) Tags() map[string]string {

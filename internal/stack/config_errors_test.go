@@ -1,7 +1,6 @@
 package stack_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -114,7 +113,7 @@ func TestBadConfigRegistersNothing(t *testing.T) {
 			require.NoError(t, err)
 			p, err := plan.RunConfig(tc.stack, tc.edit(base), nil)
 			require.Error(t, err)
-			require.Contains(t, keysOf(err), tc.wantKey, "error: %v", err)
+			require.Contains(t, config.ErrorKeys(err), tc.wantKey, "error: %v", err)
 			require.Contains(t, err.Error(), tc.wantKey+": ", "the message names the key")
 			require.Empty(t, p.Resources, "a bad config must fail before any resource is registered")
 		})
@@ -129,7 +128,7 @@ func TestBadConfigReportsEveryKeyAtOnce(t *testing.T) {
 	_, err = plan.RunConfig("dev", cfg, nil)
 	require.ElementsMatch(t, []string{
 		"immutable-edge:instanceTyp", "immutable-edge:fleet.max", "immutable-edge:services[0].port",
-	}, keysOf(err))
+	}, config.ErrorKeys(err))
 	require.Contains(t, err.Error(), "did you mean instanceType?")
 }
 
@@ -138,7 +137,7 @@ func TestStackNameTooLongForBucketNames(t *testing.T) {
 	require.NoError(t, err)
 	cfg := base.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Owner": "o", "CostCenter": "c"}})
 	p, err := plan.RunConfig("feature-login-redesign", cfg, nil)
-	require.Equal(t, []string{"stack"}, keysOf(err))
+	require.Equal(t, []string{"stack"}, config.ErrorKeys(err))
 	require.ErrorContains(t, err, "immutable-edge-feature-login-redesign")
 	require.Empty(t, p.Resources)
 }
@@ -158,7 +157,7 @@ func TestZonesTheRegionDoesNotHave(t *testing.T) {
 	env := &plan.Environment{Region: "eu-central-1", Zones: []string{"eu-central-1a", "eu-central-1b"},
 		Parameters: map[string]string{"/immutable-edge/prod/ami-id": plan.DefaultAMI}}
 	p, err := plan.RunConfig("prod", cfg, env)
-	require.Equal(t, []string{"immutable-edge:azCount"}, keysOf(err))
+	require.Equal(t, []string{"immutable-edge:azCount"}, config.ErrorKeys(err))
 	require.Empty(t, p.Resources)
 }
 
@@ -170,22 +169,4 @@ func TestMissingAMIParameterFailsBeforeResources(t *testing.T) {
 	p, err := plan.RunConfig("prod", cfg.Set("image.parameter", "/immutable-edge/nowhere/ami-id"), env)
 	require.ErrorContains(t, err, "/immutable-edge/nowhere/ami-id")
 	require.Empty(t, p.Resources)
-}
-
-// keysOf lists the keys of every *config.KeyError inside err (RunErr wraps the program's
-// joined error, so it is found with errors.As before it is walked).
-func keysOf(err error) []string {
-	var joined interface{ Unwrap() []error }
-	if errors.As(err, &joined) {
-		var keys []string
-		for _, e := range joined.Unwrap() {
-			keys = append(keys, keysOf(e)...)
-		}
-		return keys
-	}
-	var ke *config.KeyError
-	if errors.As(err, &ke) {
-		return []string{ke.Key}
-	}
-	return nil
 }
