@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/immutable-edge/immutable-edge/internal/awsapi"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
@@ -65,28 +67,37 @@ func allows(t *testing.T, r iampolicy.Request, docs []iampolicy.Document) bool {
 }
 
 // TestDeployRoleCoversWhatTheStackCreates plans each committed stack of the main program and
-// asks, for every resource in it, whether the stack's deploy role may make the calls that
-// create it, on that resource's ARN and in its region. A new resource type fails here until it
-// is modelled below and granted in policies.go.
+// asks, for every request the AWS provider makes for it over its lifecycle (create, update,
+// refresh, delete: internal/awsapi's table, derived from the provider's source), whether the
+// stack's deploy role allows it on that resource's ARN, in its region, with its tags. A
+// resource type the table lacks fails here until the table is regenerated.
 func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
+	table := apiTable(t)
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
 			p := mainPlan(t, stack)
 			docs := deployDocs(t, stack)
-			checked := 0
-			for _, r := range p.Resources {
-				if !r.Custom || r.Type == "pulumi:providers:aws" {
-					continue
-				}
-				reqs, err := creates(p, r)
-				require.NoError(t, err, "%s %s", r.Type, r.Name)
-				for _, req := range reqs {
-					require.True(t, allows(t, req, docs), "%s deploy role may not %s on %s for %s %s (context %v)",
-						stack, req.Action, req.Resource, r.Type, r.Name, req.Context)
-					checked++
+			needs, excluded := stackNeeds(t, table, p)
+			denied := map[string]string{}
+			for _, n := range needs {
+				if !allows(t, n.req, docs) && denied[n.req.Action] == "" {
+					denied[n.req.Action] = fmt.Sprintf("%s on %s for %s", n.req.Action, n.req.Resource, n.from)
 				}
 			}
-			t.Logf("%s: %d calls for %d resources allowed", stack, checked, len(p.Resources))
+			var lines []string
+			for _, a := range slices.Sorted(maps.Keys(denied)) {
+				lines = append(lines, denied[a])
+			}
+			require.Empty(t, lines, "%s deploy role refuses %d actions the provider sends:\n%s", stack, len(lines), strings.Join(lines, "\n"))
+			needed := actionsOf(needs)
+			beyond := 0
+			for a := range granted(table, docs) {
+				if !slices.ContainsFunc(needed, func(n string) bool { return strings.EqualFold(n, a) }) {
+					beyond++
+				}
+			}
+			t.Logf("%s: %d requests for %d resources and %d reads: %d actions needed, all allowed; %d excluded on purpose; %d granted beyond need",
+				stack, len(needs), len(p.Resources), len(p.Reads), len(needed), len(excluded), beyond)
 			// Pulumi writes the stack's checkpoint and history, and takes its lock.
 			for _, key := range []string{"stacks/immutable-edge/" + stack + ".json", "history/immutable-edge/" + stack + "/" + stack + "-1.history.json",
 				"locks/organization/immutable-edge/" + stack + "/x.json", "backups/immutable-edge/" + stack + "/" + stack + ".1.json"} {
@@ -95,6 +106,36 @@ func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
 			require.True(t, allows(t, iampolicy.Request{Action: "kms:Decrypt", Resource: stateKey}, docs))
 		})
 	}
+}
+
+// TestEveryDerivedActionIsChecked takes each action the stacks need out of the deploy role, one
+// at a time, and expects the coverage check to fail: no derived action goes unchecked, and
+// none is granted twice in a way that hides a missing one.
+func TestEveryDerivedActionIsChecked(t *testing.T) {
+	table := apiTable(t)
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			needs, _ := stackNeeds(t, table, mainPlan(t, stack))
+			docs := deployDocs(t, stack)
+			byAction := map[string][]need{}
+			for _, n := range needs {
+				byAction[n.req.Action] = append(byAction[n.req.Action], n)
+			}
+			for _, action := range actionsOf(needs) {
+				cut := without(table, docs, action)
+				refused := slices.ContainsFunc(byAction[action], func(n need) bool { return !allows(t, n.req, cut) })
+				require.True(t, refused, "%s: removing %s from the deploy role refuses none of its %d requests", stack, action, len(byAction[action]))
+			}
+			t.Logf("%s: each of %d actions, removed alone, fails the coverage check", stack, len(byAction))
+		})
+	}
+}
+
+func apiTable(t *testing.T) *awsapi.Table {
+	t.Helper()
+	table, err := awsapi.Load()
+	require.NoError(t, err)
+	return table
 }
 
 const stateKey = "arn:aws:kms:eu-central-1:" + plan.Account + ":key/0123abcd-immutable-edge-state"
@@ -158,6 +199,22 @@ func TestDeployRoleRefuses(t *testing.T) {
 	}
 	// What prod may do with dev's channel: read it, to promote (images/promote.sh).
 	require.True(t, allows(t, iampolicy.Request{Action: "ssm:GetParameter", Resource: arn("ssm", "parameter/immutable-edge/dev/ami-id")}, deployDocs(t, "prod")))
+}
+
+// TestPreviewRoleCoversPreviews: a pull request's preview of each stack (no refresh) makes the
+// provider read the data sources and run each resource's diff code; the preview role must
+// allow every call of those (from the derived table).
+func TestPreviewRoleCoversPreviews(t *testing.T) {
+	table := apiTable(t)
+	docs := policies(t, "immutable-edge-preview")
+	for _, stack := range []string{"dev", "prod"} {
+		needs := previewNeeds(t, table, mainPlan(t, stack))
+		require.NotEmpty(t, needs)
+		for _, n := range needs {
+			require.True(t, allows(t, n.req, docs), "preview role may not %s on %s for %s", n.req.Action, n.req.Resource, n.from)
+		}
+		t.Logf("%s: a preview sends %d requests (%d actions), all allowed", stack, len(needs), len(actionsOf(needs)))
+	}
 }
 
 func TestPreviewRoleOnlyReads(t *testing.T) {
@@ -233,185 +290,4 @@ func TestPoliciesFitIAMLimits(t *testing.T) {
 		t.Logf("%-36s %5d of 6144 characters", pol.Name, n)
 	}
 	require.LessOrEqual(t, len(accountPlan(t).OfType(tAttachment)), 10*3, "at most 10 managed policies per role")
-}
-
-// autoname stands in for the random suffix Pulumi adds to a logical name it names a resource by.
-const autoname = "-1a2b3c4"
-
-// creates models the calls that create one resource of the main program, on its ARN.
-func creates(p *plan.Plan, r plan.Resource) ([]iampolicy.Request, error) {
-	acct, stack := plan.Account, p.Stack
-	arn := func(service, resource string) string {
-		return "arn:aws:" + service + ":" + r.Region + ":" + acct + ":" + resource
-	}
-	ctx := map[string]string{"aws:RequestedRegion": r.Region, "aws:RequestTag/Stack": stack, "aws:ResourceTag/Stack": stack}
-	req := func(action, resource string, extra ...string) iampolicy.Request {
-		c := map[string]string{}
-		for k, v := range ctx {
-			c[k] = v
-		}
-		for i := 0; i+1 < len(extra); i += 2 {
-			c[extra[i]] = extra[i+1]
-		}
-		return iampolicy.Request{Action: action, Resource: resource, Context: c}
-	}
-	ec2 := func(actions ...string) []iampolicy.Request {
-		var out []iampolicy.Request
-		for _, a := range actions {
-			out = append(out, req("ec2:"+a, arn("ec2", "*")))
-		}
-		return out
-	}
-	role := func(name string) (string, string) { // ARN and boundary of a planned role by its physical name
-		rr, ok := p.Find("aws:iam/role:Role", name)
-		if !ok {
-			return "", ""
-		}
-		return "arn:aws:iam::" + acct + ":role" + rr.Str("path") + name, rr.Str("permissionsBoundary")
-	}
-	pass := func(roleARN, service string) iampolicy.Request {
-		return req("iam:PassRole", roleARN, "iam:PassedToService", service)
-	}
-	name := func() string {
-		if n := r.GivenName(); n != "" {
-			return n
-		}
-		return r.Name + autoname
-	}
-	bucket := func() string { return "arn:aws:s3:::" + r.Str("bucket") }
-	s3 := func(action string) []iampolicy.Request { return []iampolicy.Request{req(action, bucket())} }
-	switch r.Type {
-	case "aws:ec2/vpc:Vpc":
-		return ec2("CreateVpc", "ModifyVpcAttribute", "CreateTags"), nil
-	case "aws:ec2/subnet:Subnet":
-		return ec2("CreateSubnet", "ModifySubnetAttribute"), nil
-	case "aws:ec2/internetGateway:InternetGateway":
-		return ec2("CreateInternetGateway", "AttachInternetGateway"), nil
-	case "aws:ec2/routeTable:RouteTable":
-		return ec2("CreateRouteTable"), nil
-	case "aws:ec2/route:Route":
-		return ec2("CreateRoute"), nil
-	case "aws:ec2/routeTableAssociation:RouteTableAssociation":
-		return ec2("AssociateRouteTable"), nil
-	case "aws:ec2/eip:Eip":
-		return ec2("AllocateAddress"), nil
-	case "aws:ec2/natGateway:NatGateway":
-		return ec2("CreateNatGateway"), nil
-	case "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
-		return ec2("RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "CreateTags"), nil
-	case "aws:ec2/securityGroup:SecurityGroup":
-		return ec2("CreateSecurityGroup", "RevokeSecurityGroupEgress"), nil
-	case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-		return ec2("AuthorizeSecurityGroupIngress"), nil
-	case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
-		return ec2("AuthorizeSecurityGroupEgress"), nil
-	case "aws:ec2/flowLog:FlowLog":
-		roleARN, _ := role(strings.TrimPrefix(r.Str("iamRoleArn"), "arn:aws:iam::"+acct+":role/immutable-edge/"+stack+"/"))
-		return append(ec2("CreateFlowLogs"), pass(roleARN, "vpc-flow-logs.amazonaws.com")), nil
-	case "aws:ec2/launchTemplate:LaunchTemplate":
-		return ec2("CreateLaunchTemplate", "CreateLaunchTemplateVersion", "ModifyLaunchTemplate"), nil
-	case "aws:autoscaling/group:Group":
-		instanceRole, _ := role(stack + "-role")
-		return append(ec2("RunInstances"),
-			req("autoscaling:CreateAutoScalingGroup", arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/"+name())),
-			req("autoscaling:PutLifecycleHook", arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/"+name())),
-			req("autoscaling:StartInstanceRefresh", arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/"+name())),
-			pass(instanceRole, "ec2.amazonaws.com"),
-			req("iam:CreateServiceLinkedRole", "arn:aws:iam::"+acct+":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
-				"iam:AWSServiceName", "autoscaling.amazonaws.com")), nil
-	case "aws:lb/loadBalancer:LoadBalancer":
-		return []iampolicy.Request{
-			req("elasticloadbalancing:CreateLoadBalancer", arn("elasticloadbalancing", "loadbalancer/app/"+name()+"/0123456789abcdef")),
-			req("elasticloadbalancing:ModifyLoadBalancerAttributes", arn("elasticloadbalancing", "loadbalancer/app/"+name()+"/0123456789abcdef")),
-		}, nil
-	case "aws:lb/targetGroup:TargetGroup":
-		return []iampolicy.Request{req("elasticloadbalancing:CreateTargetGroup", arn("elasticloadbalancing", "targetgroup/"+name()+"/0123456789abcdef"))}, nil
-	case "aws:lb/listener:Listener":
-		lb, _ := p.Find("aws:lb/loadBalancer:LoadBalancer", stack+"-alb")
-		return []iampolicy.Request{req("elasticloadbalancing:CreateListener",
-			arn("elasticloadbalancing", "listener/app/"+lb.Name+autoname+"/0123456789abcdef/0123456789abcdef"))}, nil
-	case "aws:acm/certificate:Certificate":
-		return []iampolicy.Request{req("acm:RequestCertificate", "*"), req("acm:AddTagsToCertificate", arn("acm", "certificate/0123"))}, nil
-	case "aws:acm/certificateValidation:CertificateValidation":
-		return []iampolicy.Request{req("acm:DescribeCertificate", arn("acm", "certificate/0123"))}, nil
-	case "aws:route53/record:Record":
-		return []iampolicy.Request{req("route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/"+r.Str("zoneId")),
-			req("route53:GetChange", "arn:aws:route53:::change/C123")}, nil
-	case "aws:route53/healthCheck:HealthCheck":
-		return []iampolicy.Request{req("route53:CreateHealthCheck", "*"), req("route53:ChangeTagsForResource", "arn:aws:route53:::healthcheck/0123")}, nil
-	case "aws:s3/bucketV2:BucketV2":
-		return []iampolicy.Request{req("s3:CreateBucket", "arn:aws:s3:::"+name()), req("s3:PutBucketTagging", "arn:aws:s3:::"+name()),
-			req("s3:GetBucketPolicy", "arn:aws:s3:::"+name()), req("s3:GetAccelerateConfiguration", "arn:aws:s3:::"+name())}, nil
-	case "aws:s3/bucketPolicy:BucketPolicy":
-		return s3("s3:PutBucketPolicy"), nil
-	case "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
-		return s3("s3:PutBucketPublicAccessBlock"), nil
-	case "aws:s3/bucketOwnershipControls:BucketOwnershipControls":
-		return s3("s3:PutBucketOwnershipControls"), nil
-	case "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2":
-		return s3("s3:PutEncryptionConfiguration"), nil
-	case "aws:s3/bucketVersioningV2:BucketVersioningV2":
-		return s3("s3:PutBucketVersioning"), nil
-	case "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":
-		return s3("s3:PutLifecycleConfiguration"), nil
-	case "aws:ecr/repository:Repository":
-		return []iampolicy.Request{req("ecr:CreateRepository", arn("ecr", "repository/"+name()))}, nil
-	case "aws:ecr/lifecyclePolicy:LifecyclePolicy":
-		return []iampolicy.Request{req("ecr:PutLifecyclePolicy", arn("ecr", "repository/"+r.Str("repository")))}, nil
-	case "aws:iam/role:Role":
-		roleARN, boundary := role(r.Name)
-		return []iampolicy.Request{req("iam:CreateRole", roleARN, "iam:PermissionsBoundary", boundary),
-			req("iam:TagRole", roleARN)}, nil
-	case "aws:iam/rolePolicy:RolePolicy":
-		roleARN, boundary := role(r.Str("role"))
-		return []iampolicy.Request{req("iam:PutRolePolicy", roleARN, "iam:PermissionsBoundary", boundary)}, nil
-	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-		roleARN, boundary := role(r.Str("role"))
-		return []iampolicy.Request{req("iam:AttachRolePolicy", roleARN, "iam:PermissionsBoundary", boundary, "iam:PolicyARN", r.Str("policyArn"))}, nil
-	case "aws:iam/instanceProfile:InstanceProfile":
-		profile := "arn:aws:iam::" + acct + ":instance-profile" + r.Str("path") + r.Name
-		roleARN, _ := role(r.Str("role"))
-		return []iampolicy.Request{req("iam:CreateInstanceProfile", profile), req("iam:AddRoleToInstanceProfile", profile),
-			pass(roleARN, "ec2.amazonaws.com")}, nil
-	case "aws:kms/key:Key":
-		key := arn("kms", "key/0123abcd-"+r.Name)
-		return []iampolicy.Request{req("kms:CreateKey", "*"), req("kms:EnableKeyRotation", key), req("kms:PutKeyPolicy", key)}, nil
-	case "aws:kms/alias:Alias":
-		return []iampolicy.Request{req("kms:CreateAlias", arn("kms", r.Str("name"))), req("kms:CreateAlias", arn("kms", "key/0123abcd-"+stack+"-key"))}, nil
-	case "aws:sns/topic:Topic":
-		return []iampolicy.Request{req("sns:CreateTopic", arn("sns", name())), req("sns:TagResource", arn("sns", name()))}, nil
-	case "aws:sns/topicPolicy:TopicPolicy":
-		return []iampolicy.Request{req("sns:SetTopicAttributes", r.Str("arn"))}, nil
-	case "aws:sns/topicSubscription:TopicSubscription":
-		return []iampolicy.Request{req("sns:Subscribe", r.Str("topic"))}, nil
-	case "aws:budgets/budget:Budget":
-		return []iampolicy.Request{req("budgets:ModifyBudget", "arn:aws:budgets::"+acct+":budget/"+name())}, nil
-	case "aws:cloudwatch/logGroup:LogGroup":
-		group := arn("logs", "log-group:"+name())
-		return []iampolicy.Request{req("logs:CreateLogGroup", group), req("logs:PutRetentionPolicy", group), req("logs:TagResource", group)}, nil
-	case "aws:cloudwatch/metricAlarm:MetricAlarm":
-		return []iampolicy.Request{req("cloudwatch:PutMetricAlarm", arn("cloudwatch", "alarm:"+name()))}, nil
-	case "aws:cloudwatch/dashboard:Dashboard":
-		return []iampolicy.Request{req("cloudwatch:PutDashboard", "arn:aws:cloudwatch::"+acct+":dashboard/"+r.Str("dashboardName"))}, nil
-	case "aws:cloudwatch/eventRule:EventRule":
-		return []iampolicy.Request{req("events:PutRule", arn("events", "rule/"+name()))}, nil
-	case "aws:cloudwatch/eventTarget:EventTarget":
-		out := []iampolicy.Request{req("events:PutTargets", arn("events", "rule/"+r.Str("rule")))}
-		if rn := r.Str("roleArn"); rn != "" {
-			roleARN, _ := role(rn[strings.LastIndex(rn, "/")+1:])
-			out = append(out, pass(roleARN, "events.amazonaws.com"))
-		}
-		return out, nil
-	case "aws:ssm/parameter:Parameter":
-		return []iampolicy.Request{req("ssm:PutParameter", arn("ssm", "parameter"+r.Str("name")))}, nil
-	case "command:local:Command": // images/build.sh runs Packer with the deploy role's credentials
-		builder := "arn:aws:iam::" + acct + ":role/immutable-edge/immutable-edge-image-builder"
-		return append(ec2("RunInstances", "CreateKeyPair", "CreateImage", "CreateTags", "StopInstances", "TerminateInstances", "DeleteKeyPair", "DeregisterImage", "DeleteSnapshot"),
-			pass(builder, "ec2.amazonaws.com"),
-			req("ssm:StartSession", arn("ec2", "instance/i-0123")),
-			req("ssm:StartSession", "arn:aws:ssm:"+r.Region+"::document/AWS-StartPortForwardingSession"),
-			req("ssm:TerminateSession", arn("ssm", "session/botocore-session-1")),
-			req("ssm:DescribeInstanceInformation", "*")), nil
-	}
-	return nil, fmt.Errorf("no model of the calls that create %s: add one here and grant them in policies.go", r.Type)
 }

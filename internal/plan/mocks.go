@@ -25,6 +25,7 @@ type mocks struct {
 
 	mu        sync.Mutex
 	resources []Resource
+	reads     []Read
 	regions   map[string]string // explicit provider id → its region
 }
 
@@ -126,6 +127,17 @@ func (m *mocks) state(a pulumi.MockResourceArgs, region string) (string, resourc
 }
 
 func (m *mocks) Call(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	out, err := m.answer(a)
+	if err == nil {
+		m.mu.Lock()
+		m.reads = append(m.reads, Read{Token: a.Token, Args: a.Args.Mappable(), Result: out.Mappable()})
+		m.mu.Unlock()
+	}
+	return out, err
+}
+
+// answer is what the mocked account returns for a data source.
+func (m *mocks) answer(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch a.Token {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		ids := make([]string, len(m.env.Zones))

@@ -31,8 +31,16 @@ type Resource struct {
 type Plan struct {
 	Project, Stack string
 	Resources      []Resource // sorted by URN
+	Reads          []Read     // every data source the program called, sorted
 	Outputs        map[string]any
 	Config         Config // the raw stack config the plan was made from
+}
+
+// Read is one data source call (an invoke): what the program asked and what the account answered.
+type Read struct {
+	Token  string         `json:"token"` // e.g. aws:ssm/getParameter:getParameter
+	Args   map[string]any `json:"args"`
+	Result map[string]any `json:"result"`
 }
 
 // OfType returns the resources of one type token, in URN order.

@@ -118,7 +118,7 @@ func RunProject(project, stackName string, cfg Config, env *Environment, program
 		})
 		return nil
 	}, pulumi.WithMocks(project, stackName, m))
-	p := &Plan{Project: project, Stack: stackName, Resources: m.resources, Config: cfg}
+	p := &Plan{Project: project, Stack: stackName, Resources: m.resources, Reads: uniqueReads(m.reads), Config: cfg}
 	sort.Slice(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
 	if err != nil {
 		return p, err
@@ -179,3 +179,21 @@ func ReadConfigFile(path string) (Config, error) {
 
 // Root returns the repository root: the nearest directory upwards holding Pulumi.yaml.
 func Root() (string, error) { return stack.ProjectDir() }
+
+// uniqueReads sorts the reads by token and arguments and drops repeats: a program that asks the
+// same thing twice read it once, as far as the plan's reader is concerned.
+func uniqueReads(reads []Read) []Read {
+	key := func(r Read) string {
+		b, _ := json.Marshal(r.Args)
+		return r.Token + " " + string(b)
+	}
+	sort.SliceStable(reads, func(i, j int) bool { return key(reads[i]) < key(reads[j]) })
+	var out []Read
+	for i, r := range reads {
+		if i > 0 && key(reads[i-1]) == key(r) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"go/ast"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// attributes lists a definition's schema attribute names, nested blocks as dotted paths.
+func (t *tree) attributes(def *definition) []string {
+	if def.schema == nil {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, m := range t.schemaMaps(def.pkg, def.schema, 0) {
+		t.collect(def.pkg, m, "", set, 0)
+	}
+	out := make([]string, 0, len(set))
+	for a := range set {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// collect adds the keys of one schema map literal and recurses into nested schemas.
+func (t *tree) collect(p *pkg, m *ast.CompositeLit, prefix string, set map[string]bool, depth int) {
+	if depth > 8 {
+		return
+	}
+	for _, elt := range m.Elts {
+		kv, ok := elt.(*ast.KeyValueExpr)
+		if !ok {
+			continue
+		}
+		name := t.stringValue(p, kv.Key)
+		if name == "" {
+			continue
+		}
+		set[prefix+name] = true
+		for _, nested := range t.schemaMaps(p, kv.Value, depth+1) {
+			t.collect(p, nested, prefix+name+".", set, depth+1)
+		}
+	}
+}
+
+// schemaMaps finds the schema map literals an expression holds or leads to: the map itself, the
+// Schema/Attributes/Blocks of a nested resource or block, or what a package function returns.
+func (t *tree) schemaMaps(p *pkg, e ast.Node, depth int) []*ast.CompositeLit {
+	if depth > 8 || e == nil || (isNilExpr(e)) {
+		return nil
+	}
+	var out []*ast.CompositeLit
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CompositeLit:
+			if _, ok := n.Type.(*ast.MapType); ok {
+				out = append(out, n)
+				return false
+			}
+		case *ast.KeyValueExpr:
+			if k, ok := n.Key.(*ast.Ident); ok {
+				switch k.Name {
+				case "Schema", "SchemaFunc", "Attributes", "Blocks", "Elem", "NestedObject":
+					out = append(out, t.schemaMaps(p, n.Value, depth+1)...)
+				}
+			}
+			return false
+		case *ast.CallExpr:
+			if id, ok := n.Fun.(*ast.Ident); ok {
+				if fd, ok := p.funcs[id.Name]; ok && fd.Body != nil {
+					out = append(out, t.returned(p, fd.Body, depth+1)...)
+				}
+			}
+		case *ast.Ident:
+			if fd, ok := p.funcs[n.Name]; ok && fd.Body != nil {
+				out = append(out, t.returned(p, fd.Body, depth+1)...)
+			}
+			if v, ok := p.vars[n.Name]; ok {
+				out = append(out, t.schemaMaps(p, v, depth+1)...)
+			}
+		case *ast.FuncLit:
+			out = append(out, t.returned(p, n.Body, depth+1)...)
+			return false
+		case *ast.BlockStmt: // a framework Schema method: response.Schema = schema.Schema{...}
+			ast.Inspect(n, func(x ast.Node) bool {
+				if as, ok := x.(*ast.AssignStmt); ok {
+					for _, rhs := range as.Rhs {
+						if cl, ok := rhs.(*ast.CompositeLit); ok {
+							ast.Inspect(cl, visit)
+						}
+					}
+					return false
+				}
+				return true
+			})
+			return false
+		}
+		return true
+	}
+	ast.Inspect(e, visit)
+	return out
+}
+
+// returned finds the schema maps in a function's return statements.
+func (t *tree) returned(p *pkg, body *ast.BlockStmt, depth int) []*ast.CompositeLit {
+	var out []*ast.CompositeLit
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt:
+			for _, r := range n.Results {
+				out = append(out, t.schemaMaps(p, r, depth)...)
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// stringValue resolves a map key: a string literal, a package constant, or names.AttrX.
+func (t *tree) stringValue(p *pkg, e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		s, err := strconv.Unquote(e.Value)
+		if err == nil {
+			return s
+		}
+	case *ast.Ident:
+		return p.consts[e.Name]
+	case *ast.SelectorExpr:
+		if x, ok := e.X.(*ast.Ident); ok && x.Name == "names" {
+			if np, err := t.load("names"); err == nil {
+				return np.consts[e.Sel.Name]
+			}
+		}
+	}
+	return ""
+}
+
+// snake turns a Pulumi property name into the provider's attribute spelling.
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r + 'a' - 'A')
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// attributeFor finds the provider attribute a Pulumi property name stands for: the same name in
+// snake case, or its singular (pulumi-aws pluralises list blocks: default_action → defaultActions).
+func attributeFor(property string, attrs map[string]bool) (string, bool) {
+	s := snake(property)
+	candidates := []string{s}
+	if v, ok := strings.CutSuffix(s, "ies"); ok {
+		candidates = append(candidates, v+"y")
+	}
+	if v, ok := strings.CutSuffix(s, "es"); ok {
+		candidates = append(candidates, v)
+	}
+	if v, ok := strings.CutSuffix(s, "s"); ok {
+		candidates = append(candidates, v)
+	}
+	for _, c := range candidates {
+		if attrs[c] {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// isNilExpr reports an interface holding a nil node.
+func isNilExpr(n ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.BlockStmt:
+		return n == nil
+	case *ast.CompositeLit:
+		return n == nil
+	}
+	return false
+}
