@@ -187,6 +187,7 @@ func TestDeployRoleRefuses(t *testing.T) {
 		{"records in prod's zone", "dev", iampolicy.Request{Action: "route53:ChangeResourceRecordSets", Resource: "arn:aws:route53:::hostedzone/Z0123456789PRODEXAMPLE"}},
 		{"prod's state", "dev", iampolicy.Request{Action: "s3:PutObject", Resource: stateObject("stacks/immutable-edge/prod.json")}},
 		{"the account stack's state", "dev", iampolicy.Request{Action: "s3:GetObject", Resource: stateObject("stacks/immutable-edge-account/account.json")}},
+		{"rewriting the backend's layout", "dev", iampolicy.Request{Action: "s3:PutObject", Resource: stateObject("meta.yaml")}},
 		{"prod's alarms", "dev", iampolicy.Request{Action: "cloudwatch:DeleteAlarms", Resource: arn("cloudwatch", "alarm:immutable-edge-prod-cpu")}},
 		{"a key for another stack", "dev", iampolicy.Request{Action: "kms:CreateKey", Resource: "*",
 			Context: map[string]string{"aws:RequestedRegion": region, "aws:RequestTag/Stack": "prod"}}},
@@ -290,4 +291,30 @@ func TestPoliciesFitIAMLimits(t *testing.T) {
 		t.Logf("%-36s %5d of 6144 characters", pol.Name, n)
 	}
 	require.LessOrEqual(t, len(accountPlan(t).OfType(tAttachment)), 10*3, "at most 10 managed policies per role")
+}
+
+// TestStackRolesCannotChangeTheAccountStack asks the table for every request the account
+// program's own lifecycle sends (the OIDC provider, the deploy and preview roles, the
+// boundaries, the state bucket and key) and expects each stack's deploy role and the preview
+// role to refuse every one that changes something: no stack role can rewrite what bounds it.
+func TestStackRolesCannotChangeTheAccountStack(t *testing.T) {
+	table := apiTable(t)
+	needs, _ := stackNeeds(t, table, accountPlan(t))
+	roles := map[string][]iampolicy.Document{"preview": policies(t, "immutable-edge-preview")}
+	for _, stack := range []string{"dev", "prod"} {
+		roles[stack+" deploy"] = deployDocs(t, stack)
+	}
+	writes := 0
+	for _, n := range needs {
+		if level := table.Actions[n.req.Action].AccessLevel; !strings.Contains(level, "Write") && !strings.Contains(level, "Permissions") {
+			continue
+		}
+		writes++
+		for role, docs := range roles {
+			require.False(t, allows(t, n.req, docs), "the %s role may %s on %s (%s)", role, n.req.Action, n.req.Resource, n.from)
+		}
+	}
+	require.Greater(t, writes, 50)
+	t.Logf("account program: %d requests, %d of them changes (%d actions), all refused to the stack and preview roles",
+		len(needs), writes, len(actionsOf(needs)))
 }

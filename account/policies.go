@@ -51,7 +51,7 @@ func (s scope) computePolicy() iampolicy.Document {
 		allow("LoadBalancing", []string{
 			"elasticloadbalancing:AddTags", "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateLoadBalancer",
 			"elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:DeleteLoadBalancer",
-			"elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyLoadBalancerAttributes",
+			"elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:ModifyLoadBalancerAttributes",
 			"elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:RemoveTags",
 			"elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
 		}, []string{
@@ -189,20 +189,23 @@ func (s scope) stateStatements(write bool) []iampolicy.Statement {
 	}
 	bucket := "arn:" + s.Partition + ":s3:::" + s.StateBucket
 	objects, actions, key := []string{bucket + "/.pulumi/*"}, []string{"s3:GetObject"}, []string{"kms:Decrypt"}
+	var layout []iampolicy.Statement
 	if write {
 		stack := s.Project + "/" + s.Stack.Name
-		objects = []string{bucket + "/.pulumi/meta.yaml"}
+		objects = nil
 		for _, dir := range []string{"stacks/" + stack + ".json*", "history/" + stack + "/*", "backups/" + stack + "/*", "locks/*" + stack + "/*"} {
 			objects = append(objects, bucket+"/.pulumi/"+dir)
 		}
 		actions = []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}
 		key = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+		// The backend's layout file is the account program's (it writes it once); stacks read it.
+		layout = append(layout, allow("StateLayout", []string{"s3:GetObject"}, []string{bucket + "/.pulumi/meta.yaml"}, nil))
 	}
-	return []iampolicy.Statement{
+	return append([]iampolicy.Statement{
 		allow("StateList", []string{"s3:ListBucket"}, []string{bucket}, nil),
 		allow("StateObjects", actions, objects, nil),
 		allow("StateKey", key, []string{s.StateKey}, nil),
-	}
+	}, layout...)
 }
 
 // previewPolicy is the pull-request role: reads, the project's parameters, and the state.

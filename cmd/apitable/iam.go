@@ -21,6 +21,7 @@ type sar struct {
 
 type sarAction struct {
 	Name          string `json:"name"`
+	AccessLevel   string `json:"accessLevel"`
 	ResourceTypes []struct {
 		Name     string `json:"name"`
 		Required bool   `json:"required"`
@@ -173,7 +174,7 @@ func (s *sar) facts(action string) (awsapi.Action, map[string]string, error) {
 	if !ok {
 		return awsapi.Action{}, nil, fmt.Errorf("no action %s", action)
 	}
-	var out awsapi.Action
+	out := awsapi.Action{AccessLevel: a.AccessLevel}
 	arns := map[string]string{}
 	for _, rt := range a.ResourceTypes {
 		key := prefix + ":" + rt.Name

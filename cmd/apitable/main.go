@@ -12,6 +12,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -63,7 +64,7 @@ func run(args []string, stderr io.Writer) error {
 	if o.provider == "" || o.commit == "" || o.iam == "" {
 		return errors.New("-provider, -commit and -iam are required")
 	}
-	table, err := derive(o, stderr)
+	table, err := derive(o, wants(), stderr)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func wants() []wanted {
 	return out
 }
 
-func derive(o options, log io.Writer) (*awsapi.Table, error) {
+func derive(o options, types []wanted, log io.Writer) (*awsapi.Table, error) {
 	t := newTree(o.provider, o.overlay)
 	index, err := t.literalIndex()
 	if err != nil {
@@ -114,7 +115,7 @@ func derive(o options, log io.Writer) (*awsapi.Table, error) {
 		return nil, err
 	}
 	var errs []error
-	for _, w := range wants() {
+	for _, w := range types {
 		typ, err := t.derive(w, index[w.name])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s (%s): %w", w.token, w.name, err))
@@ -179,6 +180,7 @@ func derive(o options, log io.Writer) (*awsapi.Table, error) {
 		return nil, err
 	}
 	table.Provider.Overlays, err = t.overlays()
+	table.Provider.Spelled = slices.Sorted(maps.Keys(t.spelled))
 	return table, err
 }
 
@@ -337,9 +339,13 @@ func (t *tree) overlays() ([]awsapi.File, error) {
 		}
 		c, ok := commits[path]
 		if !ok {
-			return nil, fmt.Errorf("overlay: %s has no commit in SOURCES", path)
+			return nil, fmt.Errorf("overlay: %s has no source in SOURCES", path)
 		}
-		out = append(out, awsapi.File{Path: path, Commit: c})
+		b, err := os.ReadFile(filepath.Join(t.overlay, path))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, awsapi.File{Path: path, Source: c, SHA256: fmt.Sprintf("%x", sha256.Sum256(b))})
 	}
 	return out, sc.Err()
 }

@@ -134,11 +134,37 @@ func (t *tree) stringValue(p *pkg, e ast.Expr) string {
 	case *ast.SelectorExpr:
 		if x, ok := e.X.(*ast.Ident); ok && x.Name == "names" {
 			if np, err := t.load("names"); err == nil {
-				return np.consts[e.Sel.Name]
+				if v, ok := np.consts[e.Sel.Name]; ok {
+					return v
+				}
+			}
+			// A file newer than the checkout's names package: the provider spells every
+			// names.AttrX constant as X in snake case (attr_consts_gen.go), so spell it here.
+			if rest, ok := strings.CutPrefix(e.Sel.Name, "Attr"); ok {
+				t.spelled[e.Sel.Name] = true
+				return attrSpelling(rest)
 			}
 		}
 	}
 	return ""
+}
+
+// attrSpelling turns a constant's name into the attribute it stands for, initialisms kept whole:
+// KMSKeyARN → kms_key_arn, AccountID → account_id.
+func attrSpelling(name string) string {
+	var words []string
+	start := 0
+	upper := func(i int) bool { return name[i] >= 'A' && name[i] <= 'Z' }
+	for i := 1; i < len(name); i++ {
+		lowerBefore := !upper(i - 1)
+		nextLower := i+1 < len(name) && !upper(i+1) && !isDigit(name[i+1])
+		if upper(i) && (lowerBefore || nextLower) {
+			words = append(words, name[start:i])
+			start = i
+		}
+	}
+	words = append(words, name[start:])
+	return strings.ToLower(strings.Join(words, "_"))
 }
 
 // snake turns a Pulumi property name into the provider's attribute spelling.

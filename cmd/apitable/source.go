@@ -27,6 +27,8 @@ type tree struct {
 	// unresolved records calls to package functions no file declares: a sign of files from
 	// mismatched revisions, or of a file not read.
 	unresolved map[string][]string
+	// spelled records names.AttrX constants no file declares, spelled from their names.
+	spelled map[string]bool
 }
 
 // pkg is one parsed Go package of the provider.
@@ -52,7 +54,7 @@ type file struct {
 }
 
 func newTree(root, overlay string) *tree {
-	return &tree{root: root, overlay: overlay, fset: token.NewFileSet(), pkgs: map[string]*pkg{}, used: map[string]bool{}, unresolved: map[string][]string{}}
+	return &tree{root: root, overlay: overlay, fset: token.NewFileSet(), pkgs: map[string]*pkg{}, used: map[string]bool{}, unresolved: map[string][]string{}, spelled: map[string]bool{}}
 }
 
 // load parses the non-test Go files of one package directory, the overlay's version of a file

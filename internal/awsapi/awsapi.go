@@ -62,12 +62,18 @@ type Source struct {
 	Note       string `json:"note,omitempty"`
 	// Overlays are files read at another revision than Commit, with the revision each came from.
 	Overlays []File `json:"overlays,omitempty"`
+	// Spelled are names.AttrX constants an overlay file uses that the checkout's names package
+	// does not declare; their attribute names were spelled from the constant names.
+	Spelled []string `json:"spelled,omitempty"`
 }
 
-// File is one provider file read at a named revision.
+// File is one provider file read at another revision than the checkout.
 type File struct {
-	Path   string `json:"path"`
-	Commit string `json:"commit"`
+	Path string `json:"path"`
+	// Source is the commit it was read at, or index:<id> when the search index that served it
+	// named no commit.
+	Source string `json:"source"`
+	SHA256 string `json:"sha256"`
 }
 
 // IAMSource names the package the IAM data came from.
@@ -99,6 +105,9 @@ type Type struct {
 
 // Action is what the Service Authorization Reference says about one action.
 type Action struct {
+	// AccessLevel is the reference's class of the action: List, Read, Write, Permissions
+	// management or Tagging.
+	AccessLevel string `json:"accessLevel"`
 	// ResourceTypes are the resource types the action applies to; Required marks the ones
 	// every request names.
 	ResourceTypes []ResourceType `json:"resourceTypes,omitempty"`

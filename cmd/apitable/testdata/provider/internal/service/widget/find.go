@@ -1,0 +1,7 @@
+package widget
+
+import "context"
+
+func findWidget(ctx context.Context, id string) (any, error) {
+	return nil, waitWidget(ctx)
+}

@@ -1,0 +1,6 @@
+package names
+
+const (
+	AttrName = "name"
+	AttrTags = "tags"
+)

@@ -1,0 +1,5 @@
+package widget
+
+type gadgetRuleState struct {
+	RuleName *string `pulumi:"ruleName"`
+}

@@ -1,0 +1,8 @@
+package widget
+
+type widgetState struct {
+	Name  *string           `pulumi:"name"`
+	Parts []string          `pulumi:"parts"`
+	Size  *int              `pulumi:"size"`
+	Tags  map[string]string `pulumi:"tags"`
+}
