@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/immutable-edge/immutable-edge/internal/plandiff"
 )
@@ -12,14 +13,23 @@ func diffAgainst(s *Synth, oldPath string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Round-trip the current plan through JSON so both sides have the same value types.
-	var cur plandiff.Document
-	b, err := json.Marshal(newDocument(s))
+	cur, err := document(s)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, &cur); err != nil {
-		return nil, err
-	}
 	return []byte(plandiff.Text(old, cur)), nil
+}
+
+// document is the current plan's document as a saved one reads back: the JSON round trip gives
+// both sides of a diff the same value types.
+func document(s *Synth) (plandiff.Document, error) {
+	var d plandiff.Document
+	b, err := json.Marshal(newDocument(s))
+	if err != nil {
+		return d, fmt.Errorf("synth document: %w", err)
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return d, fmt.Errorf("synth document: %w", err)
+	}
+	return d, nil
 }

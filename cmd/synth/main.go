@@ -67,6 +67,11 @@ func synthesize(stack, configFile string) (*Synth, error) {
 	if err != nil {
 		return nil, err
 	}
+	return check(p)
+}
+
+// check runs the policy rules and the cost estimate over a plan.
+func check(p *plan.Plan) (*Synth, error) {
 	cfg, err := config.Load(p.Project, p.Stack, p.Config)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/plandiff"
 )
 
 func synth(args ...string) (code int, stdout, stderr string) {
@@ -85,6 +86,71 @@ func TestTextShowsTheComponentTree(t *testing.T) {
 	require.Contains(t, out, "cost: $122.05 a month")
 }
 
+// readTests are what each stack's program reads from the account: dev builds its AMI, so only
+// prod reads the parameter.
+var readTests = []struct {
+	stack, token string
+	args         map[string]any
+	field, want  string // a result field and its value
+}{
+	{"prod", "aws:ssm/getParameter:getParameter", map[string]any{"name": "/immutable-edge/prod/ami-id"}, "value", plan.DefaultAMI},
+	{"prod", "aws:index/getCallerIdentity:getCallerIdentity", map[string]any{}, "accountId", plan.Account},
+	{"prod", "aws:index/getPartition:getPartition", map[string]any{}, "partition", "aws"},
+	{"dev", "aws:index/getAvailabilityZones:getAvailabilityZones", map[string]any{"state": "available"}, "id", "eu-central-1"},
+	{"dev", "aws:ssm/getParameter:getParameter", nil, "", ""}, // want "": no such read
+}
+
+func TestJSONListsWhatTheProgramRead(t *testing.T) {
+	for _, tt := range readTests {
+		t.Run(tt.stack+" "+tt.token, func(t *testing.T) {
+			code, out, stderr := synth("-stack", tt.stack, "-format", "json")
+			require.Equal(t, 0, code, stderr)
+			var doc plandiff.Document
+			require.NoError(t, json.Unmarshal([]byte(out), &doc))
+			var got []plandiff.Lookup
+			for _, r := range doc.Reads {
+				if r.Token == tt.token {
+					got = append(got, r)
+				}
+			}
+			if tt.want == "" {
+				require.Empty(t, got)
+				return
+			}
+			require.Len(t, got, 1, "each read once")
+			require.Equal(t, tt.args, got[0].Args)
+			require.Equal(t, tt.want, got[0].Result[tt.field])
+		})
+	}
+}
+
+func TestTextListsWhatTheProgramRead(t *testing.T) {
+	for _, tt := range []struct {
+		stack    string
+		want     []string
+		unwanted string
+	}{
+		{"prod", []string{
+			"\nreads aws:index/getAvailabilityZones state=available → eu-central-1a, eu-central-1b, eu-central-1c\n" +
+				"reads aws:index/getCallerIdentity → 123456789012\n" +
+				"reads aws:index/getPartition → aws\n" +
+				"reads aws:ssm/getParameter /immutable-edge/prod/ami-id → ami-0123456789abcdef0\n\npolicy: ",
+		}, ""},
+		{"dev", []string{"reads aws:index/getPartition → aws\n\npolicy: "}, "getParameter"},
+	} {
+		t.Run(tt.stack, func(t *testing.T) {
+			code, out, stderr := synth("-stack", tt.stack)
+			require.Equal(t, 0, code, stderr)
+			for _, w := range tt.want {
+				require.Contains(t, out, w)
+			}
+			if tt.unwanted != "" {
+				require.NotContains(t, out, tt.unwanted)
+			}
+		})
+	}
+}
+
 func TestBadConfigNamesTheKeyAndPrintsNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "Pulumi.dev.yaml")
 	b, err := os.ReadFile(filepath.Join(mustRoot(t), "Pulumi.dev.yaml"))
@@ -116,14 +182,16 @@ func requireExactKeys(t *testing.T, doc string) {
 	t.Helper()
 	var top map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal([]byte(doc), &top))
-	require.ElementsMatch(t, []string{"project", "stack", "resources", "outputs", "policy", "cost"}, keysOf(top))
+	require.ElementsMatch(t, []string{"project", "stack", "resources", "reads", "outputs", "policy", "cost"}, keysOf(top))
 	var parts struct {
 		Resources []map[string]json.RawMessage `json:"resources"`
+		Reads     []map[string]json.RawMessage `json:"reads"`
 		Policy    []map[string]json.RawMessage `json:"policy"`
 		Cost      map[string]json.RawMessage   `json:"cost"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(doc), &parts))
 	require.ElementsMatch(t, []string{"urn", "type", "name", "parent", "dependsOn", "inputs"}, keysOf(parts.Resources[0]))
+	require.ElementsMatch(t, []string{"token", "args", "result"}, keysOf(parts.Reads[0]))
 	require.ElementsMatch(t, []string{"rule", "ref", "resource", "status", "reason"}, keysOf(parts.Policy[0]))
 	require.ElementsMatch(t, []string{"monthlyUsd", "items"}, keysOf(parts.Cost))
 	var items []map[string]json.RawMessage

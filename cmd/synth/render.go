@@ -102,8 +102,9 @@ func short(v resource.PropertyValue) string {
 	return string(b)
 }
 
-// JSON renders the synth document; resources are in URN order, policy results in rule order and
-// map keys sorted, so the same config gives byte-identical output.
+// JSON renders the synth document; resources are in URN order, reads in token and argument
+// order, policy results in rule order and map keys sorted, so the same config gives
+// byte-identical output.
 func JSON(s *Synth) ([]byte, error) {
 	b, err := json.MarshalIndent(newDocument(s), "", "  ")
 	return append(b, '\n'), err
@@ -111,7 +112,7 @@ func JSON(s *Synth) ([]byte, error) {
 
 func newDocument(s *Synth) plandiff.Document {
 	p := s.Plan
-	d := plandiff.Document{Project: p.Project, Stack: p.Stack, Outputs: p.Outputs, Policy: s.Policy, Cost: s.Cost}
+	d := plandiff.Document{Project: p.Project, Stack: p.Stack, Reads: reads(p), Outputs: p.Outputs, Policy: s.Policy, Cost: s.Cost}
 	if d.Policy == nil {
 		d.Policy = []policy.Result{}
 	}
@@ -128,10 +129,33 @@ func newDocument(s *Synth) plandiff.Document {
 	return d
 }
 
-// Text is the tree, then the policy summary, then the cost table.
+// reads are the plan's data source calls as the document has them: never null, so a reader
+// tells a plan that read nothing from a document written before reads were recorded.
+func reads(p *plan.Plan) []plandiff.Lookup {
+	out := []plandiff.Lookup{}
+	for _, r := range p.Reads {
+		rd := plandiff.Lookup{Token: r.Token, Args: r.Args, Result: r.Result}
+		if rd.Args == nil {
+			rd.Args = map[string]any{}
+		}
+		if rd.Result == nil {
+			rd.Result = map[string]any{}
+		}
+		out = append(out, rd)
+	}
+	return out
+}
+
+// Text is the tree, then what the program read, then the policy summary and the cost table.
 func Text(s *Synth) string {
 	var b strings.Builder
 	b.WriteString(Tree(s.Plan))
+	if rs := reads(s.Plan); len(rs) > 0 {
+		b.WriteString("\n")
+		for _, r := range rs {
+			fmt.Fprintf(&b, "reads %s → %s\n", r.Subject(), r.Answer())
+		}
+	}
 	b.WriteString("\n" + policySummary(s.Policy))
 	b.WriteString("\n" + costTable(s.Cost))
 	return b.String()

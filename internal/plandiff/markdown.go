@@ -23,7 +23,8 @@ const (
 var opWords = map[string]string{"+": "create", "~": "update", "+-": "replace", "-": "delete"}
 
 // Markdown is the pull-request comment for one stack: what the change creates, updates,
-// replaces and deletes, the refreshes it starts, the policy verdicts and the cost delta.
+// replaces and deletes, the refreshes it starts, the reads whose answers changed, the policy
+// verdicts and the cost delta.
 func Markdown(base, head Document) string {
 	changes := Compare(base, head)
 	var b strings.Builder
@@ -34,6 +35,7 @@ func Markdown(base, head Document) string {
 	fmt.Fprintf(&b, "%s\n### `%s`: %d to create, %d to update, %d to replace, %d to delete\n\n",
 		Marker(head.Stack), head.Stack, counts["+"], counts["~"], counts["+-"], counts["-"])
 	writeChanges(&b, changes, Refreshes(changes, head))
+	writeReads(&b, base, head)
 	writePolicy(&b, base, head)
 	writeCost(&b, base, head)
 	for _, c := range changes {
@@ -73,12 +75,43 @@ func writeChanges(b *strings.Builder, changes []Change, refreshes []Refresh) {
 				what = append(what, "`userData` (diff below)")
 				continue
 			}
-			what = append(what, fmt.Sprintf("`%s`: %s → %s", p, value(c.Old[p]), value(c.New[p])))
+			line := fmt.Sprintf("`%s`: %s → %s", p, value(c.Old[p]), value(c.New[p]))
+			if r := c.From[p]; r != "" {
+				line += " (from read `" + r + "`)"
+			}
+			what = append(what, line)
 		}
 		fmt.Fprintf(b, "| %s | `%s` | `%s` | %s |\n", opSign(c.Op), c.Name, c.Type, cell(strings.Join(what, "<br>")))
 	}
 	for _, r := range refreshes {
 		fmt.Fprintf(b, "| ↻ | `%s` | `%s` | %s |\n", r.Group, r.GroupType, cell(r.String()))
+	}
+}
+
+// writeReads lists the reads that changed; nothing when none did, so most comments stay as short.
+func writeReads(b *strings.Builder, base, head Document) {
+	if !ReadsCompared(base, head) {
+		b.WriteString("\n**Reads:** not compared (a plan written before synth recorded reads has none).\n")
+		return
+	}
+	reads := CompareReads(base, head)
+	if len(reads) == 0 {
+		return
+	}
+	counts := map[string]int{}
+	for _, r := range reads {
+		counts[r.Op]++
+	}
+	fmt.Fprintf(b, "\n**Reads:** %d changed, %d new, %d gone.\n\n| | read | answer |\n|---|---|---|\n", counts["~"], counts["+"], counts["-"])
+	for _, r := range reads {
+		answer := value(r.Read().Answer())
+		if r.Op == "~" {
+			answer = value(r.Old.Answer()) + " → " + answer
+			if r.Old.Answer() == r.New.Answer() {
+				answer += " (changed: " + strings.Join(r.Fields, ", ") + ")"
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", r.Op, cell("`"+r.Read().Subject()+"`"), cell(answer))
 	}
 }
 

@@ -21,6 +21,7 @@ type Document struct {
 	Project   string          `json:"project"`
 	Stack     string          `json:"stack"`
 	Resources []Resource      `json:"resources"`
+	Reads     []Lookup        `json:"reads"` // nil in documents from before synth recorded reads
 	Outputs   map[string]any  `json:"outputs"`
 	Policy    []policy.Result `json:"policy"`
 	Cost      cost.Estimate   `json:"cost"`
@@ -83,13 +84,17 @@ type Change struct {
 	Paths    []string // changed input paths, sorted
 	Old, New map[string]string
 	Reason   string // why a replace or what an update means, e.g. " (update: new version)"
+	// From is the read each attributed path's new value comes from (path → read subject).
+	From map[string]string
 }
 
 // Text is the plain-text diff `synth -diff` prints: each change with its paths (user-data
-// decoded and diffed as text), the refreshes launch template updates start, then counts, cost
-// and policy deltas.
+// decoded and diffed as text, values that come from a changed read marked with it), the
+// refreshes launch template updates start, the reads that changed, then counts, cost and
+// policy deltas.
 func Text(old, cur Document) string {
 	changes := Compare(old, cur)
+	reads := CompareReads(old, cur)
 	var out strings.Builder
 	counts := map[string]int{}
 	for _, c := range changes {
@@ -100,13 +105,19 @@ func Text(old, cur Document) string {
 				out.WriteString(indent(userDataDiff(c.Old[p], c.New[p]), "      "))
 				continue
 			}
-			fmt.Fprintf(&out, "      %s: %s → %s\n", p, orNone(c.Old[p]), orNone(c.New[p]))
+			fmt.Fprintf(&out, "      %s: %s → %s%s\n", p, orNone(c.Old[p]), orNone(c.New[p]), fromRead(c.From[p]))
 		}
 	}
 	for _, r := range Refreshes(changes, cur) {
 		fmt.Fprintf(&out, "~  %s %s (%s)\n", r.GroupType, r.Group, r)
 	}
-	if len(changes) == 0 {
+	for _, r := range reads {
+		fmt.Fprintf(&out, "%-2s read %s\n", r.Op, r)
+	}
+	if !ReadsCompared(old, cur) {
+		out.WriteString("reads: not compared (a plan written before synth recorded reads has none)\n")
+	}
+	if len(changes) == 0 && len(reads) == 0 {
 		out.WriteString("no changes\n")
 	}
 	fmt.Fprintf(&out, "%d to create, %d to update, %d to replace, %d to delete\n", counts["+"], counts["~"], counts["+-"], counts["-"])
@@ -116,7 +127,8 @@ func Text(old, cur Document) string {
 }
 
 // Compare lists what changes from old to cur: creates, updates (with input paths), replaces
-// (an update of an input that forces replacement) and deletes.
+// (an update of an input that forces replacement) and deletes; each path whose values are a
+// changed read's old and new answer names that read in From.
 func Compare(old, cur Document) []Change {
 	before := map[string]Resource{}
 	for _, r := range old.Resources {
@@ -154,6 +166,7 @@ func Compare(old, cur Document) []Change {
 			changes = append(changes, Change{Op: "-", Type: r.Type, Name: r.Name})
 		}
 	}
+	attribute(changes, CompareReads(old, cur))
 	return changes
 }
 
@@ -229,6 +242,14 @@ func union(a, b map[string]string) map[string]string {
 	out := maps.Clone(a)
 	maps.Copy(out, b)
 	return out
+}
+
+// fromRead is the note after a value that a changed read explains.
+func fromRead(subject string) string {
+	if subject == "" {
+		return ""
+	}
+	return " (from read " + subject + ")"
 }
 
 func orNone(s string) string {
