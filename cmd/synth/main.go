@@ -71,7 +71,7 @@ func synthesize(stack, configFile string) (*Synth, error) {
 	if err != nil {
 		return nil, err
 	}
-	results, err := policy.Evaluate(p, cfg.Edge, cfg.PolicyWaivers)
+	results, err := policy.Evaluate(p, cfg)
 	if err != nil {
 		return nil, err
 	}
