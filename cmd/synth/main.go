@@ -76,7 +76,7 @@ func check(p *plan.Plan) (*Synth, error) {
 	if err != nil {
 		return nil, err
 	}
-	results, err := policy.Evaluate(p, cfg.Edge, cfg.PolicyWaivers)
+	results, err := policy.Evaluate(p, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -167,6 +167,22 @@ func TestBadConfigNamesTheKeyAndPrintsNothing(t *testing.T) {
 	require.Contains(t, stderr, "immutable-edge:fleet.max: must be 1 when edge is eip")
 }
 
+// TestMissingRequiredTagIsOneLine: a tag the stack requires but aws:defaultTags lacks is one
+// config error, not a policy failure on every taggable resource.
+func TestMissingRequiredTagIsOneLine(t *testing.T) {
+	cfg, err := plan.StackConfig("dev")
+	require.NoError(t, err)
+	b, err := cfg.With("requiredTags", []string{"Owner", "CostCenter", "Team"}).YAML()
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "Pulumi.dev.yaml")
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+
+	code, out, stderr := synth("-stack", "dev", "-config-file", path)
+	require.Equal(t, 2, code)
+	require.Empty(t, out)
+	require.Equal(t, "synth: stack dev: \n  aws:defaultTags: lacks tag Team, which immutable-edge:requiredTags requires on every taggable resource\n", stderr)
+}
+
 func TestBadFlags(t *testing.T) {
 	code, out, stderr := synth("-format", "yaml")
 	require.Equal(t, 2, code)

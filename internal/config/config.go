@@ -32,6 +32,13 @@ const (
 	SubnetsPrivate = "private"
 )
 
+// Tag keys the program sets on every taggable resource itself, from the project and stack names,
+// so they are required of every stack whatever requiredTags says.
+const (
+	TagProject = "Project"
+	TagStack   = "Stack"
+)
+
 // CPU architectures of the golden image.
 const (
 	ArchARM64 = "arm64"
@@ -45,6 +52,8 @@ type Config struct {
 
 	Region      string            // aws:region
 	DefaultTags map[string]string // aws:defaultTags.tags
+	// RequiredTags are the tag keys, besides Project and Stack, that aws:defaultTags must hold.
+	RequiredTags []string
 
 	Edge            string
 	Domain          string
@@ -133,11 +142,22 @@ type Waiver struct {
 // The AWS provider applies aws:defaultTags itself, but mocks replace the provider, so
 // components receive the same map explicitly and the plan shows what AWS will store.
 func (c *Config) Tags() map[string]string {
-	tags := map[string]string{"Project": c.Project, "Stack": c.Stack}
+	tags := map[string]string{TagProject: c.Project, TagStack: c.Stack}
 	for k, v := range c.DefaultTags {
 		tags[k] = v
 	}
 	return tags
+}
+
+// RequiredTagKeys returns Project, Stack, then requiredTags: the set config validation and rule IE_TAGS both check.
+func (c *Config) RequiredTagKeys() []string {
+	keys := []string{TagProject, TagStack}
+	for _, k := range c.RequiredTags {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // IAMPath is the path of the stack's roles and instance profiles: the deploy role that account/

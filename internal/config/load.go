@@ -22,8 +22,8 @@ func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 // Keys lists every key of the immutable-edge namespace, as written in Pulumi.<stack>.yaml.
 var Keys = []string{
 	"alarms", "alb", "alertEmail", "azCount", "domain", "edge", "fleet", "freeTier", "hostedZoneId", "image",
-	"instanceSubnets", "instanceType", "keepImages", "logRetentionDays", "monthlyBudgetUsd",
-	"natGateways", "permissionsBoundary", "policyWaivers", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
+	"instanceSubnets", "instanceType", "keepImages", "logRetentionDays", "monthlyBudgetUsd", "natGateways",
+	"permissionsBoundary", "policyWaivers", "requiredTags", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
 }
 
 // required keys have no sensible default: they name the product, its address or its owner.
@@ -74,6 +74,7 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 	l.object(key("image"), &c.Image)
 	l.object(key("services"), &c.Services)
 	l.object(key("policyWaivers"), &c.PolicyWaivers)
+	l.object(key("requiredTags"), &c.RequiredTags)
 	l.object(key("subjectAlternativeNames"), &c.SubjectAlternativeNames)
 	l.object(key("alb"), &c.ALB)
 	l.object(key("alarms"), &c.Alarms)

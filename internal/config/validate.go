@@ -50,16 +50,7 @@ func (c *Config) Validate() error {
 	if !regionRE.MatchString(c.Region) {
 		fail(KeyRegion, "%q is not an AWS region name (like eu-central-1)", c.Region)
 	}
-	for k, v := range c.DefaultTags {
-		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") || len(v) > 256 {
-			fail(KeyDefaultTags, "tag %q: keys are 1-128 characters not starting with aws:, values at most 256", k)
-		}
-	}
-	for k, want := range map[string]string{"Project": c.Project, "Stack": c.Stack} {
-		if v, ok := c.DefaultTags[k]; ok && v != want {
-			fail(KeyDefaultTags, "tag %s is %q but this is %s %q; the program scopes permissions by it", k, v, strings.ToLower(k), want)
-		}
-	}
+	errs = append(errs, flatten(c.validateTags())...)
 	// The longest bucket prefix is NamePrefix+"-alb-logs-", and S3 allows prefixes of 37 characters.
 	if !namePrefixRE.MatchString(c.NamePrefix()) {
 		fail("stack", "project and stack name %q must be lower-case letters, digits and hyphens, at most 27 characters with the hyphen between them, as S3 bucket names start with it", c.NamePrefix())

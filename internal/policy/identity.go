@@ -20,9 +20,6 @@ var Unscopable = []string{
 	"ec2:DescribeTags", "ecr:GetAuthorizationToken", "route53:ListHostedZones",
 }
 
-// RequiredTags are the cost and ownership tags every taggable resource carries.
-var RequiredTags = []string{"Project", "Stack", "Owner", "CostCenter"}
-
 // Taggable and Untaggable classify every AWS type this program creates; an unclassified type
 // fails the tag rule, so adding a type forces the decision.
 var (
@@ -109,7 +106,7 @@ var identityRules = []Rule{
 			return true, "under " + path + ", bounded by " + boundary[strings.LastIndex(boundary, "/")+1:]
 		})},
 	{ID: "IE_TAGS", Ref: "design: cost tags; AWS tagging best practices", Severity: Medium,
-		Rationale: "Every taggable resource carries Project, Stack, Owner and CostCenter, so cost and ownership are traceable.",
+		Rationale: "Every taggable resource carries Project, Stack and the stack's requiredTags (Owner and CostCenter in dev and prod), so cost and ownership are traceable.",
 		check: func(c *Context) []Finding {
 			var out []Finding
 			for _, r := range c.Plan.Resources {
@@ -122,20 +119,20 @@ var identityRules = []Rule{
 				}
 				tags := r.Tags()
 				var missing []string
-				for _, k := range RequiredTags {
+				for _, k := range c.RequiredTags {
 					if tags[k] == "" {
 						missing = append(missing, k)
 					}
 				}
-				out = append(out, Finding{Resource: r, OK: len(missing) == 0, Reason: tagReason(missing)})
+				out = append(out, Finding{Resource: r, OK: len(missing) == 0, Reason: tagReason(c.RequiredTags, missing)})
 			}
 			return out
 		}},
 }
 
-func tagReason(missing []string) string {
+func tagReason(required, missing []string) string {
 	if len(missing) == 0 {
-		return "carries " + strings.Join(RequiredTags, ", ")
+		return "carries " + strings.Join(required, ", ")
 	}
 	return "missing tags " + strings.Join(missing, ", ")
 }

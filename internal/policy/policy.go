@@ -56,10 +56,11 @@ type Result struct {
 	Severity Severity `json:"-"`
 }
 
-// Context is what rules read: the plan and the edge mode it was made for.
+// Context is what rules read: the plan and the stack choices it was made with.
 type Context struct {
-	Plan *plan.Plan
-	Edge string // config.EdgeALB or config.EdgeEIP
+	Plan         *plan.Plan
+	Edge         string   // config.EdgeALB or config.EdgeEIP
+	RequiredTags []string // what IE_TAGS asks for: (*config.Config).RequiredTagKeys, as config validation checked
 }
 
 // Rules returns every rule, sorted by id.
@@ -72,10 +73,11 @@ func Rules() []Rule {
 	return all
 }
 
-// Evaluate runs every rule over the plan. A waiver turns a rule's failures into "waived" with
-// its reason; a waiver naming no rule is a config error, and one that matches no failure is a
-// failure of its own (a stale waiver hides the next real problem).
-func Evaluate(p *plan.Plan, edge string, waivers []config.Waiver) ([]Result, error) {
+// Evaluate runs every rule over the plan made from cfg. A waiver (cfg.PolicyWaivers) turns a
+// rule's failures into "waived" with its reason; a waiver naming no rule is a config error, and
+// one that matches no failure is a failure of its own (a stale waiver hides the next real problem).
+func Evaluate(p *plan.Plan, cfg *config.Config) ([]Result, error) {
+	waivers := cfg.PolicyWaivers
 	rules := Rules()
 	ids := make([]string, len(rules))
 	for i, r := range rules {
@@ -89,7 +91,7 @@ func Evaluate(p *plan.Plan, edge string, waivers []config.Waiver) ([]Result, err
 		}
 		reasons[w.Rule] = w.Reason
 	}
-	c := &Context{Plan: p, Edge: edge}
+	c := &Context{Plan: p, Edge: cfg.Edge, RequiredTags: cfg.RequiredTagKeys()}
 	var out []Result
 	for _, rule := range rules {
 		waived := 0

@@ -19,7 +19,7 @@ func TestBothStacksPlanWithZeroFailures(t *testing.T) {
 		require.NoError(t, err)
 		cfg, err := config.Load(p.Project, s, p.Config)
 		require.NoError(t, err)
-		res, err := policy.Evaluate(p, cfg.Edge, cfg.PolicyWaivers)
+		res, err := policy.Evaluate(p, cfg)
 		require.NoError(t, err)
 		for _, r := range res {
 			require.NotEqual(t, policy.Fail, r.Status, "%s %s %s: %s", s, r.Rule, r.Resource, r.Reason)
@@ -32,7 +32,7 @@ func TestBothStacksPlanWithZeroFailures(t *testing.T) {
 
 func TestWaiverTurnsFailuresIntoDecisions(t *testing.T) {
 	bad := []plan.Resource{launchTemplate().With("networkInterfaces.0.associatePublicIpAddress", "true")}
-	res, err := policy.Evaluate(plan.Of(bad...), "eip", []config.Waiver{{Rule: "CKV_AWS_88", Reason: "the node needs an address"}})
+	res, err := policy.Evaluate(plan.Of(bad...), &config.Config{Edge: "eip", PolicyWaivers: []config.Waiver{{Rule: "CKV_AWS_88", Reason: "the node needs an address"}}})
 	require.NoError(t, err)
 	got := find(res, "CKV_AWS_88")
 	require.Len(t, got, 1)
@@ -41,7 +41,7 @@ func TestWaiverTurnsFailuresIntoDecisions(t *testing.T) {
 }
 
 func TestStaleWaiverFails(t *testing.T) {
-	res, err := policy.Evaluate(plan.Of(launchTemplate()), "alb", []config.Waiver{{Rule: "CKV_AWS_88", Reason: "no longer true"}})
+	res, err := policy.Evaluate(plan.Of(launchTemplate()), &config.Config{Edge: "alb", PolicyWaivers: []config.Waiver{{Rule: "CKV_AWS_88", Reason: "no longer true"}}})
 	require.NoError(t, err)
 	var stale []policy.Result
 	for _, r := range find(res, "CKV_AWS_88") {
@@ -54,7 +54,7 @@ func TestStaleWaiverFails(t *testing.T) {
 }
 
 func TestUnknownWaiverRuleIsAConfigError(t *testing.T) {
-	_, err := policy.Evaluate(plan.Of(), "alb", []config.Waiver{{Rule: "CKV_AWS_8"}, {Rule: "ckv_aws_7_9", Reason: "typo"}})
+	_, err := policy.Evaluate(plan.Of(), &config.Config{Edge: "alb", PolicyWaivers: []config.Waiver{{Rule: "CKV_AWS_8"}, {Rule: "ckv_aws_7_9", Reason: "typo"}}})
 	var ke *config.KeyError
 	require.True(t, errors.As(err, &ke))
 	require.Equal(t, "immutable-edge:policyWaivers[1].rule", ke.Key)

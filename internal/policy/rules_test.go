@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 	"github.com/immutable-edge/immutable-edge/internal/policy"
@@ -289,13 +290,13 @@ var cases = map[string]ruleCase{
 		append([]plan.Resource{topic(), alarm()}, forwarded("external")...),
 		[]plan.Resource{topic(), alarm().With("okActions", nil), r(tAlarm, "external", map[string]any{"name": "external"})}},
 	"IE_BUDGET": {"alb", []plan.Resource{budget()}, []plan.Resource{budget().With("costFilters.0.values", []any{"user:Stack$prod"})}},
-	"IE_TAGS": {"alb", []plan.Resource{vpc().With("tags", map[string]any{"Project": "p", "Stack": "s", "Owner": "o", "CostCenter": "c"})},
-		[]plan.Resource{vpc().With("tags", map[string]any{"Project": "p", "Stack": "s"})}},
+	"IE_TAGS": {"alb", []plan.Resource{vpc().With("tags", map[string]any{"Project": "p", "Stack": "s"})},
+		[]plan.Resource{vpc().With("tags", map[string]any{"Project": "p"})}},
 }
 
 func results(t *testing.T, rule, edge string, rs []plan.Resource) []policy.Result {
 	t.Helper()
-	all, err := policy.Evaluate(plan.Of(rs...), edge, nil)
+	all, err := policy.Evaluate(plan.Of(rs...), &config.Config{Edge: edge})
 	require.NoError(t, err)
 	var out []policy.Result
 	for _, res := range all {
@@ -304,6 +305,40 @@ func results(t *testing.T, rule, edge string, rs []plan.Resource) []policy.Resul
 		}
 	}
 	return out
+}
+
+// tagTests: IE_TAGS asks each resource for Project, Stack and the stack's requiredTags, no more.
+var tagTests = []struct {
+	name       string
+	required   []string // the stack's requiredTags
+	tags       map[string]any
+	wantStatus string
+	wantReason string
+}{
+	{"Project and Stack without requiredTags", nil, map[string]any{"Project": "p", "Stack": "s"}, policy.Pass, "carries Project, Stack"},
+	{"Stack whatever the list says", []string{"Owner"}, map[string]any{"Project": "p", "Owner": "o"}, policy.Fail, "missing tags Stack"},
+	{"a required tag the resource lacks", []string{"Owner", "CostCenter"}, map[string]any{"Project": "p", "Stack": "s", "Owner": "o"}, policy.Fail, "missing tags CostCenter"},
+	{"an empty value is no tag", []string{"Owner"}, map[string]any{"Project": "p", "Stack": "s", "Owner": ""}, policy.Fail, "missing tags Owner"},
+	{"Project listed again", []string{"Project", "Owner"}, map[string]any{"Project": "p", "Stack": "s", "Owner": "o"}, policy.Pass, "carries Project, Stack, Owner"},
+	{"the committed stacks' set", []string{"Owner", "CostCenter"}, map[string]any{"Project": "p", "Stack": "s", "Owner": "o", "CostCenter": "c"}, policy.Pass, "carries Project, Stack, Owner, CostCenter"},
+}
+
+func TestTagRuleAsksForTheStacksRequiredTags(t *testing.T) {
+	for _, tc := range tagTests {
+		t.Run(tc.name, func(t *testing.T) {
+			all, err := policy.Evaluate(plan.Of(vpc().With("tags", tc.tags)), &config.Config{Edge: "alb", RequiredTags: tc.required})
+			require.NoError(t, err)
+			var got []policy.Result
+			for _, res := range all {
+				if res.Rule == "IE_TAGS" {
+					got = append(got, res)
+				}
+			}
+			require.Len(t, got, 1)
+			require.Equal(t, tc.wantStatus, got[0].Status)
+			require.Equal(t, tc.wantReason, got[0].Reason)
+		})
+	}
 }
 
 func TestEveryRulePassesAGoodPlanAndFailsABadOne(t *testing.T) {
