@@ -95,6 +95,11 @@ func wants() []wanted {
 
 func derive(o options, types []wanted, log io.Writer) (*awsapi.Table, error) {
 	t := newTree(o.provider, o.overlay)
+	mods, err := loadModules(o.provider)
+	if err != nil {
+		return nil, err
+	}
+	t.mods = mods
 	index, err := t.literalIndex()
 	if err != nil {
 		return nil, err
@@ -223,7 +228,7 @@ func (t *tree) derive(w wanted, dirs []string) (*awsapi.Type, error) {
 	if len(typ.Ops[awsapi.Read]) == 0 && w.name != "aws_partition" && w.name != "aws_region" {
 		return nil, errors.New("its read reaches no AWS operation; the walk lost the trail")
 	}
-	typ.Attributes = t.attributes(def)
+	typ.Attributes, typ.Constraints = t.attributes(def)
 	return typ, nil
 }
 

@@ -2,30 +2,31 @@ package main
 
 import (
 	"go/ast"
+	"go/token"
+	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/immutable-edge/immutable-edge/internal/awsapi"
 )
 
-// attributes lists a definition's schema attribute names, nested blocks as dotted paths.
-func (t *tree) attributes(def *definition) []string {
+// attributes lists a definition's schema attribute names, nested blocks as dotted paths, with
+// what the schema says of each.
+func (t *tree) attributes(def *definition) ([]string, map[string]awsapi.Constraint) {
 	if def.schema == nil {
-		return nil
+		return nil, nil
 	}
-	set := map[string]bool{}
+	set := map[string]awsapi.Constraint{}
 	for _, m := range t.schemaMaps(def.pkg, def.schema, 0) {
 		t.collect(def.pkg, m, "", set, 0)
 	}
-	out := make([]string, 0, len(set))
-	for a := range set {
-		out = append(out, a)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(set)), set
 }
 
 // collect adds the keys of one schema map literal and recurses into nested schemas.
-func (t *tree) collect(p *pkg, m *ast.CompositeLit, prefix string, set map[string]bool, depth int) {
+func (t *tree) collect(p *pkg, m *ast.CompositeLit, prefix string, set map[string]awsapi.Constraint, depth int) {
 	if depth > 8 {
 		return
 	}
@@ -38,11 +39,164 @@ func (t *tree) collect(p *pkg, m *ast.CompositeLit, prefix string, set map[strin
 		if name == "" {
 			continue
 		}
-		set[prefix+name] = true
+		c := t.constraint(p, name, kv.Value)
+		c.At = t.position(kv.Pos())
+		set[prefix+name] = c
 		for _, nested := range t.schemaMaps(p, kv.Value, depth+1) {
 			t.collect(p, nested, prefix+name+".", set, depth+1)
 		}
 	}
+}
+
+// position is a provider file:line, relative to the tree's root (or its overlay).
+func (t *tree) position(pos token.Pos) string {
+	at := t.fset.Position(pos)
+	name := filepath.ToSlash(at.Filename)
+	for _, base := range []string{t.root, t.overlay} {
+		if base == "" {
+			continue
+		}
+		if rel, err := filepath.Rel(base, at.Filename); err == nil && !strings.HasPrefix(rel, "..") {
+			name = filepath.ToSlash(rel)
+		}
+	}
+	return name + ":" + strconv.Itoa(at.Line)
+}
+
+// constraint reads one attribute's schema literal (SDK schema.Schema or a framework attribute
+// or block), following a package function that returns it.
+func (t *tree) constraint(p *pkg, name string, e ast.Expr) awsapi.Constraint {
+	var c awsapi.Constraint
+	lit := schemaLiteral(p, e, 0)
+	if lit == nil {
+		return c
+	}
+	r := ruler{t: t, p: p, attr: name}
+	for _, elt := range lit.Elts {
+		kv, ok := elt.(*ast.KeyValueExpr)
+		if !ok {
+			continue
+		}
+		key, ok := kv.Key.(*ast.Ident)
+		if !ok {
+			continue
+		}
+		switch key.Name {
+		case "Required":
+			c.Required = exprString(kv.Value) == "true"
+		case "Optional":
+			c.Optional = exprString(kv.Value) == "true"
+		case "Computed":
+			c.Computed = exprString(kv.Value) == "true"
+		case "MaxItems":
+			if n := r.int(kv.Value); n != nil {
+				c.MaxItems = int(*n)
+			}
+		case "MinItems":
+			if n := r.int(kv.Value); n != nil {
+				c.MinItems = int(*n)
+			}
+		case "ConflictsWith":
+			c.ConflictsWith = t.paths(p, kv.Value)
+		case "ExactlyOneOf":
+			c.ExactlyOneOf = t.paths(p, kv.Value)
+		case "AtLeastOneOf":
+			c.AtLeastOneOf = t.paths(p, kv.Value)
+		case "RequiredWith":
+			c.RequiredWith = t.paths(p, kv.Value)
+		case "ValidateFunc", "ValidateDiagFunc":
+			c.Rule = r.rule(kv.Value)
+		case "Validators":
+			c.Rule = t.frameworkValidators(r, kv.Value, &c)
+		}
+	}
+	return c
+}
+
+// frameworkValidators compiles a framework Validators list; size validators of blocks become
+// MaxItems and MinItems.
+func (t *tree) frameworkValidators(r ruler, e ast.Expr, c *awsapi.Constraint) *awsapi.Rule {
+	cl, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return r.rule(e)
+	}
+	var of []awsapi.Rule
+	for _, elt := range cl.Elts {
+		if call, ok := elt.(*ast.CallExpr); ok {
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && strings.HasPrefix(sel.Sel.Name, "Size") {
+				switch sel.Sel.Name {
+				case "SizeAtMost":
+					c.MaxItems = intOr(r.int(call.Args[0]))
+				case "SizeAtLeast":
+					c.MinItems = intOr(r.int(call.Args[0]))
+				case "SizeBetween":
+					c.MinItems, c.MaxItems = intOr(r.int(call.Args[0])), intOr(r.int(call.Args[1]))
+				}
+				continue
+			}
+		}
+		of = append(of, *r.rule(elt))
+	}
+	if len(of) == 0 {
+		return nil
+	}
+	return all(of)
+}
+
+func intOr(n *int64) int {
+	if n == nil {
+		return 0
+	}
+	return int(*n)
+}
+
+// paths reads a list of attribute paths ([]string{"name_prefix"}), list indexes dropped
+// ("default_action.0.forward" → "default_action.forward").
+func (t *tree) paths(p *pkg, e ast.Expr) []string {
+	cl, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, elt := range cl.Elts {
+		s := t.stringValue(p, elt)
+		if s == "" {
+			continue
+		}
+		var parts []string
+		for _, part := range strings.Split(s, ".") {
+			if _, err := strconv.Atoi(part); err != nil {
+				parts = append(parts, part)
+			}
+		}
+		out = append(out, strings.Join(parts, "."))
+	}
+	return out
+}
+
+// schemaLiteral finds the composite literal an attribute's value is: written inline, taken
+// the address of, or returned by a package function.
+func schemaLiteral(p *pkg, e ast.Expr, depth int) *ast.CompositeLit {
+	if depth > 4 {
+		return nil
+	}
+	switch e := e.(type) {
+	case *ast.CompositeLit:
+		return e
+	case *ast.UnaryExpr:
+		return schemaLiteral(p, e.X, depth+1)
+	case *ast.CallExpr:
+		if id, ok := e.Fun.(*ast.Ident); ok {
+			if fd, ok := p.funcs[id.Name]; ok && fd.Body != nil {
+				for _, st := range fd.Body.List {
+					if ret, ok := st.(*ast.ReturnStmt); ok && len(ret.Results) == 1 {
+						return schemaLiteral(p, ret.Results[0], depth+1)
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // schemaMaps finds the schema map literals an expression holds or leads to: the map itself, the

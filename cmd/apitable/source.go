@@ -29,6 +29,8 @@ type tree struct {
 	unresolved map[string][]string
 	// spelled records names.AttrX constants no file declares, spelled from their names.
 	spelled map[string]bool
+	// mods finds the provider's dependencies (nil: none are read).
+	mods *modules
 }
 
 // pkg is one parsed Go package of the provider.
@@ -39,6 +41,7 @@ type pkg struct {
 	methods map[string]map[string]*ast.FuncDecl // receiver type → method name → declaration
 	types   map[string]*ast.TypeSpec
 	consts  map[string]string   // string constants by name
+	ints    map[string]int64    // integer constants by name
 	vars    map[string]ast.Expr // package-level variables' initial values
 	// declared holds every other package-level name (variables without a value, constants of any type).
 	declared map[string]bool
@@ -57,18 +60,56 @@ func newTree(root, overlay string) *tree {
 	return &tree{root: root, overlay: overlay, fset: token.NewFileSet(), pkgs: map[string]*pkg{}, used: map[string]bool{}, unresolved: map[string][]string{}, spelled: map[string]bool{}}
 }
 
-// load parses the non-test Go files of one package directory, the overlay's version of a file
-// winning over the checkout's.
+// load parses the non-test Go files of one package directory of the provider, the overlay's
+// version of a file winning over the checkout's.
 func (t *tree) load(dir string) (*pkg, error) {
 	if p, ok := t.pkgs[dir]; ok {
 		return p, nil
 	}
-	names := map[string]string{} // file name → full path
+	var bases []string
 	for _, base := range []string{t.root, t.overlay} {
-		if base == "" {
-			continue
+		if base != "" {
+			bases = append(bases, filepath.Join(base, dir))
 		}
-		entries, err := os.ReadDir(filepath.Join(base, dir))
+	}
+	p, err := t.parse(dir, bases)
+	if err != nil {
+		return nil, err
+	}
+	t.pkgs[dir] = p
+	return p, nil
+}
+
+// imported returns the package an import path names: one of the provider's, or one of its
+// dependencies at the version its go.mod pins.
+func (t *tree) imported(path string) (*pkg, bool) {
+	if rel, ok := strings.CutPrefix(path, providerModule+"/"); ok {
+		p, err := t.load(rel)
+		return p, err == nil
+	}
+	if p, ok := t.pkgs[path]; ok {
+		return p, p != nil
+	}
+	dir, ok := t.mods.dir(path)
+	if !ok {
+		t.pkgs[path] = nil
+		return nil, false
+	}
+	p, err := t.parse(path, []string{dir})
+	if err != nil {
+		t.pkgs[path] = nil
+		return nil, false
+	}
+	t.pkgs[path] = p
+	return p, true
+}
+
+// parse reads the Go files of the given directories (a later directory's file of the same name
+// replaces an earlier one's) into one package.
+func (t *tree) parse(key string, dirs []string) (*pkg, error) {
+	names := map[string]string{} // file name → full path
+	for _, d := range dirs {
+		entries, err := os.ReadDir(d)
 		if os.IsNotExist(err) {
 			continue
 		}
@@ -80,49 +121,63 @@ func (t *tree) load(dir string) (*pkg, error) {
 			if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
 				continue
 			}
-			names[n] = filepath.Join(base, dir, n)
+			names[n] = filepath.Join(d, n)
 		}
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("no Go files in %s", dir)
+		return nil, fmt.Errorf("no Go files in %s", key)
 	}
-	p := &pkg{dir: dir, funcs: map[string]*ast.FuncDecl{}, methods: map[string]map[string]*ast.FuncDecl{},
-		types: map[string]*ast.TypeSpec{}, consts: map[string]string{}, vars: map[string]ast.Expr{}, declared: map[string]bool{}, fileOf: map[ast.Node]*file{}}
+	p := &pkg{dir: key, funcs: map[string]*ast.FuncDecl{}, methods: map[string]map[string]*ast.FuncDecl{},
+		types: map[string]*ast.TypeSpec{}, consts: map[string]string{}, ints: map[string]int64{}, vars: map[string]ast.Expr{}, declared: map[string]bool{}, fileOf: map[ast.Node]*file{}}
 	for _, n := range slices.Sorted(maps.Keys(names)) {
 		f, err := parser.ParseFile(t.fset, names[n], nil, parser.ParseComments)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", names[n], err)
 		}
-		pf := &file{path: filepath.ToSlash(filepath.Join(dir, n)), ast: f, imports: imports(f)}
+		pf := &file{path: filepath.ToSlash(filepath.Join(key, n)), ast: f, imports: imports(f)}
 		p.files = append(p.files, pf)
-		for _, d := range f.Decls {
-			switch d := d.(type) {
-			case *ast.FuncDecl:
-				p.fileOf[d] = pf
-				if d.Recv == nil {
-					p.funcs[d.Name.Name] = d
-					continue
-				}
-				recv := receiverType(d)
-				if p.methods[recv] == nil {
-					p.methods[recv] = map[string]*ast.FuncDecl{}
-				}
-				p.methods[recv][d.Name.Name] = d
-			case *ast.GenDecl:
-				for _, s := range d.Specs {
-					switch s := s.(type) {
-					case *ast.TypeSpec:
-						p.types[s.Name.Name] = s
-						p.fileOf[s] = pf
-					case *ast.ValueSpec:
-						for i, n := range s.Names {
-							p.declared[n.Name] = true
-							if i < len(s.Values) && d.Tok == token.VAR {
-								p.vars[n.Name] = s.Values[i]
-							}
-							if i < len(s.Values) {
-								if lit, ok := s.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-									p.consts[n.Name], _ = strconv.Unquote(lit.Value)
+		p.index(pf)
+	}
+	return p, nil
+}
+
+// index records a file's declarations in the package.
+func (p *pkg) index(pf *file) {
+	for _, d := range pf.ast.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			p.fileOf[d] = pf
+			if d.Recv == nil {
+				p.funcs[d.Name.Name] = d
+				continue
+			}
+			recv := receiverType(d)
+			if p.methods[recv] == nil {
+				p.methods[recv] = map[string]*ast.FuncDecl{}
+			}
+			p.methods[recv][d.Name.Name] = d
+		case *ast.GenDecl:
+			for _, s := range d.Specs {
+				switch s := s.(type) {
+				case *ast.TypeSpec:
+					p.types[s.Name.Name] = s
+					p.fileOf[s] = pf
+				case *ast.ValueSpec:
+					for i, n := range s.Names {
+						p.declared[n.Name] = true
+						if i >= len(s.Values) {
+							continue
+						}
+						if d.Tok == token.VAR {
+							p.vars[n.Name] = s.Values[i]
+						}
+						if lit, ok := s.Values[i].(*ast.BasicLit); ok {
+							switch lit.Kind {
+							case token.STRING:
+								p.consts[n.Name], _ = strconv.Unquote(lit.Value)
+							case token.INT:
+								if v, err := strconv.ParseInt(lit.Value, 0, 64); err == nil {
+									p.ints[n.Name] = v
 								}
 							}
 						}
@@ -131,8 +186,6 @@ func (t *tree) load(dir string) (*pkg, error) {
 			}
 		}
 	}
-	t.pkgs[dir] = p
-	return p, nil
 }
 
 // overlaid reports whether the file at a path relative to the root comes from the overlay.

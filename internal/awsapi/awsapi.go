@@ -101,6 +101,44 @@ type Type struct {
 	Tagged bool `json:"tagged,omitempty"`
 	// Attributes are the argument and attribute names of its schema (dotted for nested blocks).
 	Attributes []string `json:"attributes"`
+	// Constraints are what the schema says of each argument that has something to say
+	// (required, limits, conflicts, validators), keyed like Attributes.
+	Constraints map[string]Constraint `json:"constraints,omitempty"`
+}
+
+// Constraint is what the provider's schema says of one argument.
+type Constraint struct {
+	Required bool `json:"required,omitempty"`
+	Optional bool `json:"optional,omitempty"`
+	Computed bool `json:"computed,omitempty"`
+	// MaxItems and MinItems bound a list or set block.
+	MaxItems int `json:"maxItems,omitempty"`
+	MinItems int `json:"minItems,omitempty"`
+	// The schema's relations to other arguments, as attribute paths ("name_prefix").
+	ConflictsWith []string `json:"conflictsWith,omitempty"`
+	ExactlyOneOf  []string `json:"exactlyOneOf,omitempty"`
+	AtLeastOneOf  []string `json:"atLeastOneOf,omitempty"`
+	RequiredWith  []string `json:"requiredWith,omitempty"`
+	// Rule is the argument's validator, compiled.
+	Rule *Rule `json:"rule,omitempty"`
+	// At is where the provider declares the argument (file:line), to read its validator.
+	At string `json:"at"`
+}
+
+// Rule is a provider validator compiled into what a value must be. Kinds: len (Min/Max
+// characters), match and notMatch (Pattern, RE2), enum (Values, Fold for any case), range
+// (Min/Max numbers), all and any (Of), not (Of[0] must fail), never (no value passes), named (a
+// validator the checker knows by Name, or not), unknown (a validator the generator could not
+// read, by its source text).
+type Rule struct {
+	Kind    string   `json:"kind"`
+	Min     *int64   `json:"min,omitempty"`
+	Max     *int64   `json:"max,omitempty"`
+	Pattern string   `json:"pattern,omitempty"`
+	Values  []string `json:"values,omitempty"`
+	Fold    bool     `json:"fold,omitempty"`
+	Of      []Rule   `json:"of,omitempty"`
+	Name    string   `json:"name,omitempty"`
 }
 
 // Action is what the Service Authorization Reference says about one action.

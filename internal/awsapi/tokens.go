@@ -65,3 +65,11 @@ var DataSources = map[string]string{
 	"aws:index/getRegion:getRegion":                       "aws_region",
 	"aws:ssm/getParameter:getParameter":                   "aws_ssm_parameter",
 }
+
+// Renames are the properties pulumi-aws names differently from the provider's attribute, per
+// token (pulumi-aws provider/resources.go maps them in each resource's Fields); everything else
+// is the attribute in camel case, list blocks pluralised.
+var Renames = map[string]map[string]string{
+	"aws:cloudwatch/metricAlarm:MetricAlarm":      {"name": "alarm_name"},
+	"aws:sns/topicSubscription:TopicSubscription": {"topic": "topic_arn"},
+}

@@ -51,9 +51,12 @@ func (c *Config) Validate() error {
 		fail(KeyRegion, "%q is not an AWS region name (like eu-central-1)", c.Region)
 	}
 	errs = append(errs, flatten(c.validateTags())...)
-	// The longest bucket prefix is NamePrefix+"-alb-logs-", and S3 allows prefixes of 37 characters.
+	// S3 bucket names start with NamePrefix: lower-case letters, digits and hyphens. Its length is
+	// bounded by what the provider accepts for the names derived from it (validateNames).
 	if !namePrefixRE.MatchString(c.NamePrefix()) {
 		fail("stack", "project and stack name %q must be lower-case letters, digits and hyphens, at most 27 characters with the hyphen between them, as S3 bucket names start with it", c.NamePrefix())
+	} else {
+		errs = append(errs, c.validateNames()...)
 	}
 	if c.Edge != EdgeEIP && c.Edge != EdgeALB {
 		fail(key("edge"), "must be %q or %q, got %q", EdgeEIP, EdgeALB, c.Edge)

@@ -79,6 +79,7 @@ var replaceKeys = map[string][]string{
 // Change is one resource's difference.
 type Change struct {
 	Op       string // "+" create, "-" delete, "~" update, "+-" replace
+	URN      string
 	Type     string
 	Name     string
 	Paths    []string // changed input paths, sorted
@@ -140,7 +141,7 @@ func Compare(old, cur Document) []Change {
 		seen[r.URN] = true
 		o, ok := before[r.URN]
 		if !ok {
-			changes = append(changes, Change{Op: "+", Type: r.Type, Name: r.Name})
+			changes = append(changes, Change{Op: "+", URN: r.URN, Type: r.Type, Name: r.Name})
 			continue
 		}
 		was, is := flatten(o.Inputs), flatten(r.Inputs)
@@ -153,7 +154,7 @@ func Compare(old, cur Document) []Change {
 		if len(paths) == 0 {
 			continue
 		}
-		c := Change{Op: "~", Type: r.Type, Name: r.Name, Paths: paths, Old: was, New: is}
+		c := Change{Op: "~", URN: r.URN, Type: r.Type, Name: r.Name, Paths: paths, Old: was, New: is}
 		if forced := forcing(r.Type, paths); len(forced) > 0 {
 			c.Op, c.Reason = "+-", " (replace: "+strings.Join(forced, ", ")+")"
 		} else if r.Type == "aws:ec2/launchTemplate:LaunchTemplate" {
@@ -163,7 +164,7 @@ func Compare(old, cur Document) []Change {
 	}
 	for _, r := range old.Resources {
 		if !seen[r.URN] {
-			changes = append(changes, Change{Op: "-", Type: r.Type, Name: r.Name})
+			changes = append(changes, Change{Op: "-", URN: r.URN, Type: r.Type, Name: r.Name})
 		}
 	}
 	attribute(changes, CompareReads(old, cur))
@@ -182,10 +183,8 @@ func Refreshes(changes []Change, cur Document) []Refresh {
 			continue
 		}
 		for _, r := range cur.Resources {
-			if r.Type != "aws:autoscaling/group:Group" {
-				continue
-			}
-			if lt, ok := r.Inputs["launchTemplate"].(map[string]any); ok && lt["id"] == c.Name+"-id" {
+			// A group that takes its launch template's id depends on the template.
+			if r.Type == "aws:autoscaling/group:Group" && slices.Contains(r.DependsOn, c.URN) {
 				out = append(out, Refresh{Group: r.Name, GroupType: r.Type, LaunchTemplate: c.Name})
 			}
 		}

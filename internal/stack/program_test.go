@@ -153,7 +153,7 @@ func TestAutoScalingGroupRollsOutSafely(t *testing.T) {
 	for _, s := range stacks {
 		p := stackPlan(t, s)
 		asg, lt := one(t, p, tGroup), one(t, p, tLaunchTemplate)
-		require.Equal(t, lt.Name+"-id", asg.Str("launchTemplate.id"), s)
+		require.Equal(t, lt.ID, asg.Str("launchTemplate.id"), s)
 		require.Equal(t, "1", asg.Str("launchTemplate.version"), "%s: pinned to latestVersion, never $Latest", s)
 		require.Equal(t, "Rolling", asg.Str("instanceRefresh.strategy"), s)
 		prefs := asg.Get("instanceRefresh.preferences").ObjectValue()
