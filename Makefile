@@ -6,8 +6,8 @@ synth:
 	go run ./cmd/synth -stack dev
 
 # The programs the tests run for real: Debian packages (HAProxy, cloud-init, shellcheck,
-# systemd-analyze, ...), the pinned Packer with its Amazon plugin, golangci-lint and actionlint,
-# built once into .tools/.
+# systemd-analyze, Node.js, ...), the pinned Packer with its Amazon plugin, golangci-lint and
+# actionlint, built once into .tools/, and Mermaid's parser installed there from tools/mermaid's lock.
 deps:
 	tools/deps.sh
 	tools/build.sh

@@ -2,7 +2,7 @@
 # Builds the pinned CLIs into .tools/ at the repository root, once: a binary that is already there
 # is reused. Packer and its Amazon plugin come from tools/go.mod, the linters from
 # tools/lint/go.mod (apart, so neither dependency tree moves the other). Then installs the Amazon
-# plugin where Packer looks for it.
+# plugin where Packer looks for it, and Mermaid's parser (tools/mermaid) into .tools/mermaid.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,4 +29,18 @@ build packer-plugin-amazon github.com/hashicorp/packer-plugin-amazon
 
 if ! "$bin/packer" plugins installed 2>/dev/null | grep -q 'github.com/hashicorp/amazon'; then
 	"$bin/packer" plugins install --path "$bin/packer-plugin-amazon" github.com/hashicorp/amazon >&2
+fi
+
+# Mermaid's own parser checks the diagrams cmd/synth prints. package-lock.json pins every package
+# to an exact version and its sha512; npm ci installs exactly that and refuses a tarball whose
+# hash differs. The install is reused until the lock changes; a failed one leaves none behind.
+mermaid=$root/.tools/mermaid
+if ! cmp -s "$root/tools/mermaid/package-lock.json" "$mermaid/package-lock.json"; then
+	echo "tools/build.sh: installing Mermaid's parser (npm ci; seconds)" >&2
+	rm -rf "$mermaid.tmp"
+	mkdir -p "$mermaid.tmp"
+	cp "$root/tools/mermaid/package.json" "$root/tools/mermaid/package-lock.json" "$mermaid.tmp/"
+	(cd "$mermaid.tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+	rm -rf "$mermaid"
+	mv "$mermaid.tmp" "$mermaid"
 fi

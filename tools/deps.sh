@@ -15,6 +15,8 @@ declare -A packages=(
 	[rsyslogd]=rsyslog
 	[logrotate]=logrotate
 	[logger]=bsdutils
+	[node]=nodejs
+	[npm]=npm
 )
 
 missing=()

@@ -3,6 +3,21 @@
 // internal/policy, prices it with internal/cost, and prints a tree, JSON or a Mermaid graph, or
 // the difference to a saved plan.
 //
+// Flags:
+//
+//	-stack dev|prod          the stack to plan (default dev), from Pulumi.<stack>.yaml
+//	-config-file PATH        a stack config to use instead of Pulumi.<stack>.yaml
+//	-format text|json|mermaid
+//	                         the resource tree with policy and cost; the JSON document of
+//	                         design.md; or a Mermaid flowchart GitHub draws
+//	-graph system|full       with -format mermaid: system (default) draws the stack as a reviewer
+//	                         pictures it (internet, edge, HAProxy, services, containers, ECR,
+//	                         Packer → SSM → launch template → group, rules on the arrows), one
+//	                         comment-sized picture per stack; full draws every resource, one
+//	                         subgraph per component, with its dependency edges
+//	-diff OLD.json           what changes against a saved -format json plan
+//	-bootstrap-out DIR       also write the instance payload to DIR/user-data and DIR/files/<path>
+//
 // Exit codes: 0 ok; 1 policy failures (the plan is still printed); 2 bad config or flags, with
 // the key or flag named on stderr and nothing on stdout.
 package main
@@ -27,7 +42,7 @@ func main() {
 
 // options are the command-line flags.
 type options struct {
-	stack, configFile, format, diff, bootstrapOut string
+	stack, configFile, format, graph, diff, bootstrapOut string
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -37,6 +52,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.stack, "stack", "dev", "stack to plan: dev or prod")
 	fs.StringVar(&o.configFile, "config-file", "", "stack config to use instead of Pulumi.<stack>.yaml")
 	fs.StringVar(&o.format, "format", "text", "output: text, json or mermaid")
+	fs.StringVar(&o.graph, "graph", "system", "with -format mermaid: system (the picture a reviewer reads) or full (every resource and dependency)")
 	fs.StringVar(&o.diff, "diff", "", "a saved -format json plan to compare with, as pulumi preview --diff reads")
 	fs.StringVar(&o.bootstrapOut, "bootstrap-out", "", "write the instance payload to DIR/user-data and DIR/files/<path>")
 	if err := fs.Parse(args); err != nil {
@@ -49,6 +65,10 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-format %q: want text, json or mermaid", o.format)
 	case o.diff != "" && o.format == "mermaid":
 		return o, errors.New("-diff prints a text diff; it does not combine with -format mermaid")
+	case o.graph != "system" && o.graph != "full":
+		return o, fmt.Errorf("-graph %q: want system or full", o.graph)
+	case o.graph == "full" && o.format != "mermaid":
+		return o, errors.New("-graph full draws a Mermaid graph; it needs -format mermaid")
 	}
 	return o, nil
 }
@@ -115,8 +135,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	case o.format == "json":
 		out, err = JSON(s)
+	case o.format == "mermaid" && o.graph == "full":
+		out = []byte(DependencyGraph(s.Plan))
 	case o.format == "mermaid":
-		out = []byte(Mermaid(s.Plan))
+		var text string
+		text, err = System(s)
+		out = []byte(text)
 	default:
 		out = []byte(Text(s))
 	}

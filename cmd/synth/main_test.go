@@ -191,6 +191,13 @@ func TestBadFlags(t *testing.T) {
 	code, _, stderr = synth("-stack", "staging")
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, "Pulumi.staging.yaml")
+	code, out, stderr = synth("-format", "mermaid", "-graph", "tree")
+	require.Equal(t, 2, code)
+	require.Empty(t, out)
+	require.Contains(t, stderr, "-graph")
+	code, _, stderr = synth("-format", "json", "-graph", "full")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "needs -format mermaid")
 }
 
 // requireExactKeys checks the document has exactly design.md's keys, top level and per entry.

@@ -13,8 +13,8 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
 )
 
-func TestMermaidIsAFlowchartOfComponents(t *testing.T) {
-	code, out, stderr := synth("-stack", "prod", "-format", "mermaid")
+func TestFullGraphIsAFlowchartOfComponents(t *testing.T) {
+	code, out, stderr := synth("-stack", "prod", "-format", "mermaid", "-graph", "full")
 	require.Equal(t, 0, code, stderr)
 	require.True(t, strings.HasPrefix(out, "flowchart LR\n"))
 	require.Equal(t, 8, strings.Count(out, "  subgraph "), "one subgraph per component")

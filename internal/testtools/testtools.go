@@ -1,9 +1,11 @@
-// Package testtools finds the real programs tests run (HAProxy, cloud-init, shellcheck, Packer).
+// Package testtools finds the real programs tests run (HAProxy, cloud-init, shellcheck, Packer,
+// Mermaid's parser).
 // Under CI a missing program fails the test, because the README's test command installs them;
 // elsewhere the test is skipped with the command that would install it.
 package testtools
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,6 +43,29 @@ func Packer(t testing.TB) (packer, pluginDir string) {
 	t.Helper()
 	packer = Built(t, "packer")
 	return packer, filepath.Join(filepath.Dir(filepath.Dir(packer)), "packer-plugins")
+}
+
+// NodeModules returns the node_modules folder that tools/build.sh installs the npm lock of
+// tools/<name> into: .tools/<name>/node_modules, current only while its lock is tools/<name>'s.
+func NodeModules(t testing.TB, name string) string {
+	t.Helper()
+	root, err := stack.ProjectDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(root, "tools", name, "package-lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, ".tools", name)
+	got, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+	switch {
+	case err != nil:
+		missing(t, "the pinned npm packages of tools/"+name+" are not installed")
+	case !bytes.Equal(got, want):
+		missing(t, ".tools/"+name+" was installed from another tools/"+name+"/package-lock.json")
+	}
+	return filepath.Join(dir, "node_modules")
 }
 
 func missing(t testing.TB, what string) {
