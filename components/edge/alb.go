@@ -28,9 +28,13 @@ var tls13PolicyRE = regexp.MustCompile(`^ELBSecurityPolicy-TLS13-1-[23]-`)
 type ALBArgs struct {
 	Site
 	Partition, AccountID string // for the log bucket policy
-	VpcID                pulumi.StringInput
-	SubnetIDs            pulumi.StringArrayInput // public subnets, one per zone
-	SecurityGroupID      pulumi.StringInput      // the edge group: 80/443 in, the instances' port out
+	// LogDeliveryAccount is the region's Elastic Load Balancing account, which delivers access
+	// logs in the regions opened before August 2022; empty in the newer ones, where only the
+	// log-delivery service principal does.
+	LogDeliveryAccount string
+	VpcID              pulumi.StringInput
+	SubnetIDs          pulumi.StringArrayInput // public subnets, one per zone
+	SecurityGroupID    pulumi.StringInput      // the edge group: 80/443 in, the instances' port out
 	// TargetPort and HealthPath are HAProxy's plain-HTTP listener and health endpoint on the instances.
 	TargetPort int
 	HealthPath string
@@ -115,16 +119,7 @@ func NewALB(ctx *pulumi.Context, name string, args *ALBArgs, opts ...pulumi.Reso
 	parent := pulumi.Parent(a)
 	logs, logPolicy, err := newBucket(ctx, name+"-alb-logs", bucketArgs{
 		Prefix: args.NamePrefix + "-alb-logs", ExpireDays: orDefault(args.LogDays, 90), NoncurrentDays: 1, Tags: args.Tags,
-		Allow: func(arn string) []iampolicy.Statement {
-			// The log delivery service principal works in every region, unlike the per-region
-			// ELB account that elb.GetServiceAccount looks up.
-			return []iampolicy.Statement{{
-				Sid: "ALBAccessLogs", Effect: "Allow",
-				Principal: map[string]any{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
-				Action:    []string{"s3:PutObject"},
-				Resource:  []string{arn + "/" + logPrefix + "/AWSLogs/" + args.AccountID + "/*"},
-			}}
-		},
+		Allow: func(arn string) []iampolicy.Statement { return logDelivery(arn, args) },
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("edge %s: %w", name, err)
@@ -230,4 +225,30 @@ func orDefault(v, def int) int {
 		return def
 	}
 	return v
+}
+
+// LogDeliveryService is the service principal that delivers ALB access logs in the regions
+// opened since August 2022.
+const LogDeliveryService = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+// logDelivery lets Elastic Load Balancing write access logs under the log prefix, as AWS
+// documents it (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html):
+// the region's ELB account in the regions available before August 2022, the log-delivery service
+// principal in the others. Both are granted where both exist, so the bucket keeps working
+// whichever the service uses.
+func logDelivery(bucketARN string, args *ALBArgs) []iampolicy.Statement {
+	objects := []string{bucketARN + "/" + logPrefix + "/AWSLogs/" + args.AccountID + "/*"}
+	out := []iampolicy.Statement{{
+		Sid: "ALBAccessLogs", Effect: "Allow",
+		Principal: map[string]any{"Service": LogDeliveryService},
+		Action:    []string{"s3:PutObject"}, Resource: objects,
+	}}
+	if args.LogDeliveryAccount != "" {
+		out = append(out, iampolicy.Statement{
+			Sid: "ALBAccessLogsRegionalAccount", Effect: "Allow",
+			Principal: map[string]any{"AWS": "arn:" + args.Partition + ":iam::" + args.LogDeliveryAccount + ":root"},
+			Action:    []string{"s3:PutObject"}, Resource: objects,
+		})
+	}
+	return out
 }

@@ -1,9 +1,14 @@
 package policy
 
 import (
+	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/immutable-edge/immutable-edge/internal/awsapi"
+	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
 
@@ -67,11 +72,9 @@ var loadBalancerRules = []Rule{
 			m := r.Str("desyncMitigationMode")
 			return verdict(m == "defensive" || m == "strictest", "desync mitigation "+m, "desync mitigation "+m)
 		})},
-	{ID: "CKV_AWS_91", Ref: "checkov CKV_AWS_91; FSBP ELB.5", Severity: Medium,
-		Rationale: "Access logs are the record of who asked for what at the edge.",
-		check: each([]string{tLoadBalancer}, func(c *Context, r plan.Resource) (bool, string) {
-			return verdict(r.Bool("accessLogs.enabled") && r.Str("accessLogs.bucket") != "", "logs to "+r.Str("accessLogs.bucket"), "no access logs")
-		})},
+	{ID: "CKV_AWS_91", Ref: "checkov CKV_AWS_91; FSBP ELB.5; AWS ELB access-log bucket permissions", Severity: Medium,
+		Rationale: "Access logs are the record of who asked for what at the edge; the bucket lets the region's log deliverer write them.",
+		check:     each([]string{tLoadBalancer}, accessLogs)},
 	{ID: "CKV_AWS_150", Ref: "checkov CKV_AWS_150; FSBP ELB.6", Severity: Low,
 		Rationale: "Deletion protection keeps a mistaken destroy from taking the product offline.",
 		check: each([]string{tLoadBalancer}, func(c *Context, r plan.Resource) (bool, string) {
@@ -142,4 +145,62 @@ var loadBalancerRules = []Rule{
 
 func isRedirect(r plan.Resource) bool {
 	return r.Str("defaultActions.0.type") == "redirect" && r.Str("defaultActions.0.redirect.protocol") == "HTTPS"
+}
+
+// accessLogs passes a load balancer whose access logs are on and whose log bucket lets Elastic
+// Load Balancing deliver them, as AWS documents it
+// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html):
+// the log-delivery service principal everywhere, and in a region opened before August 2022 the
+// region's ELB account too (internal/awsapi's table, from the provider's aws_elb_service_account).
+func accessLogs(c *Context, r plan.Resource) (bool, string) {
+	bucket := r.Str("accessLogs.bucket")
+	if !r.Bool("accessLogs.enabled") || bucket == "" {
+		return false, "no access logs"
+	}
+	b, ok := c.Plan.ByID(bucket)
+	if !ok || b.Type != tBucket {
+		return false, "logs to " + bucket + ", which the stack does not create"
+	}
+	doc, ok := bucketPolicy(c, b)
+	if !ok {
+		return false, "logs to " + bucket + ", which has no bucket policy for log delivery"
+	}
+	objects := "arn:" + partitionOf(b) + ":s3:::" + bucket + "/" + r.Str("accessLogs.prefix") + "/AWSLogs/"
+	principals := []map[string]any{{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}}
+	table, err := awsapi.Load()
+	if err != nil {
+		return false, err.Error()
+	}
+	if account := table.ELBAccounts[r.Region]; account != "" {
+		principals = append(principals, map[string]any{"AWS": "arn:" + partitionOf(b) + ":iam::" + account + ":root"})
+	}
+	for _, want := range principals {
+		if !grantsPut(doc, want, objects) {
+			return false, fmt.Sprintf("log bucket %s does not let %v write under %s*", bucket, want, objects)
+		}
+	}
+	return true, fmt.Sprintf("logs to %s, delivered by %d principals", bucket, len(principals))
+}
+
+// grantsPut reports an Allow of s3:PutObject to a principal on objects under a prefix.
+func grantsPut(doc iampolicy.Document, principal map[string]any, prefix string) bool {
+	for _, st := range doc.Statement {
+		if st.Effect != "Allow" || !slices.Contains(st.Action, "s3:PutObject") || !maps.EqualFunc(st.Principal, principal, func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) }) {
+			continue
+		}
+		if slices.ContainsFunc(st.Resource, func(res string) bool { return strings.HasPrefix(res, prefix) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// partitionOf reads a bucket's partition from its ARN.
+func partitionOf(b plan.Resource) string {
+	if _, rest, ok := strings.Cut(b.Str("arn"), "arn:"); ok {
+		if p, _, ok := strings.Cut(rest, ":"); ok {
+			return p
+		}
+	}
+	return "aws"
 }

@@ -139,6 +139,19 @@ func budget() plan.Resource {
 		}})
 }
 
+// loggingALB is a load balancer logging to a bucket whose policy lets log delivery write, with
+// the regional ELB account's statement too when account is set.
+func loggingALB(account string) []plan.Resource {
+	lb := loadBalancer().With("accessLogs.bucket", "b-id").With("accessLogs.prefix", "alb")
+	st := []iampolicy.Statement{{Sid: "ALBAccessLogs", Effect: "Allow", Principal: map[string]any{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+		Action: []string{"s3:PutObject"}, Resource: []string{"arn:aws:s3:::b-id/alb/AWSLogs/123456789012/*"}}}
+	if account != "" {
+		st = append(st, iampolicy.Statement{Sid: "Regional", Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::" + account + ":root"},
+			Action: []string{"s3:PutObject"}, Resource: []string{"arn:aws:s3:::b-id/alb/AWSLogs/123456789012/*"}})
+	}
+	return append(replaceIn(bucket(), tBucketPolicy, "pol", set("policy", iampolicy.New(st...).JSON())), lb)
+}
+
 // bucket is a bucket with every part the storage rules look for.
 func bucket() []plan.Resource {
 	on := map[string]any{"bucket": "b-id"}
@@ -250,7 +263,7 @@ var cases = map[string]ruleCase{
 	"IE_HSTS":     {"alb", []plan.Resource{listener(443)}, []plan.Resource{listener(443).With("routingHttpResponseStrictTransportSecurityHeaderValue", nil)}},
 	"CKV_AWS_131": {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("dropInvalidHeaderFields", false)}},
 	"CKV_AWS_328": {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("desyncMitigationMode", "monitor")}},
-	"CKV_AWS_91":  {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("accessLogs.enabled", false)}},
+	"CKV_AWS_91":  {"alb", loggingALB(""), replaceIn(loggingALB(""), tLB, "alb", set("accessLogs.enabled", false))},
 	"CKV_AWS_150": {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("enableDeletionProtection", false)}},
 	"AWS-0053":    {"alb", []plan.Resource{loadBalancer()}, []plan.Resource{loadBalancer().With("internal", false)}},
 	"CKV2_AWS_28": {"alb", []plan.Resource{loadBalancer(), r("aws:wafv2/webAclAssociation:WebAclAssociation", "waf", map[string]any{"resourceArn": "alb-arn"})}, []plan.Resource{loadBalancer()}},
@@ -371,4 +384,44 @@ func TestRulesAreDocumented(t *testing.T) {
 		require.Contains(t, []policy.Severity{policy.High, policy.Medium, policy.Low}, rule.Severity, rule.ID)
 	}
 	require.GreaterOrEqual(t, len(seen), 40)
+}
+
+// TestAccessLogsNeedTheRegionsDeliverer: in eu-central-1 (opened before August 2022) the log
+// bucket must also let the region's ELB account write; the service principal alone fails.
+func TestAccessLogsNeedTheRegionsDeliverer(t *testing.T) {
+	inRegion := func(rs []plan.Resource) []plan.Resource {
+		for i := range rs {
+			rs[i].Region = "eu-central-1"
+		}
+		return rs
+	}
+	for _, tc := range []struct {
+		name string
+		plan []plan.Resource
+		want string
+	}{
+		{"both principals", inRegion(loggingALB("054676820928")), policy.Pass},
+		{"service principal only", inRegion(loggingALB("")), policy.Fail},
+		{"another account", inRegion(loggingALB("111111111111")), policy.Fail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := verdictOf(t, "CKV_AWS_91", "alb", tc.plan)
+			require.Equal(t, tc.want, got.Status, got.Reason)
+		})
+	}
+}
+
+// verdictOf evaluates one rule over a plan and returns its single result.
+func verdictOf(t *testing.T, rule, edge string, rs []plan.Resource) policy.Result {
+	t.Helper()
+	all, err := policy.Evaluate(plan.Of(rs...), &config.Config{Edge: edge})
+	require.NoError(t, err)
+	var got []policy.Result
+	for _, res := range all {
+		if res.Rule == rule {
+			got = append(got, res)
+		}
+	}
+	require.Len(t, got, 1)
+	return got[0]
 }

@@ -54,8 +54,27 @@ func TestProdLoadBalancerIsHardened(t *testing.T) {
 	require.Equal(t, []string{"s3:PutObject"}, delivery.Action)
 	require.Equal(t, []string{"arn:aws:s3:::" + alb.Str("accessLogs.bucket") + "/alb/AWSLogs/" + plan.Account + "/*"}, delivery.Resource,
 		"log delivery may write only under the stack's prefix")
+	regional := statement(t, doc, "ALBAccessLogsRegionalAccount")
+	require.Equal(t, "arn:aws:iam::054676820928:root", regional.Principal["AWS"], "eu-central-1 predates August 2022: its ELB account delivers the logs")
+	require.Equal(t, delivery.Resource, regional.Resource)
 	requireTLSOnly(t, doc)
 	requireHardenedBucket(t, p, "AES256", 90) // ALB logs accept only SSE-S3
+}
+
+// TestAccessLogsInANewerRegion: a region opened after August 2022 has no ELB account; only the
+// log-delivery service principal is granted.
+func TestAccessLogsInANewerRegion(t *testing.T) {
+	cfg, err := plan.ReadConfigFile("../../Pulumi.prod.yaml")
+	require.NoError(t, err)
+	cfg["aws:region"] = "ca-west-1"
+	p, err := plan.RunConfig("prod", cfg, nil)
+	require.NoError(t, err)
+	doc, err := iampolicy.Parse(one(t, p, tBucketPolicy).Str("policy"))
+	require.NoError(t, err)
+	require.Equal(t, "logdelivery.elasticloadbalancing.amazonaws.com", statement(t, doc, "ALBAccessLogs").Principal["Service"])
+	for _, st := range doc.Statement {
+		require.NotEqual(t, "ALBAccessLogsRegionalAccount", st.Sid, "ca-west-1 has no ELB account")
+	}
 }
 
 func TestProdListenersRedirectAndTerminateTLS13(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/immutable-edge/immutable-edge/components/network"
 	"github.com/immutable-edge/immutable-edge/components/registry"
 	"github.com/immutable-edge/immutable-edge/components/security"
+	"github.com/immutable-edge/immutable-edge/internal/awsapi"
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
 	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
@@ -131,9 +132,15 @@ func newEdge(ctx *pulumi.Context, cfg *config.Config, env *environment, net *net
 		return edge.NewEIP(ctx, cfg.Stack, &edge.EIPArgs{Site: site})
 	}
 	a := cfg.ALB
+	table, err := awsapi.Load()
+	if err != nil {
+		return nil, err
+	}
 	return edge.NewALB(ctx, cfg.Stack, &edge.ALBArgs{
 		Site: site, Partition: env.partition, AccountID: env.account,
-		VpcID: net.VpcID.ToStringOutput(), SubnetIDs: net.PublicSubnetIDs, SecurityGroupID: sg.EdgeGroupID,
+		// The region's ELB account, as the AWS provider's aws_elb_service_account knows it.
+		LogDeliveryAccount: table.ELBAccounts[cfg.Region],
+		VpcID:              net.VpcID.ToStringOutput(), SubnetIDs: net.PublicSubnetIDs, SecurityGroupID: sg.EdgeGroupID,
 		TargetPort: config.ProxyPort, HealthPath: config.EdgeHealthPath,
 		SSLPolicy: a.SSLPolicy, AllowDelete: !*a.DeletionProtection, IdleTimeout: a.IdleTimeout,
 		DeregistrationDelay: *a.DeregistrationDelay, SlowStart: a.SlowStart, LogDays: a.AccessLogDays,
