@@ -241,7 +241,8 @@ func TestPreviewRoleOnlyReads(t *testing.T) {
 func TestBoundaryCoversTheStacksRoles(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		boundary := policies(t, "immutable-edge-"+stack+"-boundary")
-		ctx := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": stack, "cloudwatch:namespace": "ImmutableEdge"}
+		ctx := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": stack, "cloudwatch:namespace": "ImmutableEdge",
+			"kms:ViaService": "s3." + region + ".amazonaws.com"}
 		n := 0
 		for _, rp := range mainPlan(t, stack).OfType("aws:iam/rolePolicy:RolePolicy") {
 			for _, st := range doc(t, rp.Str("policy")).Statement {

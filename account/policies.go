@@ -241,6 +241,9 @@ func (s scope) boundaryPolicy() iampolicy.Document {
 		}, stackTag),
 		allow("CertState", []string{"s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"},
 			[]string{"arn:" + s.Partition + ":s3:::" + p + "-*"}, nil),
+		// The certificate state is SSE-KMS with the stack's key: S3 uses it on the caller's behalf.
+		allow("CertStateKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{s.arn("kms", s.Region, "key/*")},
+			cond{"StringEquals": {"aws:ResourceTag/Stack": s.Stack.Name, "kms:ViaService": "s3." + s.Region + ".amazonaws.com"}}),
 		allow("Acme", []string{"route53:ChangeResourceRecordSets"},
 			[]string{"arn:" + s.Partition + ":route53:::hostedzone/" + s.Stack.HostedZoneID}, nil),
 		allow("AcmeWait", []string{"route53:GetChange"}, []string{"arn:" + s.Partition + ":route53:::change/*"}, nil),

@@ -79,7 +79,7 @@ func (a *ALB) TargetGroupARNs() pulumi.StringArrayInput { return a.targetGroups 
 // Instance implements Edge: behind a load balancer the instances need nothing from the edge.
 func (a *ALB) Instance() InstanceSide {
 	empty := pulumi.String("").ToStringOutput()
-	return InstanceSide{Mode: ModeALB, AllocationID: empty, CertBucket: empty, CertBucketARN: empty}
+	return InstanceSide{Mode: ModeALB, AllocationID: empty, CertBucket: empty, CertBucketARN: empty, CertKeyARN: empty}
 }
 
 func (a *ALBArgs) validate() error {

@@ -16,8 +16,8 @@ import (
 type bucketArgs struct {
 	// Prefix starts the bucket's name; AWS appends a unique suffix.
 	Prefix string
-	// KMS encrypts with the AWS-managed aws/s3 key; false means SSE-S3 (ALB logs accept only that).
-	KMS bool
+	// KeyARN encrypts with that customer managed key; nil means SSE-S3 (ALB logs accept only that).
+	KeyARN pulumi.StringInput
 	// ExpireDays expires current objects (logs); 0 keeps them (certificate state).
 	ExpireDays int
 	// NoncurrentDays expires old versions.
@@ -51,14 +51,16 @@ func newBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pulumi.Res
 		return nil, nil, fmt.Errorf("bucket %s: ownership: %w", name, err)
 	}
 	sse := &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("AES256")}
-	if a.KMS {
-		sse = &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{SseAlgorithm: pulumi.String("aws:kms")}
+	if a.KeyARN != nil {
+		sse = &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+			SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: a.KeyARN,
+		}
 	}
 	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: b.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: sse,
-			BucketKeyEnabled:                   pulumi.Bool(a.KMS),
+			BucketKeyEnabled:                   pulumi.Bool(a.KeyARN != nil),
 		}},
 	}, parent); err != nil {
 		return nil, nil, fmt.Errorf("bucket %s: encryption: %w", name, err)

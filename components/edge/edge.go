@@ -41,6 +41,8 @@ type InstanceSide struct {
 	CertBucket    pulumi.StringOutput
 	CertBucketARN pulumi.StringOutput
 	CertPrefix    string
+	// CertKeyARN is the key the certificate state is encrypted with.
+	CertKeyARN pulumi.StringOutput
 }
 
 // Mode names, as in the stack config.

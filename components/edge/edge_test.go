@@ -68,7 +68,11 @@ func TestEdgesRejectBadArgs(t *testing.T) {
 		"certificate not led by the domain": func(ctx *pulumi.Context) error {
 			s := site
 			s.CertificateNames = []string{"api.example.com"}
-			_, err := edge.NewEIP(ctx, "t", &edge.EIPArgs{Site: s})
+			_, err := edge.NewEIP(ctx, "t", &edge.EIPArgs{Site: s, StateKeyARN: stateKey})
+			return err
+		},
+		"certificate state without a key": func(ctx *pulumi.Context) error {
+			_, err := edge.NewEIP(ctx, "t", &edge.EIPArgs{Site: site})
 			return err
 		},
 	} {
@@ -78,10 +82,13 @@ func TestEdgesRejectBadArgs(t *testing.T) {
 	}
 }
 
+// stateKey stands for the stack's customer managed key.
+var stateKey = pulumi.String("arn:aws:kms:eu-central-1:123456789012:key/0123")
+
 func TestEIPIsProtectedUnlessReleaseIsAllowed(t *testing.T) {
 	for _, allow := range []bool{false, true} {
 		p, err := runEdge(func(ctx *pulumi.Context) error {
-			_, err := edge.NewEIP(ctx, "t", &edge.EIPArgs{Site: site, AllowRelease: allow})
+			_, err := edge.NewEIP(ctx, "t", &edge.EIPArgs{Site: site, AllowRelease: allow, StateKeyARN: stateKey})
 			return err
 		})
 		require.NoError(t, err)

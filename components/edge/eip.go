@@ -22,6 +22,9 @@ type EIPArgs struct {
 	AllowRelease bool
 	// CertVersionDays keeps replaced certificate-state objects this long.
 	CertVersionDays int
+	// StateKeyARN is the stack's customer managed key the certificate state is encrypted with;
+	// the instance role is granted its use through S3 only.
+	StateKeyARN pulumi.StringInput
 }
 
 // EIP is the Elastic IP edge: one address that the stack's single instance claims once its
@@ -33,6 +36,7 @@ type EIP struct {
 	AllocationID  pulumi.StringOutput `pulumi:"allocationId"`
 	CertBucket    pulumi.StringOutput `pulumi:"certBucket"`
 	certBucketARN pulumi.StringOutput
+	stateKeyARN   pulumi.StringOutput
 }
 
 // URL implements Edge.
@@ -51,7 +55,7 @@ func (e *EIP) Telemetry() Telemetry { return Telemetry{Mode: ModeEIP} }
 // Instance implements Edge.
 func (e *EIP) Instance() InstanceSide {
 	return InstanceSide{Mode: ModeEIP, AllocationID: e.AllocationID, CertBucket: e.CertBucket,
-		CertBucketARN: e.certBucketARN, CertPrefix: CertPrefix}
+		CertBucketARN: e.certBucketARN, CertPrefix: CertPrefix, CertKeyARN: e.stateKeyARN}
 }
 
 func (a *EIPArgs) validate() error {
@@ -63,6 +67,9 @@ func (a *EIPArgs) validate() error {
 	}
 	if a.CertVersionDays < 0 {
 		return errors.New("CertVersionDays cannot be negative")
+	}
+	if a.StateKeyARN == nil {
+		return errors.New("StateKeyARN is required: the certificate state is encrypted with the stack's key")
 	}
 	return nil
 }
@@ -87,7 +94,7 @@ func NewEIP(ctx *pulumi.Context, name string, args *EIPArgs, opts ...pulumi.Reso
 	// Let's Encrypt allows 5 duplicate certificates a week: every replacement instance restores
 	// the account and certificate from here instead of asking again.
 	bucket, _, err := newBucket(ctx, name+"-certs", bucketArgs{
-		Prefix: args.NamePrefix + "-certs", KMS: true, NoncurrentDays: orDefault(args.CertVersionDays, 30), Tags: args.Tags,
+		Prefix: args.NamePrefix + "-certs", KeyARN: args.StateKeyARN, NoncurrentDays: orDefault(args.CertVersionDays, 30), Tags: args.Tags,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("edge %s: %w", name, err)
@@ -100,6 +107,7 @@ func NewEIP(ctx *pulumi.Context, name string, args *EIPArgs, opts ...pulumi.Reso
 	e.AllocationID = addr.AllocationId
 	e.CertBucket = bucket.Bucket
 	e.certBucketARN = bucket.Arn
+	e.stateKeyARN = args.StateKeyARN.ToStringOutput()
 	return e, ctx.RegisterResourceOutputs(e, pulumi.Map{
 		"url": e.URLOutput, "publicIp": e.PublicIP, "allocationId": e.AllocationID, "certBucket": e.CertBucket,
 	})

@@ -30,6 +30,9 @@ type InstanceIdentityArgs struct {
 	// CertBucketARN and CertPrefix locate the certificate state the instance keeps in S3; nil for none.
 	CertBucketARN pulumi.StringInput
 	CertPrefix    string
+	// CertKeyARN is the key the certificate state is encrypted with; the role may use it only
+	// through S3 in its region.
+	CertKeyARN pulumi.StringInput
 	// ChallengeZoneID is the Route 53 zone in which the instance may write ACME DNS-01 TXT
 	// records (eip edge); empty for none.
 	ChallengeZoneID string
@@ -127,15 +130,18 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 	arn := func(service, resource string) string {
 		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", a.Partition, service, a.Region, a.AccountID, resource)
 	}
-	claim, bucket := pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+	claim, bucket, key := pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
 	if a.ClaimAllocationID != nil {
 		claim = a.ClaimAllocationID.ToStringOutput()
 	}
 	if a.CertBucketARN != nil {
 		bucket = a.CertBucketARN.ToStringOutput()
 	}
-	return pulumi.All(a.RepositoryARNs, claim, bucket).ApplyT(func(in []any) (string, error) {
-		repos, allocation, bucketARN := in[0].([]string), in[1].(string), in[2].(string)
+	if a.CertKeyARN != nil {
+		key = a.CertKeyARN.ToStringOutput()
+	}
+	return pulumi.All(a.RepositoryARNs, claim, bucket, key).ApplyT(func(in []any) (string, error) {
+		repos, allocation, bucketARN, keyARN := in[0].([]string), in[1].(string), in[2].(string), in[3].(string)
 		st := []iampolicy.Statement{
 			// GetAuthorizationToken has no resource type: "*" is the only resource it accepts.
 			{Sid: "EcrLogin", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}},
@@ -181,6 +187,14 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 				iampolicy.Statement{Sid: "CertStateObjects", Effect: "Allow", Resource: []string{bucketARN + "/" + prefix + "*"},
 					Action: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}},
 			)
+			if keyARN == "" {
+				return "", errors.New("identity: a certificate bucket needs CertKeyARN, the key its objects are encrypted with")
+			}
+			// SSE-KMS: S3 asks the key for a data key on PutObject and to decrypt on GetObject,
+			// with the caller's permissions; only through S3 in this region.
+			st = append(st, iampolicy.Statement{Sid: "CertStateKey", Effect: "Allow", Resource: []string{keyARN},
+				Action:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
+				Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "s3." + a.Region + ".amazonaws.com"}}})
 		}
 		if a.ChallengeZoneID != "" {
 			st = append(st, dnsChallenge(a.Partition, a.ChallengeZoneID)...)

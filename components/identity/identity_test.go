@@ -58,8 +58,11 @@ func TestCertificateStateIsLimitedToItsPrefix(t *testing.T) {
 	a := args()
 	a.CertBucketARN = pulumi.String("arn:aws:s3:::dev-certs")
 	a.CertPrefix = "/letsencrypt/"
+	a.CertKeyARN = pulumi.String("arn:aws:kms:eu-central-1:123456789012:key/k")
 	st := sids(runtimePolicy(t, a))
 	require.Equal(t, []string{"arn:aws:s3:::dev-certs/letsencrypt/*"}, st["CertStateObjects"].Resource)
+	require.Equal(t, []string{"arn:aws:kms:eu-central-1:123456789012:key/k"}, st["CertStateKey"].Resource)
+	require.Equal(t, "s3.eu-central-1.amazonaws.com", st["CertStateKey"].Condition["StringEquals"]["kms:ViaService"], "the key only through S3")
 	require.Equal(t, []string{"arn:aws:s3:::dev-certs"}, st["CertStateList"].Resource)
 	require.Equal(t, []any{"letsencrypt/*"}, st["CertStateList"].Condition["StringLike"]["s3:prefix"])
 }

@@ -66,7 +66,7 @@ func Deploy(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	front, err := newEdge(ctx, cfg, env, net, sg)
+	front, err := newEdge(ctx, cfg, env, net, sg, alerts.KeyARN)
 	if err != nil {
 		return err
 	}
@@ -123,13 +123,14 @@ func Deploy(ctx *pulumi.Context) error {
 }
 
 // newEdge builds the edge the config names; everything after it sees only the Edge interface.
-func newEdge(ctx *pulumi.Context, cfg *config.Config, env *environment, net *network.Network, sg *security.Groups) (edge.Edge, error) {
+func newEdge(ctx *pulumi.Context, cfg *config.Config, env *environment, net *network.Network, sg *security.Groups,
+	stackKey pulumi.StringOutput) (edge.Edge, error) {
 	site := edge.Site{
 		Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID, NamePrefix: cfg.NamePrefix(),
 		CertificateNames: cfg.CertificateNames(), RecordNames: cfg.RecordNames(), Tags: cfg.Tags(),
 	}
 	if cfg.Edge == config.EdgeEIP {
-		return edge.NewEIP(ctx, cfg.Stack, &edge.EIPArgs{Site: site})
+		return edge.NewEIP(ctx, cfg.Stack, &edge.EIPArgs{Site: site, StateKeyARN: stackKey})
 	}
 	a := cfg.ALB
 	table, err := awsapi.Load()
@@ -156,7 +157,7 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 		LogGroupPrefix:    bootstrap.LogGroupPrefix(cfg.Project, cfg.Stack),
 		MetricNamespaces:  []string{config.MetricNamespace},
 		ClaimAllocationID: side.AllocationID,
-		CertBucketARN:     side.CertBucketARN, CertPrefix: side.CertPrefix,
+		CertBucketARN:     side.CertBucketARN, CertPrefix: side.CertPrefix, CertKeyARN: side.CertKeyARN,
 		ReportReady: true,
 		StackTag:    cfg.Stack,
 		Roles:       roleScope(cfg),
