@@ -1,4 +1,4 @@
-package main
+package setup
 
 import (
 	"encoding/json"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/immutable-edge/immutable-edge/internal/awsapi"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
+	"github.com/immutable-edge/immutable-edge/internal/permissions"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
 
@@ -80,8 +81,8 @@ func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
 			needs, excluded := stackNeeds(t, table, p)
 			denied := map[string]string{}
 			for _, n := range needs {
-				if !allows(t, n.req, docs) && denied[n.req.Action] == "" {
-					denied[n.req.Action] = fmt.Sprintf("%s on %s for %s", n.req.Action, n.req.Resource, n.from)
+				if !allows(t, n.Request, docs) && denied[n.Request.Action] == "" {
+					denied[n.Request.Action] = fmt.Sprintf("%s on %s for %s", n.Request.Action, n.Request.Resource, n.From)
 				}
 			}
 			var lines []string
@@ -89,9 +90,9 @@ func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
 				lines = append(lines, denied[a])
 			}
 			require.Empty(t, lines, "%s deploy role refuses %d actions the provider sends:\n%s", stack, len(lines), strings.Join(lines, "\n"))
-			needed := actionsOf(needs)
+			needed := permissions.Actions(needs)
 			beyond := 0
-			for a := range granted(table, docs) {
+			for a := range permissions.Granted(table, docs) {
 				if !slices.ContainsFunc(needed, func(n string) bool { return strings.EqualFold(n, a) }) {
 					beyond++
 				}
@@ -117,13 +118,13 @@ func TestEveryDerivedActionIsChecked(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			needs, _ := stackNeeds(t, table, mainPlan(t, stack))
 			docs := deployDocs(t, stack)
-			byAction := map[string][]need{}
+			byAction := map[string][]permissions.Need{}
 			for _, n := range needs {
-				byAction[n.req.Action] = append(byAction[n.req.Action], n)
+				byAction[n.Request.Action] = append(byAction[n.Request.Action], n)
 			}
-			for _, action := range actionsOf(needs) {
-				cut := without(table, docs, action)
-				refused := slices.ContainsFunc(byAction[action], func(n need) bool { return !allows(t, n.req, cut) })
+			for _, action := range permissions.Actions(needs) {
+				cut := permissions.Without(table, docs, action)
+				refused := slices.ContainsFunc(byAction[action], func(n permissions.Need) bool { return !allows(t, n.Request, cut) })
 				require.True(t, refused, "%s: removing %s from the deploy role refuses none of its %d requests", stack, action, len(byAction[action]))
 			}
 			t.Logf("%s: each of %d actions, removed alone, fails the coverage check", stack, len(byAction))
@@ -209,12 +210,13 @@ func TestPreviewRoleCoversPreviews(t *testing.T) {
 	table := apiTable(t)
 	docs := policies(t, "immutable-edge-preview")
 	for _, stack := range []string{"dev", "prod"} {
-		needs := previewNeeds(t, table, mainPlan(t, stack))
+		needs, err := permissions.PreviewNeeds(table, mainPlan(t, stack))
+		require.NoError(t, err)
 		require.NotEmpty(t, needs)
 		for _, n := range needs {
-			require.True(t, allows(t, n.req, docs), "preview role may not %s on %s for %s", n.req.Action, n.req.Resource, n.from)
+			require.True(t, allows(t, n.Request, docs), "preview role may not %s on %s for %s", n.Request.Action, n.Request.Resource, n.From)
 		}
-		t.Logf("%s: a preview sends %d requests (%d actions), all allowed", stack, len(needs), len(actionsOf(needs)))
+		t.Logf("%s: a preview sends %d requests (%d actions), all allowed", stack, len(needs), len(permissions.Actions(needs)))
 	}
 }
 
@@ -307,15 +309,23 @@ func TestStackRolesCannotChangeTheAccountStack(t *testing.T) {
 	}
 	writes := 0
 	for _, n := range needs {
-		if level := table.Actions[n.req.Action].AccessLevel; !strings.Contains(level, "Write") && !strings.Contains(level, "Permissions") {
+		if level := table.Actions[n.Request.Action].AccessLevel; !strings.Contains(level, "Write") && !strings.Contains(level, "Permissions") {
 			continue
 		}
 		writes++
 		for role, docs := range roles {
-			require.False(t, allows(t, n.req, docs), "the %s role may %s on %s (%s)", role, n.req.Action, n.req.Resource, n.from)
+			require.False(t, allows(t, n.Request, docs), "the %s role may %s on %s (%s)", role, n.Request.Action, n.Request.Resource, n.From)
 		}
 	}
 	require.Greater(t, writes, 50)
 	t.Logf("account program: %d requests, %d of them changes (%d actions), all refused to the stack and preview roles",
-		len(needs), writes, len(actionsOf(needs)))
+		len(needs), writes, len(permissions.Actions(needs)))
+}
+
+// stackNeeds is permissions.Needs for a test.
+func stackNeeds(t *testing.T, table *awsapi.Table, p *plan.Plan) ([]permissions.Need, []string) {
+	t.Helper()
+	needs, excluded, err := permissions.Needs(table, p)
+	require.NoError(t, err)
+	return needs, excluded
 }

@@ -1,4 +1,4 @@
-package main
+package setup
 
 import (
 	"encoding/json"
@@ -28,7 +28,7 @@ var here = func() string {
 	if err != nil {
 		panic(err)
 	}
-	return dir
+	return filepath.Dir(dir) // the tests run in account/setup
 }()
 
 // committed reads the committed account stack config.
@@ -58,7 +58,7 @@ func accountPlan(t *testing.T) *plan.Plan {
 }
 
 func run(cfg plan.Config) (*plan.Plan, error) {
-	return plan.RunProject("immutable-edge-account", "account", cfg, nil, Deploy)
+	return plan.RunProject(Project, "account", cfg, nil, Deploy)
 }
 
 func find(t *testing.T, p *plan.Plan, token, name string) plan.Resource {

@@ -1,4 +1,4 @@
-package main
+package setup
 
 import (
 	"github.com/immutable-edge/immutable-edge/internal/config"

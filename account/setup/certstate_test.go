@@ -1,4 +1,4 @@
-package main
+package setup
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
+	"github.com/immutable-edge/immutable-edge/internal/permissions"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
 
@@ -18,10 +19,10 @@ import (
 func TestInstanceRoleKeepsItsCertificateState(t *testing.T) {
 	p := mainPlan(t, "dev")
 	bucket := find(t, p, "aws:s3/bucketV2:BucketV2", "dev-certs")
-	bucketARN := "arn:aws:s3:::" + physical(bucket)
+	bucketARN := "arn:aws:s3:::" + permissions.Physical(bucket)
 	keyARN := "arn:aws:kms:" + region + ":" + plan.Account + ":key/0123abcd-dev-key"
 	role := find(t, p, "aws:iam/role:Role", "dev-role")
-	_, roleARN := identity(p, role)
+	_, roleARN := permissions.Identity(p, role)
 
 	sse := find(t, p, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "dev-certs")
 	require.Equal(t, "aws:kms", sse.Str("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"))

@@ -1,42 +1,43 @@
-package main
+// Package permissions says what the AWS provider will ask of a stack's roles: every request it
+// sends for each planned resource over the resource's lifecycle, from internal/awsapi's table
+// (derived from the provider's source), plus the checks AWS makes beyond the calls themselves
+// and Packer's calls. The account tests ask the IAM evaluator for each; cmd/docgen counts them.
+package permissions
 
 import (
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-	"testing"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/immutable-edge/immutable-edge/internal/awsapi"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
 
-// need is one request pulumi up, refresh or destroy makes the provider send for a planned
+// Need is one request pulumi up, refresh or destroy makes the provider send for a planned
 // resource: an action on a resource ARN with the condition keys AWS puts in it.
-type need struct {
-	req iampolicy.Request
-	// from names the planned resource, provider type and phase, for failure messages.
-	from string
+type Need struct {
+	Request iampolicy.Request
+	// From names the planned resource, provider type and phase, for failure messages.
+	From string
 }
 
 // autoname stands in for the random suffix Pulumi adds to a logical name it names a resource by.
 const autoname = "-1a2b3c4"
 
-// physical is the name AWS would show for a planned resource.
-func physical(r plan.Resource) string {
+// Physical is the name AWS would show for a planned resource.
+func Physical(r plan.Resource) string {
 	if n := r.GivenName(); n != "" {
 		return n
 	}
 	return r.Name + autoname
 }
 
-// identity is how IAM names a planned resource: its Service Authorization Reference resource
+// Identity is how IAM names a planned resource: its Service Authorization Reference resource
 // type and its ARN. Related resources (a route's table, a rule's group) answer for the ones
 // that have no ARN of their own.
-func identity(p *plan.Plan, r plan.Resource) (string, string) {
+func Identity(p *plan.Plan, r plan.Resource) (string, string) {
 	acct, region := plan.Account, r.Region
 	arn := func(service, resource string) string {
 		return "arn:aws:" + service + ":" + region + ":" + acct + ":" + resource
@@ -67,17 +68,17 @@ func identity(p *plan.Plan, r plan.Resource) (string, string) {
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		return ec2("launch-template", r.ID)
 	case "aws:autoscaling/group:Group":
-		return "autoscaling:autoScalingGroup", arn("autoscaling", "autoScalingGroup:0123-uuid:autoScalingGroupName/"+physical(r))
+		return "autoscaling:autoScalingGroup", arn("autoscaling", "autoScalingGroup:0123-uuid:autoScalingGroupName/"+Physical(r))
 	case "aws:lb/loadBalancer:LoadBalancer":
-		return "elasticloadbalancing:loadbalancer/app/", arn("elasticloadbalancing", "loadbalancer/app/"+physical(r)+"/0123456789abcdef")
+		return "elasticloadbalancing:loadbalancer/app/", arn("elasticloadbalancing", "loadbalancer/app/"+Physical(r)+"/0123456789abcdef")
 	case "aws:lb/targetGroup:TargetGroup":
-		return "elasticloadbalancing:targetgroup", arn("elasticloadbalancing", "targetgroup/"+physical(r)+"/0123456789abcdef")
+		return "elasticloadbalancing:targetgroup", arn("elasticloadbalancing", "targetgroup/"+Physical(r)+"/0123456789abcdef")
 	case "aws:lb/listener:Listener":
 		lbName := ""
 		// The mocks give a load balancer the ARN .../loadbalancer/app/<logical name>/<id>.
 		if parts := strings.Split(r.Str("loadBalancerArn"), "/"); len(parts) >= 3 {
 			if lb, ok := p.Find("aws:lb/loadBalancer:LoadBalancer", parts[2]); ok {
-				lbName = physical(lb)
+				lbName = Physical(lb)
 			}
 		}
 		return "elasticloadbalancing:listener/app", arn("elasticloadbalancing", "listener/app/"+lbName+"/0123456789abcdef/fedcba9876543210")
@@ -90,7 +91,7 @@ func identity(p *plan.Plan, r plan.Resource) (string, string) {
 	case "aws:route53/healthCheck:HealthCheck":
 		return "route53:healthcheck", "arn:aws:route53:::healthcheck/" + r.ID
 	case "aws:s3/bucketV2:BucketV2":
-		return bucket(physical(r))
+		return bucket(Physical(r))
 	case "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
 		"aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:s3/bucketVersioningV2:BucketVersioningV2",
 		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
@@ -99,20 +100,20 @@ func identity(p *plan.Plan, r plan.Resource) (string, string) {
 	case "aws:s3/bucketObjectv2:BucketObjectv2":
 		return "s3:object", "arn:aws:s3:::" + r.Str("bucket") + "/" + r.Str("key")
 	case "aws:ecr/repository:Repository":
-		return "ecr:repository", arn("ecr", "repository/"+physical(r))
+		return "ecr:repository", arn("ecr", "repository/"+Physical(r))
 	case "aws:ecr/lifecyclePolicy:LifecyclePolicy":
 		return "ecr:repository", arn("ecr", "repository/"+r.Str("repository"))
 	case "aws:iam/role:Role":
-		return "iam:role", "arn:aws:iam::" + acct + ":role" + r.Str("path") + physical(r)
+		return "iam:role", "arn:aws:iam::" + acct + ":role" + r.Str("path") + Physical(r)
 	case "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
 		if role, ok := roleNamed(p, r.Str("role")); ok {
-			return identity(p, role)
+			return Identity(p, role)
 		}
 		return "iam:role", "arn:aws:iam::" + acct + ":role/" + r.Str("role")
 	case "aws:iam/instanceProfile:InstanceProfile":
-		return "iam:instance-profile", "arn:aws:iam::" + acct + ":instance-profile" + r.Str("path") + physical(r)
+		return "iam:instance-profile", "arn:aws:iam::" + acct + ":instance-profile" + r.Str("path") + Physical(r)
 	case "aws:iam/policy:Policy":
-		return "iam:policy", "arn:aws:iam::" + acct + ":policy" + r.Str("path") + physical(r)
+		return "iam:policy", "arn:aws:iam::" + acct + ":policy" + r.Str("path") + Physical(r)
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
 		return "iam:oidc-provider", "arn:aws:iam::" + acct + ":oidc-provider/" + strings.TrimPrefix(r.Str("url"), "https://")
 	case "aws:kms/key:Key":
@@ -120,21 +121,21 @@ func identity(p *plan.Plan, r plan.Resource) (string, string) {
 	case "aws:kms/alias:Alias":
 		return "kms:alias", arn("kms", r.Str("name"))
 	case "aws:sns/topic:Topic":
-		return "sns:topic", arn("sns", physical(r))
+		return "sns:topic", arn("sns", Physical(r))
 	case "aws:sns/topicPolicy:TopicPolicy":
 		return "sns:topic", r.Str("arn")
 	case "aws:sns/topicSubscription:TopicSubscription":
 		return "sns:topic", r.Str("topic")
 	case "aws:budgets/budget:Budget":
-		return "budgets:budget", "arn:aws:budgets::" + acct + ":budget/" + physical(r)
+		return "budgets:budget", "arn:aws:budgets::" + acct + ":budget/" + Physical(r)
 	case "aws:cloudwatch/logGroup:LogGroup":
-		return "logs:log-group", arn("logs", "log-group:"+physical(r))
+		return "logs:log-group", arn("logs", "log-group:"+Physical(r))
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
-		return "cloudwatch:alarm", arn("cloudwatch", "alarm:"+physical(r))
+		return "cloudwatch:alarm", arn("cloudwatch", "alarm:"+Physical(r))
 	case "aws:cloudwatch/dashboard:Dashboard":
 		return "cloudwatch:dashboard", "arn:aws:cloudwatch::" + acct + ":dashboard/" + r.Str("dashboardName")
 	case "aws:cloudwatch/eventRule:EventRule":
-		return "events:rule-on-default-event-bus", arn("events", "rule/"+physical(r))
+		return "events:rule-on-default-event-bus", arn("events", "rule/"+Physical(r))
 	case "aws:cloudwatch/eventTarget:EventTarget":
 		return "events:rule-on-default-event-bus", arn("events", "rule/"+r.Str("rule"))
 	case "aws:ssm/parameter:Parameter":
@@ -147,7 +148,7 @@ func identity(p *plan.Plan, r plan.Resource) (string, string) {
 // which the mocks hand out as its name).
 func roleNamed(p *plan.Plan, name string) (plan.Resource, bool) {
 	for _, r := range p.OfType("aws:iam/role:Role") {
-		if r.Name == name || physical(r) == name {
+		if r.Name == name || Physical(r) == name {
 			return r, true
 		}
 	}
@@ -221,12 +222,12 @@ func notTrue(input string) func(plan.Resource) bool {
 	return func(r plan.Resource) bool { return !r.Bool(input) }
 }
 
-// stackNeeds lists every request the provider makes for the planned resources of a stack over
-// their lifecycle (create, the updates, refresh, delete), and for the program's reads, less the
-// exclusions (which describe the main program's stacks, so the account program keeps them all).
-func stackNeeds(t *testing.T, table *awsapi.Table, p *plan.Plan) ([]need, map[string]bool) {
-	t.Helper()
-	var out []need
+// Needs lists every request the provider makes for the planned resources of a stack over their
+// lifecycle (create, the updates, refresh, delete, and the code that plans a diff), and for the
+// program's reads, less the exclusions (which describe the main program's stacks, so the
+// account program keeps them all). It also returns the actions it excluded, sorted.
+func Needs(table *awsapi.Table, p *plan.Plan) ([]Need, []string, error) {
+	var out []Need
 	excluded := map[string]bool{}
 	for _, r := range p.Resources {
 		if !r.Custom || r.Type == "pulumi:providers:aws" {
@@ -237,35 +238,45 @@ func stackNeeds(t *testing.T, table *awsapi.Table, p *plan.Plan) ([]need, map[st
 			continue
 		}
 		typ, tf, err := table.Type(r.Type)
-		require.NoError(t, err)
+		if err != nil {
+			return nil, nil, err
+		}
 		for _, phase := range awsapi.Phases {
 			for _, action := range table.PhaseActions(typ, phase) {
 				if ex, ok := exclusions[[2]string{tf, action}]; ok && p.Project == plan.Project {
-					require.True(t, ex.holds(r), "%s %s: the exclusion of %s no longer holds: %s", r.Type, r.Name, action, ex.reason)
+					if !ex.holds(r) {
+						return nil, nil, fmt.Errorf("%s %s: the exclusion of %s no longer holds: %s", r.Type, r.Name, action, ex.reason)
+					}
 					excluded[action] = true
 					continue
 				}
 				for _, req := range requests(table, p, r, action) {
-					out = append(out, need{req, fmt.Sprintf("%s %s (%s %s)", r.Type, r.Name, tf, phase)})
+					out = append(out, Need{req, fmt.Sprintf("%s %s (%s %s)", r.Type, r.Name, tf, phase)})
 				}
 			}
 		}
-		out = append(out, authorisations(p, r)...)
+		more, err := authorisations(p, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, more...)
 	}
 	out = append(out, providerConfiguration(p)...)
 	for _, rd := range p.Reads {
 		typ, tf, err := table.Type(rd.Token)
-		require.NoError(t, err)
+		if err != nil {
+			return nil, nil, err
+		}
 		for _, action := range table.PhaseActions(typ, awsapi.Read) {
 			ctx := map[string]string{"aws:RequestedRegion": p.Config["aws:region"]}
 			res := "*"
 			if action == "ssm:GetParameter" {
 				res = "arn:aws:ssm:" + p.Config["aws:region"] + ":" + plan.Account + ":parameter" + fmt.Sprint(rd.Args["name"])
 			}
-			out = append(out, need{iampolicy.Request{Action: action, Resource: res, Context: ctx}, "read " + rd.Token + " (" + tf + ")"})
+			out = append(out, Need{iampolicy.Request{Action: action, Resource: res, Context: ctx}, "read " + rd.Token + " (" + tf + ")"})
 		}
 	}
-	return out, excluded
+	return out, slices.Sorted(maps.Keys(excluded)), nil
 }
 
 // requests is one request per resource an action names: the planned resource itself when the
@@ -273,7 +284,7 @@ func stackNeeds(t *testing.T, table *awsapi.Table, p *plan.Plan) ([]need, map[st
 // a resource of each required type it cannot be one of ours, or Resource "*" for an action
 // that applies to no resource type.
 func requests(table *awsapi.Table, p *plan.Plan, r plan.Resource, action string) []iampolicy.Request {
-	ownType, ownARN := identity(p, r)
+	ownType, ownARN := Identity(p, r)
 	facts := table.Actions[action]
 	ctx := context(p, r, action)
 	if len(facts.ResourceTypes) == 0 {
@@ -288,7 +299,7 @@ func requests(table *awsapi.Table, p *plan.Plan, r plan.Resource, action string)
 	for _, rt := range facts.ResourceTypes {
 		found := false
 		for _, o := range p.Resources {
-			if typ, arn := identity(p, o); o.Custom && typ == rt.Name {
+			if typ, arn := Identity(p, o); o.Custom && typ == rt.Name {
 				out = append(out, iampolicy.Request{Action: action, Resource: arn, Context: context(p, o, action)})
 				found = true
 			}
@@ -338,7 +349,7 @@ func context(p *plan.Plan, r plan.Resource, action string) map[string]string {
 // authorisations are the checks AWS makes beyond the API call itself, which no provider code
 // names: passing a role to a service, the service-linked role a service creates on first use,
 // and the launch permissions Auto Scaling checks for a launch template.
-func authorisations(p *plan.Plan, r plan.Resource) []need {
+func authorisations(p *plan.Plan, r plan.Resource) ([]Need, error) {
 	ctx := func(extra ...string) map[string]string {
 		c := map[string]string{"aws:RequestedRegion": r.Region, "aws:RequestTag/Stack": p.Stack, "aws:ResourceTag/Stack": p.Stack}
 		for i := 0; i+1 < len(extra); i += 2 {
@@ -346,13 +357,18 @@ func authorisations(p *plan.Plan, r plan.Resource) []need {
 		}
 		return c
 	}
-	pass := func(roleName, service string) need {
-		_, arn := identity(p, mustRole(p, roleName))
-		return need{iampolicy.Request{Action: "iam:PassRole", Resource: arn, Context: ctx("iam:PassedToService", service)},
+	var missing error
+	pass := func(roleName, service string) Need {
+		role, ok := roleNamed(p, roleName)
+		if !ok {
+			missing = fmt.Errorf("%s %s passes %s, which the plan does not create", r.Type, r.Name, roleName)
+		}
+		_, arn := Identity(p, role)
+		return Need{iampolicy.Request{Action: "iam:PassRole", Resource: arn, Context: ctx("iam:PassedToService", service)},
 			r.Type + " " + r.Name + " passes " + roleName + " to " + service}
 	}
-	slr := func(service string) need {
-		return need{iampolicy.Request{Action: "iam:CreateServiceLinkedRole",
+	slr := func(service string) Need {
+		return Need{iampolicy.Request{Action: "iam:CreateServiceLinkedRole",
 			Resource: "arn:aws:iam::" + plan.Account + ":role/aws-service-role/" + service + "/x",
 			Context:  ctx("iam:AWSServiceName", service)}, r.Type + " " + r.Name + " needs the service-linked role of " + service}
 	}
@@ -363,56 +379,48 @@ func authorisations(p *plan.Plan, r plan.Resource) []need {
 		// creating or updating a group with a launch template needs ec2:RunInstances and
 		// iam:PassRole for the template's instance profile role; the first group creates
 		// AWSServiceRoleForAutoScaling.
-		profile := mustProfile(p)
-		return []need{
+		profiles := p.OfType("aws:iam/instanceProfile:InstanceProfile")
+		if len(profiles) != 1 {
+			return nil, fmt.Errorf("%d instance profiles planned for %s", len(profiles), r.Name)
+		}
+		profile := profiles[0]
+		out := []Need{
 			{iampolicy.Request{Action: "ec2:RunInstances", Resource: "arn:aws:ec2:" + r.Region + ":" + plan.Account + ":instance/*", Context: ctx()}, r.Name + " launch template permissions"},
 			pass(profile.Str("role"), "ec2.amazonaws.com"),
 			slr("autoscaling.amazonaws.com"),
 		}
+		return out, missing
 	case "aws:iam/instanceProfile:InstanceProfile":
 		// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html: adding a role to a
 		// profile passes it.
-		return []need{pass(r.Str("role"), "ec2.amazonaws.com")}
+		out := []Need{pass(r.Str("role"), "ec2.amazonaws.com")}
+		return out, missing
 	case "aws:lb/loadBalancer:LoadBalancer":
-		return []need{slr("elasticloadbalancing.amazonaws.com")}
+		return []Need{slr("elasticloadbalancing.amazonaws.com")}, nil
 	case "aws:ec2/flowLog:FlowLog":
-		return []need{pass(last(r.Str("iamRoleArn")), "vpc-flow-logs.amazonaws.com")}
+		out := []Need{pass(last(r.Str("iamRoleArn")), "vpc-flow-logs.amazonaws.com")}
+		return out, missing
 	case "aws:cloudwatch/eventTarget:EventTarget":
 		if rn := r.Str("roleArn"); rn != "" {
-			return []need{pass(last(rn), "events.amazonaws.com")}
+			out := []Need{pass(last(rn), "events.amazonaws.com")}
+			return out, missing
 		}
 	}
-	return nil
+	return nil, nil
 }
 
-func mustRole(p *plan.Plan, name string) plan.Resource {
-	r, ok := roleNamed(p, name)
-	if !ok {
-		panic("no planned role " + name)
-	}
-	return r
-}
-
-func mustProfile(p *plan.Plan) plan.Resource {
-	profiles := p.OfType("aws:iam/instanceProfile:InstanceProfile")
-	if len(profiles) != 1 {
-		panic(fmt.Sprintf("%d instance profiles planned", len(profiles)))
-	}
-	return profiles[0]
-}
-
-// actionsOf is the set of actions a list of needs asks for, sorted.
-func actionsOf(needs []need) []string {
+// Actions is the set of actions a list of needs asks for, sorted.
+func Actions(needs []Need) []string {
 	set := map[string]bool{}
 	for _, n := range needs {
-		set[n.req.Action] = true
+		set[n.Request.Action] = true
 	}
 	return slices.Sorted(maps.Keys(set))
 }
 
-// granted expands every Allow statement's actions into the actions of the table's services
+// Granted expands every Allow statement's actions into the actions of the table's services
 // they grant.
-func granted(table *awsapi.Table, docs []iampolicy.Document) map[string]bool {
+func Granted(table *awsapi.Table, docs []iampolicy.Document) map[string]bool {
 	out := map[string]bool{}
 	for _, d := range docs {
 		for _, st := range d.Statement {
@@ -429,9 +437,9 @@ func granted(table *awsapi.Table, docs []iampolicy.Document) map[string]bool {
 	return out
 }
 
-// without returns the documents with one action taken out of every Allow statement, wildcards
+// Without returns the documents with one action taken out of every Allow statement, wildcards
 // expanded so the rest of what they grant stays.
-func without(table *awsapi.Table, docs []iampolicy.Document, action string) []iampolicy.Document {
+func Without(table *awsapi.Table, docs []iampolicy.Document, action string) []iampolicy.Document {
 	var out []iampolicy.Document
 	for _, d := range docs {
 		nd := iampolicy.Document{Version: d.Version}
@@ -466,18 +474,18 @@ func without(table *awsapi.Table, docs []iampolicy.Document, action string) []ia
 // credentials: the calls of its documented minimal policy
 // (https://developer.hashicorp.com/packer/integrations/hashicorp/amazon#iam-task-or-instance-role)
 // that this template's steps use, the builder's profile, and Session Manager, its communicator.
-func packer(p *plan.Plan, r plan.Resource) []need {
+func packer(p *plan.Plan, r plan.Resource) []Need {
 	arn := func(service, resource string) string {
 		return "arn:aws:" + service + ":" + r.Region + ":" + plan.Account + ":" + resource
 	}
 	ctx := map[string]string{"aws:RequestedRegion": r.Region, "aws:RequestTag/Stack": p.Stack, "aws:ResourceTag/Stack": p.Stack}
-	var out []need
+	var out []Need
 	add := func(action, resource string, extra ...string) {
 		c := maps.Clone(ctx)
 		for i := 0; i+1 < len(extra); i += 2 {
 			c[extra[i]] = extra[i+1]
 		}
-		out = append(out, need{iampolicy.Request{Action: action, Resource: resource, Context: c}, "Packer (" + r.Name + ")"})
+		out = append(out, Need{iampolicy.Request{Action: action, Resource: resource, Context: c}, "Packer (" + r.Name + ")"})
 	}
 	for _, a := range []string{"RunInstances", "CreateKeyPair", "CreateImage", "CreateTags", "StopInstances", "TerminateInstances", "DeleteKeyPair", "DeregisterImage", "DeleteSnapshot"} {
 		add("ec2:"+a, arn("ec2", "*"))
@@ -493,21 +501,37 @@ func packer(p *plan.Plan, r plan.Resource) []need {
 // providerConfiguration is what the AWS provider calls before any resource: internal/conns/config.go
 // asks aws-sdk-go-base's GetAwsAccountIDAndPartition for the account, which calls
 // sts:GetCallerIdentity (unless skip_requesting_account_id, which the stacks do not set).
-func providerConfiguration(p *plan.Plan) []need {
-	return []need{{iampolicy.Request{Action: "sts:GetCallerIdentity", Resource: "*",
+func providerConfiguration(p *plan.Plan) []Need {
+	return []Need{{iampolicy.Request{Action: "sts:GetCallerIdentity", Resource: "*",
 		Context: map[string]string{"aws:RequestedRegion": p.Config["aws:region"]}}, "provider configuration"}}
 }
 
-// previewNeeds is what a preview without refresh makes the provider send: its configuration,
+// PreviewNeeds is what a preview without refresh makes the provider send: its configuration,
 // the program's reads, and the code that computes each resource's diff.
-func previewNeeds(t *testing.T, table *awsapi.Table, p *plan.Plan) []need {
-	t.Helper()
-	all, _ := stackNeeds(t, table, p)
-	var out []need
+func PreviewNeeds(table *awsapi.Table, p *plan.Plan) ([]Need, error) {
+	all, _, err := Needs(table, p)
+	if err != nil {
+		return nil, err
+	}
+	var out []Need
 	for _, n := range all {
-		if strings.HasPrefix(n.from, "read ") || n.from == "provider configuration" || strings.HasSuffix(n.from, " "+awsapi.Plan+")") {
+		if strings.HasPrefix(n.From, "read ") || n.From == "provider configuration" || strings.HasSuffix(n.From, " "+awsapi.Plan+")") {
 			out = append(out, n)
 		}
 	}
-	return out
+	return out, nil
 }
+
+// Beyond counts the actions of the table's services that the documents grant and the needs do
+// not ask for.
+func Beyond(table *awsapi.Table, docs []iampolicy.Document, needs []Need) int {
+	needed := Actions(needs)
+	n := 0
+	for a := range Granted(table, docs) {
+		if !slices.ContainsFunc(needed, func(x string) bool { return strings.EqualFold(x, a) }) {
+			n++
+		}
+	}
+	return n
+}
+
