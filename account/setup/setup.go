@@ -17,7 +17,6 @@ import (
 // Project is the account program's Pulumi project name, as in account/Pulumi.yaml.
 const Project = "immutable-edge-account"
 
-
 // GitHubIssuer is the OIDC issuer of GitHub Actions' tokens.
 const GitHubIssuer = "token.actions.githubusercontent.com"
 

@@ -534,4 +534,3 @@ func Beyond(table *awsapi.Table, docs []iampolicy.Document, needs []Need) int {
 	}
 	return n
 }
-
