@@ -1,9 +1,14 @@
 # The README's two commands: `make synth` is the main job without a cloud account, `make test`
 # runs every check. CI (.ci/run) runs `make test` on a clean clone.
-.PHONY: synth test deps
+.PHONY: synth test deps docs
 
 synth:
 	go run ./cmd/synth -stack dev
+
+# Rewrites the generated blocks of README.md and docs/ (figures, tables, diagrams) from the
+# program's own output; make test fails while one is stale.
+docs:
+	go run ./cmd/docgen -write
 
 # The programs the tests run for real: Debian packages (HAProxy, cloud-init, shellcheck,
 # systemd-analyze, Node.js, ...), the pinned Packer with its Amazon plugin, golangci-lint and

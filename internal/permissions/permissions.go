@@ -534,3 +534,21 @@ func Beyond(table *awsapi.Table, docs []iampolicy.Document, needs []Need) int {
 	}
 	return n
 }
+
+// Exclusion is one provider code path the deploy roles do not grant, and why.
+type Exclusion struct{ Type, Action, Reason string }
+
+// ExclusionList lists the exclusions, sorted by type and action.
+func ExclusionList() []Exclusion {
+	var out []Exclusion
+	for k, e := range exclusions {
+		out = append(out, Exclusion{k[0], k[1], e.reason})
+	}
+	slices.SortFunc(out, func(a, b Exclusion) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Action, b.Action)
+	})
+	return out
+}

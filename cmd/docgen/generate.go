@@ -1,0 +1,144 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/immutable-edge/immutable-edge/account/setup"
+	"github.com/immutable-edge/immutable-edge/internal/awsapi"
+	"github.com/immutable-edge/immutable-edge/internal/config"
+	"github.com/immutable-edge/immutable-edge/internal/cost"
+	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/policy"
+)
+
+// stackFacts is what one committed stack's synth knows.
+type stackFacts struct {
+	name     string
+	plan     *plan.Plan
+	results  []policy.Result
+	estimate cost.Estimate
+	text     string // synth's text output
+	mermaid  string // synth's system diagram
+}
+
+// generate computes every block from the committed stacks and the program's own data.
+func generate(root string) (map[string]string, error) {
+	table, err := awsapi.Load()
+	if err != nil {
+		return nil, err
+	}
+	stacks := map[string]*stackFacts{}
+	for _, name := range []string{"dev", "prod"} {
+		f, err := facts(root, name)
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: %w", name, err)
+		}
+		stacks[name] = f
+	}
+	account, err := accountPlan(root)
+	if err != nil {
+		return nil, fmt.Errorf("account: %w", err)
+	}
+	checks, err := permissionCounts(table, stacks, account)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := configTable(filepath.Join(root, "Pulumi.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"system-prod":     fence("mermaid", stacks["prod"].mermaid),
+		"system-dev":      fence("mermaid", stacks["dev"].mermaid),
+		"synth-dev":       fence("", shortSynth(stacks["dev"].text)),
+		"figures":         figures(stacks, account, checks, table),
+		"config-table":    schema,
+		"policy-rules":    policyRules(),
+		"cost-dev":        costTable(stacks["dev"].estimate),
+		"cost-prod":       costTable(stacks["prod"].estimate),
+		"deploy-policies": policySizes(account),
+		"api-table":       apiTable(table),
+		"provider-checks": providerChecks(table, stacks),
+	}, nil
+}
+
+// facts plans, checks and prices a committed stack, and takes synth's own renderings.
+func facts(root, name string) (*stackFacts, error) {
+	p, err := plan.Run(name, filepath.Join(root, "Pulumi."+name+".yaml"))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(p.Project, p.Stack, p.Config)
+	if err != nil {
+		return nil, err
+	}
+	results, err := policy.Evaluate(p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	text, err := synth(root, "-stack", name)
+	if err != nil {
+		return nil, err
+	}
+	mermaid, err := synth(root, "-stack", name, "-format", "mermaid")
+	if err != nil {
+		return nil, err
+	}
+	return &stackFacts{name: name, plan: p, results: results, estimate: cost.Of(p), text: text, mermaid: mermaid}, nil
+}
+
+// synth runs the offline synth command, as a reader of the docs would.
+func synth(root string, args ...string) (string, error) {
+	cmd := exec.Command("go", append([]string{"run", "./cmd/synth"}, args...)...)
+	cmd.Dir = root
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("synth %s: %w", strings.Join(args, " "), err)
+	}
+	return string(out), nil
+}
+
+// accountPlan plans the committed account program.
+func accountPlan(root string) (*plan.Plan, error) {
+	cfg, err := plan.ReadConfigFile(filepath.Join(root, "account", "Pulumi.account.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	return plan.RunProject(setup.Project, "account", cfg, nil, setup.Deploy)
+}
+
+func fence(lang, body string) string {
+	return "```" + lang + "\n" + strings.TrimRight(body, "\n") + "\n```"
+}
+
+// shortSynth keeps the head of synth's text output, the fleet component, the reads and the
+// first lines of the policy and cost sections, as a reader's first look.
+func shortSynth(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	var out []string
+	keep := func(from int, n int) {
+		for i := from; i < len(lines) && i < from+n; i++ {
+			out = append(out, lines[i])
+		}
+		out = append(out, "…")
+	}
+	out = append(out, lines[0], "…")
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "immutable-edge:fleet:Fleet"):
+			keep(i, 3)
+		case strings.HasPrefix(l, "reads ") && (i == 0 || !strings.HasPrefix(lines[i-1], "reads ")):
+			keep(i, 4)
+		case strings.HasPrefix(l, "policy:"):
+			keep(i, 2)
+		case strings.HasPrefix(l, "cost:"):
+			keep(i, 5)
+		}
+	}
+	return strings.Join(out, "\n")
+}
