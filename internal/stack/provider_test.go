@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -61,18 +62,24 @@ func TestLongestNamesPassTheProvider(t *testing.T) {
 		{"alb, a stack one character too long for the load balancer", "prod", "abcde", longest(21), "stack"},
 		{"alb, a stack too long for the target group", "prod", "abcd", longest(22), "stack"},
 		{"28 characters", "dev", "immutable-edge", longest(13), "stack"},
+		{"eip, the longest service name and domain too", "dev", "immutable-edge", longest(12) + "+long", ""},
+		{"alb, the longest service name and domain too", "prod", "abcdef", longest(20) + "+long", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := plan.ReadConfigFile("../../Pulumi." + tc.file + ".yaml")
 			require.NoError(t, err)
-			cfg = retarget(cfg, tc.file, tc.project, tc.stack)
-			p, err := plan.RunProject(tc.project, tc.stack, cfg, nil, stack.Deploy)
+			stackName, long := strings.CutSuffix(tc.stack, "+long")
+			cfg = retarget(cfg, tc.file, tc.project, stackName)
+			if long {
+				cfg = longest253(t, cfg)
+			}
+			p, err := plan.RunProject(tc.project, stackName, cfg, nil, stack.Deploy)
 			if tc.wantKey != "" {
 				var ke *config.KeyError
 				require.ErrorAs(t, err, &ke)
 				require.Equal(t, tc.wantKey, ke.Key)
 				require.Contains(t, err.Error(), "stack name", "the message names what to shorten")
-				if tc.stack == longest(22) {
+				if stackName == longest(22) {
 					require.Contains(t, err.Error(), "the target group's name")
 				}
 				t.Log(err)
@@ -117,5 +124,22 @@ func customResources(p *plan.Plan) []plan.Resource {
 			out = append(out, r)
 		}
 	}
+	return out
+}
+
+// longest253 gives the config the longest domain and service names it accepts: a domain of
+// 249 characters (so its "api." host stays within DNS's 253), 63-character labels, and
+// 32-character service names.
+func longest253(t *testing.T, cfg plan.Config) plan.Config {
+	t.Helper()
+	label := strings.Repeat("d", 63)
+	domain := label + "." + label + "." + label + "." + strings.Repeat("e", 53) + ".com"
+	require.Len(t, domain, 249)
+	web, api := strings.Repeat("w", 32), strings.Repeat("a", 32)
+	out := maps.Clone(cfg)
+	out["immutable-edge:domain"] = domain
+	delete(out, "immutable-edge:subjectAlternativeNames")
+	out["immutable-edge:services"] = `[{"name":"` + web + `","image":"` + web + `:1.4.2","port":3000,"host":"` + domain + `","healthPath":"/ready"},` +
+		`{"name":"` + api + `","image":"` + api + `:2.0.1","port":3001,"host":"api.` + domain + `","healthPath":"/ready"}]`
 	return out
 }
