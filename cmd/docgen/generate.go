@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +19,7 @@ import (
 // stackFacts is what one committed stack's synth knows.
 type stackFacts struct {
 	name     string
+	cfg      *config.Config
 	plan     *plan.Plan
 	results  []policy.Result
 	estimate cost.Estimate
@@ -51,6 +53,10 @@ func generate(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	configError, err := badConfig(root)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]string{
 		"system-prod":     fence("mermaid", stacks["prod"].mermaid),
 		"system-dev":      fence("mermaid", stacks["dev"].mermaid),
@@ -63,6 +69,8 @@ func generate(root string) (map[string]string, error) {
 		"deploy-policies": policySizes(account),
 		"api-table":       apiTable(table),
 		"provider-checks": providerChecks(table, stacks),
+		"config-error":    fence("", configError),
+		"stacks":          stackTable(stacks),
 	}, nil
 }
 
@@ -88,7 +96,7 @@ func facts(root, name string) (*stackFacts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stackFacts{name: name, plan: p, results: results, estimate: cost.Of(p), text: text, mermaid: mermaid}, nil
+	return &stackFacts{name: name, cfg: cfg, plan: p, results: results, estimate: cost.Of(p), text: text, mermaid: mermaid}, nil
 }
 
 // synth runs the offline synth command, as a reader of the docs would.
@@ -141,4 +149,41 @@ func shortSynth(text string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// badConfig is what synth prints for dev's config with a misspelt key and a second node on the
+// eip edge: every problem at once, each naming its key.
+func badConfig(root string) (string, error) {
+	raw, err := os.ReadFile(filepath.Join(root, "Pulumi.dev.yaml"))
+	if err != nil {
+		return "", err
+	}
+	bad := strings.Replace(string(raw), "immutable-edge:azCount:", "immutable-edge:azCuont:", 1)
+	bad = strings.Replace(bad, "\n    max: 1\n", "\n    max: 2\n", 1)
+	if bad == string(raw) {
+		return "", errors.New("badConfig: Pulumi.dev.yaml no longer has the lines it edits")
+	}
+	dir, err := os.MkdirTemp("", "docgen")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = os.RemoveAll(dir) }() // scratch
+	file := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "run", "./cmd/synth", "-stack", "dev", "-config-file", file)
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		return "", fmt.Errorf("synth with a bad config should fail: %w", err)
+	}
+	lines := []string{"$ go run ./cmd/synth -stack dev -config-file bad.yaml"}
+	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if !strings.HasPrefix(l, "exit status") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n"), nil
 }

@@ -251,3 +251,23 @@ func providerChecks(t *awsapi.Table, stacks map[string]*stackFacts) string {
 func cell(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
 }
+
+// stackTable is each committed stack's shape, from its config.
+func stackTable(stacks map[string]*stackFacts) string {
+	var b strings.Builder
+	b.WriteString("| stack | edge | instances | network |\n|---|---|---|---|\n")
+	for _, name := range []string{"dev", "prod"} {
+		c := stacks[name].cfg
+		edge := "`eip`: one instance claims an Elastic IP once healthy; HAProxy terminates TLS (Let's Encrypt)"
+		if c.Edge == "alb" {
+			edge = "`alb`: internet-facing ALB with an ACM certificate"
+		}
+		count := fmt.Sprint(c.Fleet.Min)
+		if c.Fleet.Max != c.Fleet.Min {
+			count = fmt.Sprintf("%d to %d", c.Fleet.Min, c.Fleet.Max)
+		}
+		nat := map[string]string{"none": "no NAT", "single": "one NAT gateway", "perAz": "a NAT gateway per zone"}[c.NATGateways]
+		fmt.Fprintf(&b, "| %s | %s | %s × %s in %s subnets | %d zones, %s |\n", name, edge, count, c.InstanceType, c.InstanceSubnets, c.AZCount, nat)
+	}
+	return b.String()
+}

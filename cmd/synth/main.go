@@ -114,7 +114,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	s, err := synthesize(o.stack, o.configFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "synth: stack %s: %s\n", o.stack, errorLines(err))
+		fmt.Fprintf(stderr, "synth: stack %s:%s\n", o.stack, errorLines(err))
 		return 2
 	}
 	if o.bootstrapOut != "" {

@@ -180,7 +180,7 @@ func TestMissingRequiredTagIsOneLine(t *testing.T) {
 	code, out, stderr := synth("-stack", "dev", "-config-file", path)
 	require.Equal(t, 2, code)
 	require.Empty(t, out)
-	require.Equal(t, "synth: stack dev: \n  aws:defaultTags: lacks tag Team, which immutable-edge:requiredTags requires on every taggable resource\n", stderr)
+	require.Equal(t, "synth: stack dev:\n  aws:defaultTags: lacks tag Team, which immutable-edge:requiredTags requires on every taggable resource\n", stderr)
 }
 
 func TestBadFlags(t *testing.T) {

@@ -135,7 +135,7 @@ func nearest(got string, ids []string) string {
 			return " (did you mean " + id + "?)"
 		}
 	}
-	return " (README.md lists the rules)"
+	return " (docs/policy.md lists the rules)"
 }
 
 // each builds a check that judges every resource of the given types on its own.
