@@ -92,7 +92,8 @@ func TestSpellings(t *testing.T) {
 		property string
 		want     string
 	}{{"defaultActions", "default_action"}, {"policies", "policy"}, {"ipv6CidrBlock", "ipv6_cidr_block"}, {"nope", ""}} {
-		got, _ := attributeFor(tc.property, map[string]bool{"default_action": true, "policy": true, "ipv6_cidr_block": true})
+		attrs := map[string]bool{"default_action": true, "policy": true, "ipv6_cidr_block": true}
+		got, _ := awsapi.AttributeFor(tc.property, func(a string) bool { return attrs[a] })
 		require.Equal(t, tc.want, got, tc.property)
 	}
 }

@@ -396,7 +396,7 @@ func checkPair(sdkDir, token string, attrs []string, log io.Writer) error {
 	for _, tm := range pulumiTag.FindAllSubmatch(m[1], -1) {
 		p := string(tm[1])
 		props = append(props, p)
-		if _, ok := attributeFor(p, top); !ok {
+		if _, ok := awsapi.AttributeFor(p, func(a string) bool { return top[a] }); !ok {
 			missing = append(missing, p)
 		}
 	}

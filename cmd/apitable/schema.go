@@ -321,44 +321,6 @@ func attrSpelling(name string) string {
 	return strings.ToLower(strings.Join(words, "_"))
 }
 
-// snake turns a Pulumi property name into the provider's attribute spelling.
-func snake(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if r >= 'A' && r <= 'Z' {
-			if i > 0 {
-				b.WriteByte('_')
-			}
-			b.WriteRune(r + 'a' - 'A')
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// attributeFor finds the provider attribute a Pulumi property name stands for: the same name in
-// snake case, or its singular (pulumi-aws pluralises list blocks: default_action → defaultActions).
-func attributeFor(property string, attrs map[string]bool) (string, bool) {
-	s := snake(property)
-	candidates := []string{s}
-	if v, ok := strings.CutSuffix(s, "ies"); ok {
-		candidates = append(candidates, v+"y")
-	}
-	if v, ok := strings.CutSuffix(s, "es"); ok {
-		candidates = append(candidates, v)
-	}
-	if v, ok := strings.CutSuffix(s, "s"); ok {
-		candidates = append(candidates, v)
-	}
-	for _, c := range candidates {
-		if attrs[c] {
-			return c, true
-		}
-	}
-	return "", false
-}
-
 // isNilExpr reports an interface holding a nil node.
 func isNilExpr(n ast.Node) bool {
 	switch n := n.(type) {

@@ -133,6 +133,13 @@ func (c *checker) attribute(prefix, property string) (string, bool) {
 	if a, ok := c.renames[prefix+property]; ok {
 		return strings.TrimPrefix(a, prefix), true
 	}
+	return AttributeFor(property, func(a string) bool { return slices.Contains(c.typ.Attributes, prefix+a) })
+}
+
+// AttributeFor finds the provider attribute a Pulumi property name stands for: the same name in
+// snake case, or its singular (pulumi-aws pluralises list blocks: default_action →
+// defaultActions); has says which attributes exist.
+func AttributeFor(property string, has func(string) bool) (string, bool) {
 	s := snake(property)
 	candidates := []string{s}
 	if v, ok := strings.CutSuffix(s, "ies"); ok {
@@ -145,7 +152,7 @@ func (c *checker) attribute(prefix, property string) (string, bool) {
 		candidates = append(candidates, v)
 	}
 	for _, cand := range candidates {
-		if slices.Contains(c.typ.Attributes, prefix+cand) {
+		if has(cand) {
 			return cand, true
 		}
 	}

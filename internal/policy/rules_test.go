@@ -414,14 +414,7 @@ func TestAccessLogsNeedTheRegionsDeliverer(t *testing.T) {
 // verdictOf evaluates one rule over a plan and returns its single result.
 func verdictOf(t *testing.T, rule, edge string, rs []plan.Resource) policy.Result {
 	t.Helper()
-	all, err := policy.Evaluate(plan.Of(rs...), &config.Config{Edge: edge})
-	require.NoError(t, err)
-	var got []policy.Result
-	for _, res := range all {
-		if res.Rule == rule {
-			got = append(got, res)
-		}
-	}
+	got := results(t, rule, edge, rs)
 	require.Len(t, got, 1)
 	return got[0]
 }
