@@ -1,6 +1,6 @@
 # The golden AMI: Ubuntu 24.04 LTS with HAProxy, Docker, certbot and the immutable-edge runtime
 # scripts. Every instance of every stack starts from an image built here; nothing is installed
-# at boot. Build it through a stack with image.build: true, or by hand (README, "Golden image").
+# at boot. Build it through a stack with image.build: true, or by hand (docs/golden-image.md).
 
 packer {
   required_plugins {

@@ -3,7 +3,7 @@
 # /immutable-edge/<from>/ami-id to /immutable-edge/<to>/ami-id after showing both and asking.
 # The next `pulumi up` of the <to> stack shows the launch template change and rolls it out.
 # Usage: images/promote.sh FROM TO [--yes]     (e.g. images/promote.sh dev prod)
-# Rollback is the same command in reverse, or put-parameter with the previous id (README).
+# Rollback is the same command in reverse, or put-parameter with the previous id (docs/golden-image.md).
 set -euo pipefail
 from=${1:?usage: promote.sh FROM TO [--yes]}
 to=${2:?usage: promote.sh FROM TO [--yes]}

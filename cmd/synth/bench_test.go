@@ -3,7 +3,7 @@ package main
 import "testing"
 
 // BenchmarkSynth is one full offline synth of a stack: plan under mocks, policy, cost, JSON.
-// Goal: well under a second per stack (README, "Figures").
+// Goal: well under a second per stack (docs/measurements.md).
 func BenchmarkSynth(b *testing.B) {
 	for _, stack := range []string{"dev", "prod"} {
 		b.Run(stack, func(b *testing.B) {
