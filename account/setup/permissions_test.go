@@ -90,15 +90,8 @@ func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
 				lines = append(lines, denied[a])
 			}
 			require.Empty(t, lines, "%s deploy role refuses %d actions the provider sends:\n%s", stack, len(lines), strings.Join(lines, "\n"))
-			needed := permissions.Actions(needs)
-			beyond := 0
-			for a := range permissions.Granted(table, docs) {
-				if !slices.ContainsFunc(needed, func(n string) bool { return strings.EqualFold(n, a) }) {
-					beyond++
-				}
-			}
 			t.Logf("%s: %d requests for %d resources and %d reads: %d actions needed, all allowed; %d excluded on purpose; %d granted beyond need",
-				stack, len(needs), len(p.Resources), len(p.Reads), len(needed), len(excluded), beyond)
+				stack, len(needs), len(p.Resources), len(p.Reads), len(permissions.Actions(needs)), len(excluded), permissions.Beyond(table, docs, needs))
 			// Pulumi writes the stack's checkpoint and history, and takes its lock.
 			for _, key := range []string{"stacks/immutable-edge/" + stack + ".json", "history/immutable-edge/" + stack + "/" + stack + "-1.history.json",
 				"locks/organization/immutable-edge/" + stack + "/x.json", "backups/immutable-edge/" + stack + "/" + stack + ".1.json"} {

@@ -42,7 +42,7 @@ func (r ruler) in(p *pkg) ruler { return ruler{t: r.t, p: p, attr: r.attr, depth
 // rule compiles one validator expression.
 func (r ruler) rule(e ast.Expr) *awsapi.Rule {
 	if r.depth > 6 || e == nil {
-		return unknown(r.t, e)
+		return unknown(e)
 	}
 	r.depth++
 	switch e := e.(type) {
@@ -79,7 +79,7 @@ func (r ruler) rule(e ast.Expr) *awsapi.Rule {
 		}
 		return all(of)
 	}
-	return unknown(r.t, e)
+	return unknown(e)
 }
 
 // call compiles a validator constructor call.
@@ -100,11 +100,11 @@ func (r ruler) call(e *ast.CallExpr) *awsapi.Rule {
 		if fd, ok := r.p.funcs[id.Name]; ok {
 			return r.function(fd, e.Args)
 		}
-		return unknown(r.t, e)
+		return unknown(e)
 	}
 	sel, ok := fun.(*ast.SelectorExpr)
 	if !ok {
-		return unknown(r.t, e)
+		return unknown(e)
 	}
 	arg := func(i int) ast.Expr {
 		if i < len(e.Args) {
@@ -311,7 +311,7 @@ func checkable(r *awsapi.Rule) bool {
 func (r ruler) body(ft *ast.FuncType, body *ast.BlockStmt) *awsapi.Rule {
 	names := paramNames(ft)
 	if len(names) < 2 {
-		return unknown(r.t, body)
+		return unknown(body)
 	}
 	c := conditions{r: r, key: names[1], value: map[string]bool{}}
 	var of []awsapi.Rule
@@ -463,7 +463,7 @@ func (c *conditions) violation(e ast.Expr) *awsapi.Rule {
 			return negate(m)
 		}
 	}
-	return unknown(c.r.t, e)
+	return unknown(e)
 }
 
 // matches compiles a test of the value (a regexp match, a prefix, a suffix, a substring) into
@@ -556,7 +556,7 @@ func (r ruler) pattern(kind string, e ast.Expr) *awsapi.Rule {
 			return r.pattern(kind, v)
 		}
 	}
-	return unknown(r.t, e)
+	return unknown(e)
 }
 
 func (r ruler) string(e ast.Expr) (string, bool) {
@@ -670,7 +670,7 @@ func negate(r *awsapi.Rule) *awsapi.Rule {
 
 func named(name string) *awsapi.Rule { return &awsapi.Rule{Kind: "named", Name: name} }
 
-func unknown(t *tree, e ast.Node) *awsapi.Rule {
+func unknown(e ast.Node) *awsapi.Rule {
 	return &awsapi.Rule{Kind: "unknown", Name: exprString(e)}
 }
 

@@ -202,7 +202,7 @@ func schemaLiteral(p *pkg, e ast.Expr, depth int) *ast.CompositeLit {
 // schemaMaps finds the schema map literals an expression holds or leads to: the map itself, the
 // Schema/Attributes/Blocks of a nested resource or block, or what a package function returns.
 func (t *tree) schemaMaps(p *pkg, e ast.Node, depth int) []*ast.CompositeLit {
-	if depth > 8 || e == nil || (isNilExpr(e)) {
+	if depth > 8 || e == nil {
 		return nil
 	}
 	var out []*ast.CompositeLit
@@ -319,15 +319,4 @@ func attrSpelling(name string) string {
 	}
 	words = append(words, name[start:])
 	return strings.ToLower(strings.Join(words, "_"))
-}
-
-// isNilExpr reports an interface holding a nil node.
-func isNilExpr(n ast.Node) bool {
-	switch n := n.(type) {
-	case *ast.BlockStmt:
-		return n == nil
-	case *ast.CompositeLit:
-		return n == nil
-	}
-	return false
 }

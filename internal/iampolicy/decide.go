@@ -123,12 +123,6 @@ func (st Statement) matchesResource(r Request, resourcePolicy bool) (bool, error
 
 // names reports whether a policy's Principal element names an AWS principal, or everyone.
 func names(principal map[string]any, arn string) bool {
-	if principal == nil {
-		return false
-	}
-	if s, ok := principal["*"]; ok || fmt.Sprint(s) == "*" {
-		return true
-	}
 	for _, v := range values(principal["AWS"]) {
 		if v == arn || v == "*" {
 			return true
