@@ -52,6 +52,9 @@ type Table struct {
 	// ELBAccounts are the regional Elastic Load Balancing accounts that deliver access logs in
 	// the regions opened before August 2022, as the provider's aws_elb_service_account knows them.
 	ELBAccounts map[string]string `json:"elbAccounts"`
+
+	// expanded remembers Expand's answers: the tests expand the same few patterns thousands of times.
+	expanded sync.Map
 }
 
 // Source names the provider revision the table was derived from.
@@ -242,6 +245,15 @@ func (t *Table) ARN(resourceType string, vars map[string]string, placeholder str
 // ("ec2:Describe*" → every EC2 Describe action), sorted; a pattern of a service the table does
 // not hold returns nil.
 func (t *Table) Expand(pattern string) []string {
+	if out, ok := t.expanded.Load(pattern); ok {
+		return slices.Clone(out.([]string))
+	}
+	out := t.expand(pattern)
+	t.expanded.Store(pattern, out)
+	return slices.Clone(out)
+}
+
+func (t *Table) expand(pattern string) []string {
 	service, name, ok := strings.Cut(pattern, ":")
 	if !ok {
 		return nil
