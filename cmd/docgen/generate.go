@@ -33,9 +33,18 @@ func generate(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	dir, err := os.MkdirTemp("", "docgen")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = os.RemoveAll(dir) }() // scratch: the synth binary and a bad config
+	run, err := buildSynth(root, dir)
+	if err != nil {
+		return nil, err
+	}
 	stacks := map[string]*stackFacts{}
 	for _, name := range []string{"dev", "prod"} {
-		f, err := facts(root, name)
+		f, err := facts(root, name, run)
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", name, err)
 		}
@@ -53,7 +62,7 @@ func generate(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	configError, err := badConfig(root)
+	configError, err := badConfig(root, dir, run)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +84,7 @@ func generate(root string) (map[string]string, error) {
 }
 
 // facts plans, checks and prices a committed stack, and takes synth's own renderings.
-func facts(root, name string) (*stackFacts, error) {
+func facts(root, name string, synth synthRunner) (*stackFacts, error) {
 	p, err := plan.Run(name, filepath.Join(root, "Pulumi."+name+".yaml"))
 	if err != nil {
 		return nil, err
@@ -88,27 +97,39 @@ func facts(root, name string) (*stackFacts, error) {
 	if err != nil {
 		return nil, err
 	}
-	text, err := synth(root, "-stack", name)
+	text, err := synth("-stack", name)
 	if err != nil {
 		return nil, err
 	}
-	mermaid, err := synth(root, "-stack", name, "-format", "mermaid")
+	mermaid, err := synth("-stack", name, "-format", "mermaid")
 	if err != nil {
 		return nil, err
 	}
 	return &stackFacts{name: name, cfg: cfg, plan: p, results: results, estimate: cost.Of(p), text: text, mermaid: mermaid}, nil
 }
 
-// synth runs the offline synth command, as a reader of the docs would.
-func synth(root string, args ...string) (string, error) {
-	cmd := exec.Command("go", append([]string{"run", "./cmd/synth"}, args...)...)
-	cmd.Dir = root
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("synth %s: %w", strings.Join(args, " "), err)
+// synthRunner runs the offline synth command with arguments.
+type synthRunner func(args ...string) (string, error)
+
+// buildSynth builds the offline synth command once, into dir, and returns a runner of it from
+// the repository root, as a reader of the docs would run it: its stdout, or when it fails its
+// stderr.
+func buildSynth(root, dir string) (synthRunner, error) {
+	bin := filepath.Join(dir, "synth")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/synth")
+	build.Dir, build.Stderr = root, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("build synth: %w", err)
 	}
-	return string(out), nil
+	return func(args ...string) (string, error) {
+		var stdout, stderr strings.Builder
+		cmd := exec.Command(bin, args...)
+		cmd.Dir, cmd.Stdout, cmd.Stderr = root, &stdout, &stderr
+		if err := cmd.Run(); err != nil { // a failing synth says why on stderr
+			return stderr.String(), fmt.Errorf("synth %s: %w", strings.Join(args, " "), err)
+		}
+		return stdout.String(), nil
+	}, nil
 }
 
 // accountPlan plans the committed account program.
@@ -153,7 +174,7 @@ func shortSynth(text string) string {
 
 // badConfig is what synth prints for dev's config with a misspelt key and a second node on the
 // eip edge: every problem at once, each naming its key.
-func badConfig(root string) (string, error) {
+func badConfig(root, dir string, synth synthRunner) (string, error) {
 	raw, err := os.ReadFile(filepath.Join(root, "Pulumi.dev.yaml"))
 	if err != nil {
 		return "", err
@@ -163,27 +184,15 @@ func badConfig(root string) (string, error) {
 	if bad == string(raw) {
 		return "", errors.New("badConfig: Pulumi.dev.yaml no longer has the lines it edits")
 	}
-	dir, err := os.MkdirTemp("", "docgen")
-	if err != nil {
-		return "", err
-	}
-	defer func() { _ = os.RemoveAll(dir) }() // scratch
 	file := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
 		return "", err
 	}
-	cmd := exec.Command("go", "run", "./cmd/synth", "-stack", "dev", "-config-file", file)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
+	out, err := synth("-stack", "dev", "-config-file", file)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) {
 		return "", fmt.Errorf("synth with a bad config should fail: %w", err)
 	}
 	lines := []string{"$ go run ./cmd/synth -stack dev -config-file bad.yaml"}
-	for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		if !strings.HasPrefix(l, "exit status") {
-			lines = append(lines, l)
-		}
-	}
-	return strings.Join(lines, "\n"), nil
+	return strings.Join(append(lines, strings.Split(strings.TrimRight(out, "\n"), "\n")...), "\n"), nil
 }
