@@ -11,17 +11,13 @@
 package main
 
 import (
-	"bufio"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"go/ast"
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -132,22 +128,8 @@ func derive(o options, types []wanted, log io.Writer) (*awsapi.Table, error) {
 				errs = append(errs, err)
 			}
 		}
-		for _, ops := range typ.Ops {
-			for _, name := range ops {
-				if _, done := table.Operations[name]; done {
-					continue
-				}
-				svc, opName, _ := strings.Cut(name, ".")
-				actions, ov, err := sar.actionsFor(op{svc, opName})
-				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", w.name, err))
-					continue
-				}
-				table.Operations[name] = actions
-				if ov != nil {
-					table.IAM.Overrides[name] = *ov
-				}
-			}
+		if err := mapOperations(table, sar, typ); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", w.name, err))
 		}
 		if w.dataSource {
 			table.DataSources[w.name] = typ
@@ -161,25 +143,8 @@ func derive(o options, types []wanted, log io.Writer) (*awsapi.Table, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	services := map[string]bool{}
-	for _, actions := range table.Operations {
-		for _, a := range actions {
-			facts, arns, err := sar.facts(a)
-			if err != nil {
-				return nil, err
-			}
-			table.Actions[a] = facts
-			for k, v := range arns {
-				table.ResourceTypes[k] = v
-			}
-			prefix, _, _ := strings.Cut(a, ":")
-			services[prefix] = true
-		}
-	}
-	for prefix := range services {
-		if table.ServiceActions[prefix], err = sar.serviceActions(prefix); err != nil {
-			return nil, err
-		}
+	if err := addFacts(table, sar); err != nil {
+		return nil, err
 	}
 	if table.ELBAccounts, err = t.elbAccounts(); err != nil {
 		return nil, err
@@ -187,6 +152,55 @@ func derive(o options, types []wanted, log io.Writer) (*awsapi.Table, error) {
 	table.Provider.Overlays, err = t.overlays()
 	table.Provider.Spelled = slices.Sorted(maps.Keys(t.spelled))
 	return table, err
+}
+
+// mapOperations maps the SDK operations a type reaches to IAM actions, each operation once.
+func mapOperations(table *awsapi.Table, sar *sar, typ *awsapi.Type) error {
+	var errs []error
+	for _, ops := range typ.Ops {
+		for _, name := range ops {
+			if _, done := table.Operations[name]; done {
+				continue
+			}
+			svc, opName, _ := strings.Cut(name, ".")
+			actions, ov, err := sar.actionsFor(op{svc, opName})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			table.Operations[name] = actions
+			if ov != nil {
+				table.IAM.Overrides[name] = *ov
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// addFacts records what the Service Authorization Reference says of every mapped action: its
+// resource types with their ARN templates, and every action of its service.
+func addFacts(table *awsapi.Table, sar *sar) error {
+	services := map[string]bool{}
+	for _, actions := range table.Operations {
+		for _, a := range actions {
+			facts, arns, err := sar.facts(a)
+			if err != nil {
+				return err
+			}
+			table.Actions[a] = facts
+			maps.Copy(table.ResourceTypes, arns)
+			prefix, _, _ := strings.Cut(a, ":")
+			services[prefix] = true
+		}
+	}
+	for prefix := range services {
+		list, err := sar.serviceActions(prefix)
+		if err != nil {
+			return err
+		}
+		table.ServiceActions[prefix] = list
+	}
+	return nil
 }
 
 // derive finds one type's definition and walks each phase.
@@ -271,166 +285,3 @@ func (t *tree) literalIndex() (map[string][]string, error) {
 	}
 	return index, nil
 }
-
-// elbAccounts reads the regional Elastic Load Balancing accounts from aws_elb_service_account.
-func (t *tree) elbAccounts() (map[string]string, error) {
-	p, err := t.load("internal/service/elb")
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range p.files {
-		for _, d := range f.ast.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok {
-				continue
-			}
-			for _, s := range gd.Specs {
-				vs, ok := s.(*ast.ValueSpec)
-				if !ok || len(vs.Values) != 1 || !strings.Contains(strings.ToLower(vs.Names[0].Name), "accountid") {
-					continue
-				}
-				cl, ok := vs.Values[0].(*ast.CompositeLit)
-				if !ok {
-					continue
-				}
-				out := map[string]string{}
-				for _, elt := range cl.Elts {
-					kv, ok := elt.(*ast.KeyValueExpr)
-					if !ok {
-						continue
-					}
-					region, account := t.stringValue(p, kv.Key), t.stringValue(p, kv.Value)
-					if region == "" {
-						if sel, ok := kv.Key.(*ast.SelectorExpr); ok { // endpoints.EuCentral1RegionID
-							region = regionID(sel.Sel.Name)
-						}
-					}
-					if region != "" && account != "" {
-						out[region] = account
-					}
-				}
-				if len(out) > 0 {
-					t.used[f.path] = true
-					return out, nil
-				}
-			}
-		}
-	}
-	return nil, errors.New("internal/service/elb: no map of regional ELB accounts found")
-}
-
-// overlays lists the overlay files the derivation read, with their commits from SOURCES.
-func (t *tree) overlays() ([]awsapi.File, error) {
-	if t.overlay == "" {
-		return nil, nil
-	}
-	commits := map[string]string{}
-	f, err := os.Open(filepath.Join(t.overlay, "SOURCES"))
-	if err != nil {
-		return nil, fmt.Errorf("overlay: %w", err)
-	}
-	defer func() { _ = f.Close() }() // read only
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		commit, path, ok := strings.Cut(strings.TrimSpace(sc.Text()), " ")
-		if ok && !strings.HasPrefix(commit, "#") {
-			commits[path] = commit
-		}
-	}
-	var out []awsapi.File
-	for _, path := range slices.Sorted(maps.Keys(t.used)) {
-		if !t.overlaid(path) {
-			continue
-		}
-		c, ok := commits[path]
-		if !ok {
-			return nil, fmt.Errorf("overlay: %s has no source in SOURCES", path)
-		}
-		b, err := os.ReadFile(filepath.Join(t.overlay, path))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, awsapi.File{Path: path, Source: c, SHA256: fmt.Sprintf("%x", sha256.Sum256(b))})
-	}
-	return out, sc.Err()
-}
-
-// pulumiSDK is the pulumi-aws Go SDK the main module builds with.
-func pulumiSDK(dir string) (string, error) {
-	if dir != "" {
-		return dir, nil
-	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/pulumi/pulumi-aws/sdk/v6").Output()
-	if err != nil {
-		return "", fmt.Errorf("go list pulumi-aws sdk: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-var (
-	stateStruct = regexp.MustCompile(`(?s)type [a-z]\w*State struct \{(.*?)\n\}`)
-	pulumiTag   = regexp.MustCompile(`pulumi:"([A-Za-z0-9]+)"`)
-)
-
-// checkPair checks a token → provider type pair: the SDK's properties for the token must be the
-// provider schema's attributes (snake-cased, pulumi-aws's plurals undone).
-func checkPair(sdkDir, token string, attrs []string, log io.Writer) error {
-	mod, name, ok := strings.Cut(strings.TrimPrefix(token, "aws:"), ":")
-	if !ok {
-		return fmt.Errorf("%s: not a resource token", token)
-	}
-	module, file, _ := strings.Cut(mod, "/")
-	src, err := os.ReadFile(filepath.Join(sdkDir, "go", "aws", module, file+".go"))
-	if err != nil {
-		return fmt.Errorf("%s: %w", token, err)
-	}
-	m := stateStruct.FindSubmatch(src)
-	if m == nil {
-		return fmt.Errorf("%s: no state struct in the SDK's %s.go", token, file)
-	}
-	top := map[string]bool{}
-	for _, a := range attrs {
-		top[strings.SplitN(a, ".", 2)[0]] = true
-	}
-	var props, missing []string
-	for _, tm := range pulumiTag.FindAllSubmatch(m[1], -1) {
-		p := string(tm[1])
-		props = append(props, p)
-		if _, ok := awsapi.AttributeFor(p, func(a string) bool { return top[a] }); !ok {
-			missing = append(missing, p)
-		}
-	}
-	if len(props) == 0 || len(missing)*10 > len(props)*7 {
-		return fmt.Errorf("%s is not %s: %d of its %d properties have no attribute there (%s)", token, name, len(missing), len(props), strings.Join(missing, ", "))
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(log, "apitable: %s: properties newer than the provider revision: %s\n", token, strings.Join(missing, ", "))
-	}
-	return nil
-}
-
-var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
-
-// regionID spells an SDK region constant's name as the region: EuCentral1RegionID → eu-central-1.
-func regionID(constant string) string {
-	name, ok := strings.CutSuffix(strings.TrimSuffix(constant, "ID"), "Region")
-	if !ok {
-		return ""
-	}
-	var parts []string
-	start := 0
-	for i := 1; i <= len(name); i++ {
-		if i == len(name) || isUpper(name[i]) || (isDigit(name[i]) && !isDigit(name[i-1])) {
-			parts = append(parts, strings.ToLower(name[start:i]))
-			start = i
-		}
-	}
-	r := strings.Join(parts, "-")
-	if !regionName.MatchString(r) {
-		return ""
-	}
-	return r
-}
-
-func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
-func isDigit(b byte) bool { return b >= '0' && b <= '9' }

@@ -1,0 +1,93 @@
+package permissions
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/immutable-edge/immutable-edge/internal/plan"
+)
+
+// exclusion is an action the provider can reach for a type that the deploy role is meant not to
+// have, with why the program never makes the provider send it. holds checks that reason on
+// the planned resource.
+type exclusion struct {
+	reason string
+	holds  func(r plan.Resource) bool
+}
+
+// exclusions are keyed by provider type and action: paths of the provider's code that only an
+// argument the program never sets opens, so the deploy role does not grant them. Each guard
+// checks that argument on every planned resource of the type.
+var exclusions = map[[2]string]exclusion{
+	{"aws_iam_role", "iam:DeleteRolePermissionsBoundary"}: {"the provider removes a boundary only when permissions_boundary is dropped; every role keeps the stack's, and the deploy role denies the call",
+		func(r plan.Resource) bool { return r.Str("permissionsBoundary") != "" }},
+	{"aws_iam_role", "iam:AttachRolePolicy"}: {"the role resource attaches policies only for managed_policy_arns, which no role sets (attachments are their own resources)",
+		unset("managedPolicyArns")},
+	{"aws_acm_certificate", "acm:ImportCertificate"}: {"only for an imported certificate (private_key)", unset("privateKey")},
+	{"aws_acm_certificate", "acm:RenewCertificate"}: {"only when ACM reports pending_renewal, which private-CA certificates with early_renewal_duration do",
+		unset("certificateAuthorityArn", "earlyRenewalDuration")},
+	{"aws_autoscaling_group", "autoscaling:PutWarmPool"}:         {"only with warm_pool", unset("warmPool")},
+	{"aws_autoscaling_group", "autoscaling:DeleteWarmPool"}:      {"only with warm_pool", unset("warmPool")},
+	{"aws_autoscaling_group", "autoscaling:AttachLoadBalancers"}: {"only for Classic Load Balancers (load_balancers)", unset("loadBalancers")},
+	{"aws_autoscaling_group", "autoscaling:DetachLoadBalancers"}: {"only for Classic Load Balancers (load_balancers)", unset("loadBalancers")},
+	{"aws_eip", "ec2:AssociateAddress"}:                          {"only with instance or network_interface; the dev node claims its address itself, with the instance role", unset("instance", "networkInterface")},
+	{"aws_subnet", "ec2:AssociateSubnetCidrBlock"}:               {"only for IPv6 (ipv6_cidr_block)", unset("ipv6CidrBlock")},
+	{"aws_subnet", "ec2:DisassociateSubnetCidrBlock"}:            {"only for IPv6 (ipv6_cidr_block)", unset("ipv6CidrBlock")},
+	{"aws_vpc", "ec2:AssociateVpcCidrBlock"}:                     {"only for IPv6 blocks", unset("assignGeneratedIpv6CidrBlock", "ipv6CidrBlock", "ipv6IpamPoolId")},
+	{"aws_vpc", "ec2:DisassociateVpcCidrBlock"}:                  {"only for IPv6 blocks", unset("assignGeneratedIpv6CidrBlock", "ipv6CidrBlock", "ipv6IpamPoolId")},
+	{"aws_vpc", "ec2:ModifyVpcTenancy"}:                          {"only when instance_tenancy changes from the default", unset("instanceTenancy")},
+	{"aws_vpc", "ec2:GetIpamPoolAllocations"}:                    {"only for a VPC from an IPAM pool", unset("ipv4IpamPoolId")},
+	{"aws_route_table", "ec2:EnableVgwRoutePropagation"}:         {"only with propagating_vgws", unset("propagatingVgws")},
+	{"aws_route_table", "ec2:DisableVgwRoutePropagation"}:        {"only with propagating_vgws", unset("propagatingVgws")},
+	{"aws_nat_gateway", "ec2:AssignPrivateNatGatewayAddress"}:    {"only with secondary addresses", unset(natSecondaries...)},
+	{"aws_nat_gateway", "ec2:UnassignPrivateNatGatewayAddress"}:  {"only with secondary addresses", unset(natSecondaries...)},
+	{"aws_nat_gateway", "ec2:AssociateNatGatewayAddress"}:        {"only with secondary addresses", unset(natSecondaries...)},
+	{"aws_nat_gateway", "ec2:DisassociateNatGatewayAddress"}:     {"only with secondary addresses", unset(natSecondaries...)},
+	{"aws_kms_key", "kms:EnableKey"}:                             {"only when is_enabled is set false and back; keys stay enabled", unset("isEnabled")},
+	{"aws_kms_key", "kms:DisableKey"}:                            {"only when is_enabled is set false; keys stay enabled", unset("isEnabled")},
+	{"aws_s3_bucket", "s3:DeleteBucketWebsite"}:                  {"only for the legacy inline website block", unset("websites", "website")},
+	{"aws_s3_bucket", "s3:PutAccelerateConfiguration"}:           {"only for the legacy acceleration_status", unset("accelerationStatus")},
+	{"aws_s3_bucket", "s3:PutReplicationConfiguration"}:          {"only for the legacy inline replication_configuration", unset("replicationConfiguration", "replicationConfigurations")},
+	{"aws_s3_bucket", "s3:DeleteObject"}:                         {"only force_destroy empties a bucket before deleting it", notTrue("forceDestroy")},
+	{"aws_s3_bucket", "s3:PutObjectLegalHold"}:                   {"only force_destroy empties a bucket before deleting it", notTrue("forceDestroy")},
+	{"aws_s3_bucket", "s3:ListBucketVersions"}:                   {"only force_destroy empties a bucket before deleting it", notTrue("forceDestroy")},
+	{"aws_s3_bucket", "s3:BypassGovernanceRetention"}:            {"only force_destroy empties a bucket before deleting it", notTrue("forceDestroy")},
+	{"aws_lb", "elasticloadbalancing:SetIpAddressType"}:          {"only when ip_address_type is set", unset("ipAddressType")},
+}
+
+var natSecondaries = []string{"secondaryAllocationIds", "secondaryPrivateIpAddresses", "secondaryPrivateIpAddressCount"}
+
+// unset holds when none of the inputs is set.
+func unset(inputs ...string) func(plan.Resource) bool {
+	return func(r plan.Resource) bool {
+		for _, in := range inputs {
+			if !r.Get(in).IsNull() {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// notTrue holds when a boolean input is unset or false.
+func notTrue(input string) func(plan.Resource) bool {
+	return func(r plan.Resource) bool { return !r.Bool(input) }
+}
+
+// Exclusion is one provider code path the deploy roles do not grant, and why.
+type Exclusion struct{ Type, Action, Reason string }
+
+// ExclusionList lists the exclusions, sorted by type and action.
+func ExclusionList() []Exclusion {
+	var out []Exclusion
+	for k, e := range exclusions {
+		out = append(out, Exclusion{k[0], k[1], e.reason})
+	}
+	slices.SortFunc(out, func(a, b Exclusion) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Action, b.Action)
+	})
+	return out
+}
