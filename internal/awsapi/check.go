@@ -28,7 +28,8 @@ type Result struct {
 }
 
 // AutonameSuffix stands for the suffix Pulumi's auto-naming adds to a logical name ("-" and
-// seven random hex characters), for the types whose name the program leaves to it.
+// seven random hex characters, https://www.pulumi.com/docs/iac/concepts/resources/names/#autonaming),
+// for the types whose name the program leaves to it.
 const AutonameSuffix = "-0a1b2c3"
 
 // Validate applies one provider argument's validator to a value: why the provider would reject

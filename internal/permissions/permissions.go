@@ -118,7 +118,8 @@ func requests(table *awsapi.Table, p *plan.Plan, r plan.Resource, action string)
 
 // sameType compares an action's resource type with a planned resource's. The Service
 // Authorization Reference documents Classic and V2 Elastic Load Balancing on two pages under
-// one prefix, with actions of the same names (CreateLoadBalancer, AddTags, ...); the data
+// one prefix (https://docs.aws.amazon.com/service-authorization/latest/reference/list_elasticloadbalancing.html
+// and list_elasticloadbalancingv2.html), with actions of the same names (CreateLoadBalancer, AddTags, ...); the data
 // package keeps one entry a name, the Classic one, whose only type is "loadbalancer". A V2
 // call of that name acts on the V2 resource it names.
 func sameType(actionType, own string) bool {
