@@ -17,7 +17,7 @@ func TestFullGraphIsAFlowchartOfComponents(t *testing.T) {
 	code, out, stderr := synth("-stack", "prod", "-format", "mermaid", "-graph", "full")
 	require.Equal(t, 0, code, stderr)
 	require.True(t, strings.HasPrefix(out, "flowchart LR\n"))
-	require.Equal(t, 8, strings.Count(out, "  subgraph "), "one subgraph per component")
+	require.Equal(t, 9, strings.Count(out, "  subgraph "), "one subgraph per component")
 	require.Equal(t, strings.Count(out, "  subgraph "), strings.Count(out, "\n  end\n"))
 	require.Contains(t, out, `"LaunchTemplate prod-lt"`)
 	// Every edge joins two declared nodes.

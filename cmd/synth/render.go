@@ -28,13 +28,14 @@ var keyInputs = map[string][]string{
 	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":         {"policyArn"},
 	"aws:ec2/launchTemplate:LaunchTemplate": {"imageId", "instanceType", "metadataOptions.httpTokens",
 		"metadataOptions.httpPutResponseHopLimit", "blockDeviceMappings.0.ebs.encrypted", "networkInterfaces.0.associatePublicIpAddress"},
-	"aws:autoscaling/group:Group":      {"minSize", "desiredCapacity", "maxSize", "healthCheckType", "instanceRefresh.strategy"},
+	"aws:autoscaling/group:Group":      {"minSize", "desiredCapacity", "maxSize", "healthCheckType", "launchTemplate.version"},
 	"aws:lb/loadBalancer:LoadBalancer": {"internal", "dropInvalidHeaderFields", "desyncMitigationMode", "enableDeletionProtection", "accessLogs.enabled"},
 	"aws:lb/listener:Listener":         {"port", "protocol", "sslPolicy", "defaultActions.0.type"},
 	"aws:lb/targetGroup:TargetGroup":   {"protocol", "port", "healthCheck.path"},
 	"aws:acm/certificate:Certificate":  {"domainName", "subjectAlternativeNames"},
 	"aws:route53/record:Record":        {"name", "type"},
 	"aws:ec2/eip:Eip":                  {"domain"},
+	"command:local:Command":            {"environment.CHANNEL", "environment.ROLLOUT_TEMPLATE_VERSION", "environment.ROLLOUT_BAKE"},
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {"rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"},
 }
 

@@ -97,8 +97,10 @@ func (d *system) image() {
 	d.fleet = d.f.group("asg", fmt.Sprintf("Auto Scaling group %s: %d to %d instances over %d subnets",
 		d.asg.Name, int(d.asg.Num("minSize")), int(d.asg.Num("maxSize")), d.asg.Len("vpcZoneIdentifiers")))
 	rollout := "version " + d.asg.Str("launchTemplate.version")
-	if s := d.asg.Str("instanceRefresh.strategy"); s != "" {
-		rollout += ", " + strings.ToLower(s) + " instance refresh"
+	for _, c := range d.p.OfType("command:local:Command") {
+		if alarms := c.Str("environment.ROLLOUT_ALARMS"); c.Str("environment.ROLLOUT_TEMPLATE_ID") == d.lt.ID && alarms != "" {
+			rollout += fmt.Sprintf(", refresh by pulumi up, rollback on %d alarms", len(strings.Split(alarms, ",")))
+		}
 	}
 	d.f.link(lt, "asg", rollout)
 }

@@ -131,7 +131,7 @@ func TestSystemPictureOfProd(t *testing.T) {
 	p.requireLink(t, p.node(t, "Packer build of another stack"), ssm, "AMI id")
 	lt := p.node(t, "launch template prod-lt")
 	p.requireLink(t, ssm, lt, "read at deploy: "+plan.DefaultAMI)
-	p.requireLink(t, lt, p.group(t, "Auto Scaling group prod-asg: 2 to 4 instances"), "version 1, rolling instance refresh")
+	p.requireLink(t, lt, p.group(t, "Auto Scaling group prod-asg: 2 to 4 instances"), "version 1, refresh by pulumi up, rollback on 5 alarms")
 	require.NotContains(t, strings.Join(slices.Collect(maps.Values(p.nodes)), "\n"), "Elastic IP")
 }
 
@@ -151,7 +151,7 @@ func TestSystemPictureOfDev(t *testing.T) {
 	lt := p.node(t, "launch template dev-lt")
 	require.Contains(t, p.nodes[lt], "public IP")
 	p.requireLink(t, ssm, lt, "imageId")
-	p.requireLink(t, lt, p.group(t, "Auto Scaling group dev-asg"), "version 1, rolling instance refresh")
+	p.requireLink(t, lt, p.group(t, "Auto Scaling group dev-asg"), "version 1, refresh by pulumi up, rollback on 2 alarms")
 	for _, label := range p.nodes {
 		require.NotContains(t, label, "listener")
 	}

@@ -1,6 +1,7 @@
 // Package fleet runs the instances of a stack: a launch template that starts only the golden
-// AMI with IMDSv2 and an encrypted root volume, and an Auto Scaling group that replaces
-// instances through a rolling instance refresh whenever the template changes.
+// AMI with IMDSv2 and an encrypted root volume, and an Auto Scaling group. The group takes the
+// template's version only when it is created; every later version reaches it through the
+// instance refresh of components/rollout, which writes it to the group once the refresh succeeds.
 package fleet
 
 import (
@@ -24,6 +25,17 @@ const LaunchHookTimeout = 900
 
 // MaxUserData is EC2's limit on user-data before base64 encoding.
 const MaxUserData = 16 * 1024
+
+// MinHealthy and MaxHealthy are the percentages of desired capacity kept in service and allowed
+// while instances are replaced, by a refresh or after a failed health check: every replacement
+// launches before its predecessor goes.
+const (
+	MinHealthy = 100
+	MaxHealthy = 200
+)
+
+// DefaultWarmup is the boot-to-healthy time assumed when WarmupSeconds is 0.
+const DefaultWarmup = 180
 
 // FleetArgs configures the launch template and Auto Scaling group.
 // The zero value of each optional field is the safe choice.
@@ -49,7 +61,7 @@ type FleetArgs struct {
 	// script reports ready (complete-lifecycle-action CONTINUE), and is terminated if it does not
 	// within LaunchHookTimeout. Empty means no hook.
 	LaunchHook string
-	// WarmupSeconds is how long a new instance takes to boot and pass its health gate; 0 means 180.
+	// WarmupSeconds is how long a new instance takes to boot and pass its health gate; 0 means DefaultWarmup.
 	WarmupSeconds int
 	Tags          map[string]string
 }
@@ -94,7 +106,13 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: launch template: %w", name, err)
 	}
-	asg, err := autoscaling.NewGroup(ctx, name+"-asg", groupArgs(name, args, lt), pulumi.Parent(f))
+	// The group's template is ignored after creation. On a change of it the AWS provider updates
+	// the group first and starts its refresh after (resourceGroupUpdate, see docs/architecture.md,
+	// "Rollout"), so an auto-rollback would return to the new version (terraform-provider-aws
+	// #34189). components/rollout moves the group instead, through the refresh's
+	// DesiredConfiguration, which AWS saves on the group only when the refresh succeeds.
+	asg, err := autoscaling.NewGroup(ctx, name+"-asg", groupArgs(name, args, lt), pulumi.Parent(f),
+		pulumi.IgnoreChanges([]string{"launchTemplate"}))
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: auto scaling group: %w", name, err)
 	}
@@ -186,7 +204,7 @@ func encodeUserData(name string, ud pulumi.StringInput) pulumi.StringOutput {
 func groupArgs(name string, a *FleetArgs, lt *ec2.LaunchTemplate) *autoscaling.GroupArgs {
 	warmup := a.WarmupSeconds
 	if warmup == 0 {
-		warmup = 180
+		warmup = DefaultWarmup
 	}
 	health := "EC2"
 	if a.TargetGroupARNs != nil {
@@ -202,7 +220,7 @@ func groupArgs(name string, a *FleetArgs, lt *ec2.LaunchTemplate) *autoscaling.G
 		NamePrefix: pulumi.String(name + "-"),
 		LaunchTemplate: &autoscaling.GroupLaunchTemplateArgs{
 			Id: lt.ID(),
-			// Pinned, never $Latest: a new version is a visible diff and starts the refresh.
+			// Pinned, never $Latest: a rollback can return only to a numbered version.
 			Version: lt.LatestVersion.ApplyT(strconv.Itoa).(pulumi.StringOutput),
 		},
 		VpcZoneIdentifiers:     a.SubnetIDs,
@@ -220,19 +238,11 @@ func groupArgs(name string, a *FleetArgs, lt *ec2.LaunchTemplate) *autoscaling.G
 		}),
 		// Replacements after a failed health check also launch first, like a refresh.
 		InstanceMaintenancePolicy: &autoscaling.GroupInstanceMaintenancePolicyArgs{
-			MinHealthyPercentage: pulumi.Int(100),
-			MaxHealthyPercentage: pulumi.Int(200),
+			MinHealthyPercentage: pulumi.Int(MinHealthy),
+			MaxHealthyPercentage: pulumi.Int(MaxHealthy),
 		},
-		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
-			Strategy: pulumi.String("Rolling"),
-			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
-				// New instances come up before old ones go: capacity never drops below desired.
-				MinHealthyPercentage: pulumi.Int(100),
-				MaxHealthyPercentage: pulumi.Int(200),
-				AutoRollback:         pulumi.Bool(true),
-				SkipMatching:         pulumi.Bool(true),
-			},
-		},
+		// No instanceRefresh block: the provider would start a refresh of its own after setting
+		// the new version on the group. components/rollout starts the only refresh.
 		InitialLifecycleHooks: launchHooks(a.LaunchHook),
 		Tags:                  groupTags,
 	}

@@ -28,6 +28,10 @@ type alarm struct {
 	period            int // seconds
 	evaluations       int // consecutive periods that must breach
 	missing           string
+	// rollback: the alarm judges a rollout. One that fires while a refresh runs or bakes rolls
+	// it back: errors, a service down, a target the load balancer finds unhealthy. Slow trends
+	// (CPU, disk, latency, certificates) do not.
+	rollback bool
 }
 
 // alarms is every alarm of the stack's edge, except the eip edge's external check.
@@ -46,10 +50,10 @@ func alarms(a *MonitorArgs) []alarm {
 		{name: "cpu", metric: metric{nsEC2, "CPUUtilization", group}, stat: "Average",
 			compare: "GreaterThanThreshold", threshold: t.CPUPercent, period: 60, evaluations: t.Minutes, missing: "notBreaching",
 			description: fmt.Sprintf("Average CPU above %v%% %s. Check the dashboard's request rate and the containers' logs; on t4g types also CPUCreditBalance. Scale with a larger instanceType or fleet.", t.CPUPercent, holds)},
-		{name: "http-5xx", queries: rate(metric{a.Namespace, Metric5xx, stack}, metric{a.Namespace, MetricRequests, stack}, t.Minutes),
+		{name: "http-5xx", rollback: true, queries: rate(metric{a.Namespace, Metric5xx, stack}, metric{a.Namespace, MetricRequests, stack}, t.Minutes),
 			compare: "GreaterThanThreshold", threshold: t.HTTP5xxPercent, evaluations: 1, missing: "notBreaching",
 			description: fmt.Sprintf("HAProxy answered more than %v%% of requests with 5xx over %d minutes (at least %d requests). 503 means a service backend is down (see service-down); 502/504 come from the containers: check the containers log group.", t.HTTP5xxPercent, t.Minutes, MinRequests)},
-		{name: "service-down", metric: metric{a.Namespace, MetricServersUp, stack}, stat: "Minimum",
+		{name: "service-down", rollback: true, metric: metric{a.Namespace, MetricServersUp, stack}, stat: "Minimum",
 			compare: "LessThanThreshold", threshold: 1, period: 60, evaluations: t.Minutes, missing: "notBreaching",
 			description: fmt.Sprintf("A service has no healthy container on some instance %s; HAProxy answers its hosts with 503. Check the containers log group and `systemctl status ie-svc@<service>` through Session Manager.", holds)},
 		{name: "disk", metric: metric{a.Namespace, MetricDisk, stack}, stat: "Maximum",
@@ -60,13 +64,13 @@ func alarms(a *MonitorArgs) []alarm {
 		lb := pulumi.StringMap{"LoadBalancer": a.LoadBalancer}
 		requests := metric{nsALB, "RequestCount", lb}
 		list = append(list,
-			alarm{name: "alb-5xx", queries: rate(metric{nsALB, "HTTPCode_ELB_5XX_Count", lb}, requests, t.Minutes),
+			alarm{name: "alb-5xx", rollback: true, queries: rate(metric{nsALB, "HTTPCode_ELB_5XX_Count", lb}, requests, t.Minutes),
 				compare: "GreaterThanThreshold", threshold: t.HTTP5xxPercent, evaluations: 1, missing: "notBreaching",
 				description: fmt.Sprintf("The load balancer itself answered more than %v%% of requests with 5xx over %d minutes: usually no healthy target (see unhealthy-hosts) or targets closing connections.", t.HTTP5xxPercent, t.Minutes)},
-			alarm{name: "target-5xx", queries: rate(metric{nsALB, "HTTPCode_Target_5XX_Count", lb}, requests, t.Minutes),
+			alarm{name: "target-5xx", rollback: true, queries: rate(metric{nsALB, "HTTPCode_Target_5XX_Count", lb}, requests, t.Minutes),
 				compare: "GreaterThanThreshold", threshold: t.HTTP5xxPercent, evaluations: 1, missing: "notBreaching",
 				description: fmt.Sprintf("The instances answered more than %v%% of requests with 5xx over %d minutes. Check the http-5xx and service-down alarms and the containers log group.", t.HTTP5xxPercent, t.Minutes)},
-			alarm{name: "unhealthy-hosts", metric: metric{nsALB, "UnHealthyHostCount", pulumi.StringMap{"LoadBalancer": a.LoadBalancer, "TargetGroup": a.TargetGroup}},
+			alarm{name: "unhealthy-hosts", rollback: true, metric: metric{nsALB, "UnHealthyHostCount", pulumi.StringMap{"LoadBalancer": a.LoadBalancer, "TargetGroup": a.TargetGroup}},
 				stat: "Maximum", compare: "GreaterThanThreshold", threshold: 0, period: 60, evaluations: t.Minutes, missing: "notBreaching",
 				description: fmt.Sprintf("A target fails the load balancer's health check (HAProxy's /.edge/health) %s. The group replaces it after the grace period; check service-down and the haproxy log group.", holds)},
 			alarm{name: "latency-p95", metric: metric{nsALB, "TargetResponseTime", lb}, stat: "p95",

@@ -45,8 +45,12 @@ type MonitorArgs struct {
 // Monitor holds the stack's alarms, refresh-event rule, external check and dashboard.
 type Monitor struct {
 	pulumi.ResourceState
-	AlarmNames    pulumi.StringArrayOutput `pulumi:"alarmNames"`
-	DashboardName pulumi.StringOutput      `pulumi:"dashboardName"`
+	AlarmNames pulumi.StringArrayOutput `pulumi:"alarmNames"`
+	// RollbackAlarms are the alarms that roll a refresh back (all in the stack's region: the
+	// refresh's AlarmSpecification names alarms of the group's region, so the us-east-1 external
+	// check cannot be one).
+	RollbackAlarms pulumi.StringArrayOutput `pulumi:"rollbackAlarms"`
+	DashboardName  pulumi.StringOutput      `pulumi:"dashboardName"`
 }
 
 func (a *MonitorArgs) validate() error {
@@ -95,7 +99,7 @@ func NewMonitor(ctx *pulumi.Context, name string, args *MonitorArgs, opts ...pul
 		return nil, err
 	}
 	parent := pulumi.Parent(m)
-	var names pulumi.StringArray
+	var names, rollback pulumi.StringArray
 	var arns []pulumi.StringOutput
 	for _, al := range alarms(args) {
 		alarm, err := newAlarm(ctx, name, args, al, parent)
@@ -104,6 +108,9 @@ func NewMonitor(ctx *pulumi.Context, name string, args *MonitorArgs, opts ...pul
 		}
 		names = append(names, alarm.Name)
 		arns = append(arns, alarm.Arn)
+		if al.rollback {
+			rollback = append(rollback, alarm.Name)
+		}
 	}
 	rule, err := refreshEvents(ctx, name, args, parent)
 	if err != nil {
@@ -126,8 +133,9 @@ func NewMonitor(ctx *pulumi.Context, name string, args *MonitorArgs, opts ...pul
 		return nil, fmt.Errorf("monitor %s: dashboard: %w", name, err)
 	}
 	m.AlarmNames = names.ToStringArrayOutput()
+	m.RollbackAlarms = rollback.ToStringArrayOutput()
 	m.DashboardName = dash.DashboardName
-	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"alarmNames": m.AlarmNames, "dashboardName": m.DashboardName})
+	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"alarmNames": m.AlarmNames, "rollbackAlarms": m.RollbackAlarms, "dashboardName": m.DashboardName})
 }
 
 // newAlarm creates one alarm that notifies the topic when it fires and when it clears.

@@ -34,8 +34,8 @@ func Needs(table *awsapi.Table, p *plan.Plan) ([]Need, []string, error) {
 		if !r.Custom || r.Type == "pulumi:providers:aws" {
 			continue
 		}
-		if r.Type == "command:local:Command" { // not the AWS provider: Packer, modelled below
-			out = append(out, packer(p, r)...)
+		if r.Type == "command:local:Command" { // not the AWS provider: modelled in commands.go
+			out = append(out, command(p, r)...)
 			continue
 		}
 		typ, tf, err := table.Type(r.Type)

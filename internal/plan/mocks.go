@@ -42,6 +42,7 @@ func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.Propert
 		DependsOn:           append([]string(nil), rpc.GetDependencies()...),
 		Custom:              a.Custom,
 		Protect:             rpc.GetProtect(),
+		IgnoreChanges:       append([]string(nil), rpc.GetIgnoreChanges()...),
 		DeleteBeforeReplace: rpc.GetDeleteBeforeReplace(),
 		Inputs:              a.Inputs.Copy(),
 	}

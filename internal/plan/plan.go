@@ -20,6 +20,8 @@ type Resource struct {
 	DependsOn []string
 	Custom    bool // false for component resources
 	Protect   bool // pulumi.Protect: destroy refuses to delete it
+	// IgnoreChanges are the input paths pulumi.IgnoreChanges leaves at their value from creation.
+	IgnoreChanges []string
 	// DeleteBeforeReplace is set when a replacement deletes first (Pulumi's default creates first).
 	DeleteBeforeReplace bool
 	ID                  string               // the id the mocked provider gave it; other resources' inputs refer to it

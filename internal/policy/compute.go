@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
@@ -93,21 +95,26 @@ var computeRules = []Rule{
 			v := r.Str("launchTemplate.version")
 			return verdict(v != "" && v != "$Latest" && v != "$Default", "pinned to version "+v, "version "+v+" is not pinned")
 		})},
-	{ID: "IE_ASG_REFRESH", Ref: "design: rollout; FSBP AutoScaling.1 spirit", Severity: High,
-		Rationale: "Rolling refresh, launch before terminate (min healthy 100%), with auto-rollback and room in MaxSize.",
+	{ID: "IE_ASG_REFRESH", Ref: "design: rollout; terraform-provider-aws #34189; FSBP AutoScaling.1 spirit", Severity: High,
+		Rationale: "The program's own refresh moves the group (the provider's would set the new version first, so a rollback would keep it): launch before terminate, auto-rollback on alarms, room in MaxSize.",
 		check: each([]string{tGroup}, func(c *Context, r plan.Resource) (bool, string) {
-			p := "instanceRefresh.preferences."
+			roll, ok := rolloutOf(c.Plan, r)
+			env := func(k string) float64 { n, _ := strconv.ParseFloat(roll.Str("environment."+k), 64); return n }
 			switch {
-			case r.Str("instanceRefresh.strategy") != "Rolling":
-				return false, "no rolling instance refresh"
-			case r.Num(p+"minHealthyPercentage") < 100:
+			case !r.Get("instanceRefresh").IsNull():
+				return false, "the provider's instance refresh would set the new version before refreshing"
+			case !slices.Contains(r.IgnoreChanges, "launchTemplate"):
+				return false, "the group's launch template is not left to the rollout"
+			case !ok:
+				return false, "no rollout command refreshes the group"
+			case env("ROLLOUT_MIN_HEALTHY") < 100:
 				return false, "min healthy below 100% lets a refresh drop capacity"
-			case !r.Bool(p + "autoRollback"):
-				return false, "no auto-rollback"
-			case r.Num("maxSize") < r.Num("desiredCapacity")*r.Num(p+"maxHealthyPercentage")/100:
+			case roll.Str("environment.ROLLOUT_ALARMS") == "":
+				return false, "no alarm rolls the refresh back"
+			case r.Num("maxSize") < r.Num("desiredCapacity")*env("ROLLOUT_MAX_HEALTHY")/100:
 				return false, "MaxSize leaves no room to launch before terminating"
 			}
-			return true, "rolling, launch before terminate, auto-rollback"
+			return true, "refresh by the program, launch before terminate, rollback on " + roll.Str("environment.ROLLOUT_ALARMS")
 		})},
 	{ID: "CKV2_AWS_15", Ref: "checkov CKV2_AWS_15; FSBP AutoScaling.1", Severity: Medium,
 		Rationale: "A group behind a load balancer replaces instances the load balancer finds unhealthy.",
@@ -123,4 +130,15 @@ var computeRules = []Rule{
 			n := len(r.Strings("vpcZoneIdentifiers"))
 			return verdict(n >= 2, fmt.Sprintf("%d subnets", n), fmt.Sprintf("%d subnet", n))
 		})},
+}
+
+// rolloutOf is the rollout command (components/rollout) that refreshes the group: the one whose
+// template is the group's.
+func rolloutOf(p *plan.Plan, group plan.Resource) (plan.Resource, bool) {
+	for _, c := range p.OfType(tCommand) {
+		if id := c.Str("environment.ROLLOUT_TEMPLATE_ID"); id != "" && id == group.Str("launchTemplate.id") {
+			return c, true
+		}
+	}
+	return plan.Resource{}, false
 }

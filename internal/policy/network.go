@@ -24,6 +24,7 @@ const (
 	tLoadBalancer   = "aws:lb/loadBalancer:LoadBalancer"
 	tListener       = "aws:lb/listener:Listener"
 	tTargetGroup    = "aws:lb/targetGroup:TargetGroup"
+	tCommand        = "command:local:Command"
 )
 
 const world = "0.0.0.0/0"

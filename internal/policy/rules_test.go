@@ -28,6 +28,7 @@ const (
 	tRole, tRolePolicy, tAttach    = "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 	tKey, tTopic, tTopicPolicy     = "aws:kms/key:Key", "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy"
 	tAlarm, tBudget                = "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:budgets/budget:Budget"
+	tCommand                       = "command:local:Command"
 )
 
 var r = plan.NewResource
@@ -62,14 +63,19 @@ func launchTemplate() plan.Resource {
 	})
 }
 func group() plan.Resource {
-	return r(tGroup, "g", map[string]any{
+	g := r(tGroup, "g", map[string]any{
 		"launchTemplate": map[string]any{"id": "lt-id", "version": "3"},
-		"instanceRefresh": map[string]any{"strategy": "Rolling", "preferences": map[string]any{
-			"minHealthyPercentage": 100, "maxHealthyPercentage": 200, "autoRollback": true}},
-		"minSize": 1, "desiredCapacity": 1, "maxSize": 2,
+		"minSize":        1, "desiredCapacity": 1, "maxSize": 2,
 		"vpcZoneIdentifiers": []any{"a", "b"},
 		"healthCheckType":    "ELB", "targetGroupArns": []any{"tg-arn"},
 	})
+	g.IgnoreChanges = []string{"launchTemplate"}
+	return g
+}
+func rollout() plan.Resource {
+	return r(tCommand, "refresh", map[string]any{"environment": map[string]any{
+		"ROLLOUT_TEMPLATE_ID": "lt-id", "ROLLOUT_TEMPLATE_VERSION": "3", "ROLLOUT_MIN_HEALTHY": "100",
+		"ROLLOUT_MAX_HEALTHY": "200", "ROLLOUT_ALARMS": "x-http-5xx"}})
 }
 func loadBalancer() plan.Resource {
 	return r(tLB, "alb", map[string]any{"securityGroups": []any{"sg-id"}, "dropInvalidHeaderFields": true,
@@ -252,7 +258,7 @@ var cases = map[string]ruleCase{
 	"IE_NO_SSH_KEY":  {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("keyName", "ops")}},
 	"CKV_AWS_315":    {"alb", []plan.Resource{group()}, []plan.Resource{group().With("launchTemplate", nil).With("launchConfiguration", "lc")}},
 	"IE_ASG_PINNED":  {"alb", []plan.Resource{group()}, []plan.Resource{group().With("launchTemplate.version", "$Latest")}},
-	"IE_ASG_REFRESH": {"alb", []plan.Resource{group()}, []plan.Resource{group().With("maxSize", 1)}},
+	"IE_ASG_REFRESH": {"alb", []plan.Resource{group(), rollout()}, []plan.Resource{group().With("maxSize", 1), rollout()}},
 	"CKV2_AWS_15":    {"alb", []plan.Resource{group()}, []plan.Resource{group().With("healthCheckType", "EC2")}},
 	"AutoScaling.2":  {"alb", []plan.Resource{group()}, []plan.Resource{group().With("vpcZoneIdentifiers", []any{"a"})}},
 
@@ -372,6 +378,26 @@ func TestEveryRulePassesAGoodPlanAndFailsABadOne(t *testing.T) {
 		})
 	}
 	require.Len(t, cases, len(policy.Rules()), "a case for a rule that no longer exists")
+}
+
+// TestRolloutRuleFailsEachWayARollbackCouldKeepTheBadVersion: the provider's own refresh, a
+// group whose template Pulumi still sets, no rollout, capacity dropped during it, no alarms.
+func TestRolloutRuleFailsEachWayARollbackCouldKeepTheBadVersion(t *testing.T) {
+	providerRefresh := group().With("instanceRefresh", map[string]any{"strategy": "Rolling"})
+	pulumiSetsIt := group()
+	pulumiSetsIt.IgnoreChanges = nil
+	for name, rs := range map[string][]plan.Resource{
+		"the provider's refresh":     {providerRefresh, rollout()},
+		"the template is not left":   {pulumiSetsIt, rollout()},
+		"no rollout":                 {group()},
+		"a rollout of another group": {group(), rollout().With("environment.ROLLOUT_TEMPLATE_ID", "lt-other")},
+		"capacity drops":             {group(), rollout().With("environment.ROLLOUT_MIN_HEALTHY", "90")},
+		"no alarms":                  {group(), rollout().With("environment.ROLLOUT_ALARMS", "")},
+	} {
+		res := results(t, "IE_ASG_REFRESH", "alb", rs)
+		require.Len(t, res, 1, name)
+		require.Equal(t, policy.Fail, res[0].Status, name)
+	}
 }
 
 func TestRulesAreDocumented(t *testing.T) {

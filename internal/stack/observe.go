@@ -6,6 +6,7 @@ import (
 	"github.com/immutable-edge/immutable-edge/components/edge"
 	"github.com/immutable-edge/immutable-edge/components/fleet"
 	"github.com/immutable-edge/immutable-edge/components/observability"
+	"github.com/immutable-edge/immutable-edge/components/rollout"
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
 	"github.com/immutable-edge/immutable-edge/internal/config"
 )
@@ -41,5 +42,22 @@ func newMonitor(ctx *pulumi.Context, cfg *config.Config, env *environment, alert
 		},
 		Roles: roleScope(cfg),
 		Tags:  cfg.Tags(),
+	})
+}
+
+// RolloutTimeoutMinutes bounds one rollout: past it the refresh is rolled back and `up` fails.
+// The deploy job's own limit (90 minutes) leaves room for the image build before it.
+const RolloutTimeoutMinutes = 45
+
+// newRollout moves the group to each new template version once the alarms that judge it exist
+// (its inputs are their outputs, which orders it after them: an explicit DependsOn on the
+// components would list their children in registration order, which varies). The refresh bakes as long as those alarms take to fire (alarms.minutes), so a version that
+// passes its health checks but breaks traffic still rolls back.
+func newRollout(ctx *pulumi.Context, cfg *config.Config, fl *fleet.Fleet, mon *observability.Monitor) (*rollout.Rollout, error) {
+	return rollout.NewRollout(ctx, cfg.Stack, &rollout.RolloutArgs{
+		GroupName: fl.GroupName, LaunchTemplateID: fl.LaunchTemplateID, LaunchTemplateVersion: fl.LaunchTemplateVersion,
+		Alarms: mon.RollbackAlarms, Region: cfg.Region,
+		MinHealthy: fleet.MinHealthy, MaxHealthy: fleet.MaxHealthy, WarmupSeconds: fleet.DefaultWarmup,
+		BakeSeconds: cfg.Alarms.Minutes * 60, TimeoutMinutes: RolloutTimeoutMinutes,
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/immutable-edge/immutable-edge/components/image"
+	"github.com/immutable-edge/immutable-edge/components/rollout"
 	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
@@ -101,11 +102,22 @@ func init() {
 			"aws:sns/topicSubscription:TopicSubscription", tBudget, "aws:cloudwatch/logGroup:LogGroup"},
 		"immutable-edge:observability:Monitor": {tAlarm, tEventRule, tEventTarget, tDashboard, tHealthCheck, tRole, tRolePolicy,
 			"pulumi:providers:aws"},
+		"immutable-edge:rollout:Rollout": {"command:local:Command"},
 	} {
 		for _, typ := range types {
 			owners[typ] = append(owners[typ], component)
 		}
 	}
+}
+
+// findAlarm is the planned alarm of a name.
+func findAlarm(p *plan.Plan, name string) (plan.Resource, bool) {
+	for _, a := range p.OfType(tAlarm) {
+		if a.Str("name") == name {
+			return a, true
+		}
+	}
+	return plan.Resource{}, false
 }
 
 func TestEveryResourceHasItsComponentAsParent(t *testing.T) {
@@ -155,12 +167,31 @@ func TestAutoScalingGroupRollsOutSafely(t *testing.T) {
 		asg, lt := one(t, p, tGroup), one(t, p, tLaunchTemplate)
 		require.Equal(t, lt.ID, asg.Str("launchTemplate.id"), s)
 		require.Equal(t, "1", asg.Str("launchTemplate.version"), "%s: pinned to latestVersion, never $Latest", s)
-		require.Equal(t, "Rolling", asg.Str("instanceRefresh.strategy"), s)
-		prefs := asg.Get("instanceRefresh.preferences").ObjectValue()
-		require.Equal(t, 100.0, prefs["minHealthyPercentage"].NumberValue(), s)
-		require.Equal(t, 200.0, prefs["maxHealthyPercentage"].NumberValue(), s)
-		require.True(t, prefs["autoRollback"].BoolValue(), s)
-		require.True(t, prefs["skipMatching"].BoolValue(), s)
+		require.True(t, asg.Get("instanceRefresh").IsNull(), "%s: the provider's refresh would set the new version before refreshing", s)
+		require.Equal(t, []string{"launchTemplate"}, asg.IgnoreChanges, "%s: after creation only the rollout moves the group's template", s)
+		roll, ok := p.Find("command:local:Command", s+"-refresh")
+		require.True(t, ok, s)
+		env := func(k string) string { return roll.Str("environment." + k) }
+		require.Equal(t, lt.ID, env("ROLLOUT_TEMPLATE_ID"), s)
+		require.Equal(t, "1", env("ROLLOUT_TEMPLATE_VERSION"), "%s: the template's latestVersion: each new version is an update of the rollout", s)
+		require.Equal(t, "100", env("ROLLOUT_MIN_HEALTHY"), s)
+		require.Equal(t, "200", env("ROLLOUT_MAX_HEALTHY"), s)
+		require.Equal(t, rollout.Command, roll.Str("create"), s)
+		require.Equal(t, rollout.Command, roll.Str("update"), s)
+		require.True(t, roll.Get("dir").IsNull(), "%s: no checkout path in the state", s)
+		require.Contains(t, roll.DependsOn, asg.URN, "%s: the rollout follows the group", s)
+		alarms := strings.Split(env("ROLLOUT_ALARMS"), ",")
+		for _, a := range alarms {
+			alarm, ok := findAlarm(p, a)
+			require.True(t, ok, "%s: rollback alarm %s is planned", s, a)
+			require.Contains(t, roll.DependsOn, alarm.URN, "%s: the alarm exists before the refresh names it", s)
+		}
+		wantAlarms := map[string][]string{"dev": {"http-5xx", "service-down"}, "prod": {"http-5xx", "service-down", "alb-5xx", "target-5xx", "unhealthy-hosts"}}[s]
+		for i, w := range wantAlarms {
+			wantAlarms[i] = "immutable-edge-" + s + "-" + w
+		}
+		require.Equal(t, wantAlarms, alarms, "%s: 5xx, edge health and unhealthy hosts roll a refresh back", s)
+		require.Equal(t, "300", env("ROLLOUT_BAKE"), "%s: the refresh bakes as long as the alarms take to fire", s)
 		require.Positive(t, asg.Get("defaultInstanceWarmup").NumberValue(), s)
 		require.Equal(t, 100.0, asg.Get("instanceMaintenancePolicy.minHealthyPercentage").NumberValue(), "%s: health replacements launch first", s)
 		require.Equal(t, 200.0, asg.Get("instanceMaintenancePolicy.maxHealthyPercentage").NumberValue(), s)
@@ -250,7 +281,8 @@ func TestNetworkBasics(t *testing.T) {
 
 func TestImageBuildFollowsTheConfig(t *testing.T) {
 	dev := stackPlan(t, "dev")
-	build := one(t, dev, "command:local:Command")
+	build, ok := dev.Find("command:local:Command", "dev-build")
+	require.True(t, ok, "dev builds its image")
 	root, err := plan.Root()
 	require.NoError(t, err)
 	want, err := image.ContentHash(filepath.Join(root, "images"))
@@ -263,6 +295,7 @@ func TestImageBuildFollowsTheConfig(t *testing.T) {
 	require.Equal(t, param.Str("insecureValue"), one(t, dev, tLaunchTemplate).Str("imageId"), "the launch template follows the parameter")
 
 	prod := stackPlan(t, "prod")
-	require.Empty(t, prod.OfType("command:local:Command"), "image.build false: nothing is built")
+	_, built := prod.Find("command:local:Command", "prod-build")
+	require.False(t, built, "image.build false: nothing is built")
 	require.Empty(t, prod.OfType("aws:ssm/parameter:Parameter"), "and the parameter is only read")
 }

@@ -104,6 +104,10 @@ func Deploy(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	roll, err := newRollout(ctx, cfg, fl, mon)
+	if err != nil {
+		return err
+	}
 
 	ctx.Export("edge", pulumi.String(cfg.Edge))
 	ctx.Export("url", front.URL())
@@ -117,6 +121,7 @@ func Deploy(ctx *pulumi.Context) error {
 	ctx.Export("launchTemplateId", fl.LaunchTemplateID)
 	ctx.Export("launchTemplateVersion", fl.LaunchTemplateVersion)
 	ctx.Export("amiId", fl.ImageID)
+	ctx.Export("refreshId", roll.RefreshID)
 	ctx.Export("alertTopicArn", alerts.TopicARN)
 	ctx.Export("dashboard", mon.DashboardName)
 	return nil
