@@ -193,7 +193,7 @@ func Refreshes(changes []Change, cur Document) []Refresh {
 }
 
 func (r Refresh) String() string {
-	return fmt.Sprintf("instance refresh: launch template %s gets a new version; instances are replaced launch-before-terminate", r.LaunchTemplate)
+	return fmt.Sprintf("instance refresh: launch template %s gets a new version; pulumi up replaces the instances launch-before-terminate and rolls them back if it fails", r.LaunchTemplate)
 }
 
 func forcing(typ string, paths []string) []string {

@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -169,4 +170,19 @@ func TestMissingAMIParameterFailsBeforeResources(t *testing.T) {
 	p, err := plan.RunConfig("prod", cfg.Set("image.parameter", "/immutable-edge/nowhere/ami-id"), env)
 	require.ErrorContains(t, err, "/immutable-edge/nowhere/ami-id")
 	require.Empty(t, p.Resources)
+}
+
+// TestFirstProdDeployNamesTheParameterAndThePromotion: before any image was promoted, prod's
+// up stops before it creates anything, with one message that says what to run.
+func TestFirstProdDeployNamesTheParameterAndThePromotion(t *testing.T) {
+	cfg, err := plan.StackConfig("prod")
+	require.NoError(t, err)
+	env := &plan.Environment{Region: "eu-central-1", Zones: []string{"eu-central-1a", "eu-central-1b", "eu-central-1c"}}
+	p, err := plan.RunConfig("prod", cfg, env)
+	require.Error(t, err)
+	msg := err.Error()
+	require.Contains(t, msg, "immutable-edge:image.parameter /immutable-edge/prod/ami-id does not exist yet")
+	require.Contains(t, msg, "images/promote.sh dev prod")
+	require.Equal(t, 1, strings.Count(msg, "immutable-edge:image.parameter"), "one message")
+	require.Empty(t, p.Resources, "nothing is created")
 }

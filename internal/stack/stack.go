@@ -227,11 +227,29 @@ func lookupEnvironment(ctx *pulumi.Context, cfg *config.Config) (*environment, e
 	// InsecureValue: an AMI id is not a secret, and a masked value would hide the diff.
 	param, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: cfg.Image.Parameter})
 	if err != nil {
-		return nil, fmt.Errorf("%s:image.parameter %s: %w", config.Namespace, cfg.Image.Parameter, err)
+		return nil, imageParameterError(cfg, err)
 	}
 	env.imageID = param.InsecureValue
 	return env, nil
 }
+
+// imageParameterError explains a parameter that cannot be read. On a stack that does not build
+// its image, a missing one means nothing was promoted to it yet: the first deploy of prod.
+// SSM answers ParameterNotFound
+// (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html).
+func imageParameterError(cfg *config.Config, err error) error {
+	key := fmt.Sprintf("%s:image.parameter %s", config.Namespace, cfg.Image.Parameter)
+	msg := err.Error()
+	if !strings.Contains(msg, "ParameterNotFound") && !strings.Contains(msg, "not found") {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return fmt.Errorf("%s does not exist yet: this stack runs the image another stack built and tested, and none has "+
+		"been promoted to it. Deploy the building stack first, then promote its image: images/promote.sh %s %s "+
+		"(or the image workflow's promote action), and run this up again", key, PromoteSource, cfg.Stack)
+}
+
+// PromoteSource is the stack whose tested image the others are promoted from.
+const PromoteSource = "dev"
 
 // goldenImage is the AMI the launch template starts: built here and published to the channel's
 // parameter (image.build), or the id the parameter held when the program ran.
