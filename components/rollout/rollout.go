@@ -63,7 +63,9 @@ func (a *RolloutArgs) validate() error {
 // NewRollout runs cmd/rollout when the group is created and whenever an input changes: a new
 // template version (or new alarms, or new preferences) is an update of this resource, visible in
 // the preview as ROLLOUT_TEMPLATE_VERSION 3 → 4. The command exits non-zero when the refresh
-// fails, is cancelled, rolls back or times out, which fails `pulumi up` with its reason.
+// fails, is cancelled, rolls back or times out, which fails `pulumi up` with its reason ("A
+// command is considered to have failed when it finished with a non-zero exit code. This will
+// fail the CRUD step of the Command resource": pulumi-command v1.2.1, sdk/go/command/local/command.go).
 func NewRollout(ctx *pulumi.Context, name string, args *RolloutArgs, opts ...pulumi.ResourceOption) (*Rollout, error) {
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("rollout %s: %w", name, err)
