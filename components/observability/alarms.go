@@ -36,6 +36,15 @@ func alarms(a *MonitorArgs) []alarm {
 	group := pulumi.StringMap{"AutoScalingGroupName": a.GroupName}
 	stack := pulumi.StringMap{DimStack: pulumi.String(a.Stack)}
 	holds := fmt.Sprintf("for %d minutes", t.Minutes)
+	// Without detailed monitoring CPUUtilization comes every 5 minutes, so 1-minute periods
+	// would mostly be empty: the alarm evaluates 5-minute periods covering at least t.Minutes.
+	// Status checks stay at 1 minute either way: "By default, this metric is available at a
+	// 1-minute frequency at no charge" (AWS's StatusCheckFailed description, as pulumi/awsx
+	// carries it: https://pulumi.com/docs/reference/pkg/nodejs/pulumi/awsx/functions/classic.ec2.metrics.statusCheckFailed.html).
+	cpuPeriod, cpuEvaluations := 60, t.Minutes
+	if a.BasicMonitoring {
+		cpuPeriod, cpuEvaluations = 300, (t.Minutes+4)/5
+	}
 	list := []alarm{
 		{name: "capacity", metric: metric{nsASG, "GroupInServiceInstances", group}, stat: "Minimum",
 			compare: "LessThanThreshold", threshold: float64(a.Desired), period: 60, evaluations: 15, missing: "breaching",
@@ -44,7 +53,7 @@ func alarms(a *MonitorArgs) []alarm {
 			compare: "GreaterThanOrEqualToThreshold", threshold: 1, period: 60, evaluations: 2, missing: "notBreaching",
 			description: "An instance fails its EC2 system or instance status check. The group replaces it; if this repeats, check the AWS Health dashboard and the instance's system log."},
 		{name: "cpu", metric: metric{nsEC2, "CPUUtilization", group}, stat: "Average",
-			compare: "GreaterThanThreshold", threshold: t.CPUPercent, period: 60, evaluations: t.Minutes, missing: "notBreaching",
+			compare: "GreaterThanThreshold", threshold: t.CPUPercent, period: cpuPeriod, evaluations: cpuEvaluations, missing: "notBreaching",
 			description: fmt.Sprintf("Average CPU above %v%% %s. Check the dashboard's request rate and the containers' logs; on t4g types also CPUCreditBalance. Scale with a larger instanceType or fleet.", t.CPUPercent, holds)},
 		{name: "http-5xx", queries: rate(metric{a.Namespace, Metric5xx, stack}, metric{a.Namespace, MetricRequests, stack}, t.Minutes),
 			compare: "GreaterThanThreshold", threshold: t.HTTP5xxPercent, evaluations: 1, missing: "notBreaching",

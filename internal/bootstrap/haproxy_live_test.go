@@ -70,6 +70,7 @@ func startEdge(t *testing.T) *edgeUnderTest {
 	t.Helper()
 	haproxy := testtools.Need(t, "haproxy")
 	s := stackFor(t, "dev")
+	s.Redirects = []string{"www.dev.example.com"} // a certificate name no service uses (prod's www)
 	e := &edgeUnderTest{http: freePort(t), https: freePort(t), stats: freePort(t), backends: map[string]*backend{}, log: &bytes.Buffer{}}
 	for i := range s.Services {
 		port := freePort(t)
@@ -210,6 +211,16 @@ func TestRealHAProxyServesTheRenderedEdge(t *testing.T) {
 		code, body, _ = e.get(t, e.httpsURL("/b"), "API.dev.example.com:443")
 		require.Equal(t, 200, code)
 		require.True(t, strings.HasPrefix(body, "service=api "), "host match ignores case and port: %s", body)
+	})
+	t.Run("a name no service uses answers 301 to the domain, path and query kept", func(t *testing.T) {
+		for _, host := range []string{"www.dev.example.com", "WWW.dev.example.com:443"} {
+			code, _, hdr := e.get(t, e.httpsURL("/pricing/eu?plan=team&x=1"), host)
+			require.Equal(t, http.StatusMovedPermanently, code, host)
+			require.Equal(t, "https://dev.example.com/pricing/eu?plan=team&x=1", hdr.Get("Location"), host)
+		}
+		code, _, hdr := e.get(t, e.httpsURL("/a"), "dev.example.com")
+		require.Equal(t, 200, code, "the domain itself is served, not redirected")
+		require.Empty(t, hdr.Get("Location"))
 	})
 	t.Run("unknown host gets the 404 page", func(t *testing.T) {
 		code, body, _ := e.get(t, e.httpsURL("/"), "dev.example.com.evil.test")

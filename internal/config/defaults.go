@@ -45,6 +45,14 @@ func (c *Config) applyDefaults(set map[string]bool) {
 			c.NATGateways = NATNone // nothing private needs a way out
 		}
 	}
+	if !has("s3Endpoint") {
+		// Free, and it takes S3 traffic (ECR image layers) off the NAT gateway's per-GB charge;
+		// without a NAT gateway there is nothing to save.
+		c.S3Endpoint = c.NATGateways != NATNone
+	}
+	if !has("detailedMonitoring") {
+		c.DetailedMonitoring = true // 1-minute EC2 metrics (CKV_AWS_126)
+	}
 	if !has("instanceType") {
 		c.InstanceType = "t4g.micro"
 	}

@@ -21,9 +21,9 @@ func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 
 // Keys lists every key of the immutable-edge namespace, as written in Pulumi.<stack>.yaml.
 var Keys = []string{
-	"alarms", "alb", "alertEmail", "azCount", "domain", "edge", "fleet", "freeTier", "hostedZoneId", "image",
+	"alarms", "alb", "alertEmail", "azCount", "detailedMonitoring", "domain", "edge", "fleet", "freeTier", "hostedZoneId", "image",
 	"instanceSubnets", "instanceType", "keepImages", "logRetentionDays", "monthlyBudgetUsd", "natGateways",
-	"permissionsBoundary", "policyWaivers", "requiredTags", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
+	"permissionsBoundary", "policyWaivers", "requiredTags", "rootVolumeGb", "s3Endpoint", "services", "subjectAlternativeNames", "vpcCidr",
 }
 
 // required keys have no sensible default: they name the product, its address or its owner.
@@ -70,6 +70,8 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 	c.PermissionsBoundary = l.str(key("permissionsBoundary"))
 	c.MonthlyBudget = l.number(key("monthlyBudgetUsd"))
 	l.object(key("freeTier"), &c.FreeTier)
+	l.object(key("s3Endpoint"), &c.S3Endpoint)
+	l.object(key("detailedMonitoring"), &c.DetailedMonitoring)
 	l.object(key("fleet"), &c.Fleet)
 	l.object(key("image"), &c.Image)
 	l.object(key("services"), &c.Services)
