@@ -69,17 +69,7 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 	c.AlertEmail = l.str(key("alertEmail"))
 	c.PermissionsBoundary = l.str(key("permissionsBoundary"))
 	c.MonthlyBudget = l.number(key("monthlyBudgetUsd"))
-	l.object(key("freeTier"), &c.FreeTier)
-	l.object(key("s3Endpoint"), &c.S3Endpoint)
-	l.object(key("detailedMonitoring"), &c.DetailedMonitoring)
-	l.object(key("fleet"), &c.Fleet)
-	l.object(key("image"), &c.Image)
-	l.object(key("services"), &c.Services)
-	l.object(key("policyWaivers"), &c.PolicyWaivers)
-	l.object(key("requiredTags"), &c.RequiredTags)
-	l.object(key("subjectAlternativeNames"), &c.SubjectAlternativeNames)
-	l.object(key("alb"), &c.ALB)
-	l.object(key("alarms"), &c.Alarms)
+	l.objects(c)
 	for _, k := range required {
 		if _, ok := raw[key(k)]; !ok {
 			l.fail(key(k), "is required")
@@ -102,6 +92,21 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// objects decodes the structured and boolean keys, in a fixed order.
+func (l *loader) objects(c *Config) {
+	for _, o := range []struct {
+		k    string
+		into any
+	}{
+		{"freeTier", &c.FreeTier}, {"s3Endpoint", &c.S3Endpoint}, {"detailedMonitoring", &c.DetailedMonitoring},
+		{"fleet", &c.Fleet}, {"image", &c.Image}, {"services", &c.Services}, {"policyWaivers", &c.PolicyWaivers},
+		{"requiredTags", &c.RequiredTags}, {"subjectAlternativeNames", &c.SubjectAlternativeNames},
+		{"alb", &c.ALB}, {"alarms", &c.Alarms},
+	} {
+		l.object(key(o.k), o.into)
+	}
 }
 
 // failed reports whether k, or the top-level key it belongs to, already has a load error.

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/immutable-edge/immutable-edge/components/image"
 	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/policy"
 )
 
 // Type tokens the assertions refer to.
@@ -256,6 +258,41 @@ func TestS3EndpointTakesThePrivateRouteTables(t *testing.T) {
 	on, err := plan.RunConfig("dev", dev.With("s3Endpoint", true), nil)
 	require.NoError(t, err)
 	require.Len(t, on.OfType(tEndpoint), 1, "the config decides, whatever the NAT layout")
+}
+
+func TestDetailedMonitoringIsAWaivableChoice(t *testing.T) {
+	cfg, err := plan.StackConfig("prod")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		on     bool
+		period float64
+		rule   string // CKV_AWS_126's verdict
+		extra  []map[string]string
+	}{
+		{true, 60, policy.Pass, nil},
+		{false, 300, policy.Fail, nil},
+		{false, 300, policy.Waived, []map[string]string{{"rule": "CKV_AWS_126", "reason": "Five-minute EC2 metrics are enough for this site."}}},
+	} {
+		c := cfg.With("detailedMonitoring", tc.on)
+		if tc.extra != nil {
+			var waivers []map[string]string
+			require.NoError(t, json.Unmarshal([]byte(c["immutable-edge:policyWaivers"]), &waivers))
+			c = c.With("policyWaivers", append(waivers, tc.extra...))
+		}
+		p, err := plan.RunConfig("prod", c, nil)
+		require.NoError(t, err)
+		require.Equal(t, tc.on, one(t, p, tLaunchTemplate).Bool("monitoring.enabled"))
+		cpu, ok := p.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "prod-cpu")
+		require.True(t, ok)
+		require.Equal(t, tc.period, cpu.Num("period"), "detailed=%v: the cpu alarm follows EC2's reporting interval", tc.on)
+		_, results, err := policy.EvaluatePlan(p)
+		require.NoError(t, err)
+		for _, r := range results {
+			if r.Rule == "CKV_AWS_126" {
+				require.Equal(t, tc.rule, r.Status, "detailed=%v waived=%v", tc.on, tc.extra != nil)
+			}
+		}
+	}
 }
 
 func TestNetworkBasics(t *testing.T) {
