@@ -66,6 +66,10 @@ func generate(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	choices, err := costChoices(stacks["prod"])
+	if err != nil {
+		return nil, fmt.Errorf("cost choices: %w", err)
+	}
 	return map[string]string{
 		"system-prod":     fence("mermaid", stacks["prod"].mermaid),
 		"system-dev":      fence("mermaid", stacks["dev"].mermaid),
@@ -75,6 +79,7 @@ func generate(root string) (map[string]string, error) {
 		"policy-rules":    policyRules(),
 		"cost-dev":        costTable(stacks["dev"].estimate),
 		"cost-prod":       costTable(stacks["prod"].estimate),
+		"cost-choices":    choices,
 		"deploy-policies": policySizes(account),
 		"api-table":       apiTable(table),
 		"provider-checks": providerChecks(table, stacks),
@@ -89,11 +94,7 @@ func facts(root, name string, synth synthRunner) (*stackFacts, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(p.Project, p.Stack, p.Config)
-	if err != nil {
-		return nil, err
-	}
-	results, err := policy.Evaluate(p, cfg)
+	cfg, results, err := policy.EvaluatePlan(p)
 	if err != nil {
 		return nil, err
 	}

@@ -267,6 +267,9 @@ func stackTable(stacks map[string]*stackFacts) string {
 			count = fmt.Sprintf("%d to %d", c.Fleet.Min, c.Fleet.Max)
 		}
 		nat := map[string]string{"none": "no NAT", "single": "one NAT gateway", "perAz": "a NAT gateway per zone"}[c.NATGateways]
+		if c.S3Endpoint {
+			nat += ", an S3 gateway endpoint"
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s × %s in %s subnets | %d zones, %s |\n", name, edge, count, c.InstanceType, c.InstanceSubnets, c.AZCount, nat)
 	}
 	return b.String()

@@ -92,11 +92,7 @@ func synthesize(stack, configFile string) (*Synth, error) {
 
 // check runs the policy rules and the cost estimate over a plan.
 func check(p *plan.Plan) (*Synth, error) {
-	cfg, err := config.Load(p.Project, p.Stack, p.Config)
-	if err != nil {
-		return nil, err
-	}
-	results, err := policy.Evaluate(p, cfg)
+	cfg, results, err := policy.EvaluatePlan(p)
 	if err != nil {
 		return nil, err
 	}

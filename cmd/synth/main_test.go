@@ -83,7 +83,7 @@ func TestTextShowsTheComponentTree(t *testing.T) {
 	require.Contains(t, out, "\noutputs:\n")
 	require.Contains(t, out, "policy: 73 rules applied")
 	require.Contains(t, out, ", 0 fail\n")
-	require.Contains(t, out, "cost: $122.05 a month")
+	require.Contains(t, out, "cost: $123.57 a month")
 }
 
 // readTests are what each stack's program reads from the account: dev builds its AMI, so only

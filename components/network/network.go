@@ -1,6 +1,6 @@
 // Package network builds the VPC of a stack: one public and one private subnet per zone,
-// an internet gateway, NAT gateways as chosen, VPC flow logs and a default security group
-// with no rules.
+// an internet gateway, NAT gateways as chosen, an optional S3 gateway endpoint, VPC flow logs
+// and a default security group with no rules.
 package network
 
 import (
@@ -30,6 +30,10 @@ type NetworkArgs struct {
 	PublicSubnets  map[string]string // zone → CIDR
 	PrivateSubnets map[string]string // zone → CIDR; same zones as PublicSubnets
 	NAT            string            // NATNone, NATSingle or NATPerAZ; empty means NATNone
+	// S3Endpoint adds a gateway endpoint for S3 to the private route tables, so S3 traffic
+	// (ECR image layers among it) skips the NAT gateway's per-GB charge. It needs Region.
+	S3Endpoint bool
+	Region     string
 	// FlowLogRetentionDays keeps VPC flow logs this long; flow logs are always on.
 	FlowLogRetentionDays int
 	// FlowLogKeyARN encrypts the flow-log group with a customer managed key; nil leaves
@@ -67,6 +71,9 @@ func (a *NetworkArgs) validate() error {
 	}
 	if a.FlowLogRetentionDays <= 0 {
 		return errors.New("FlowLogRetentionDays must be positive")
+	}
+	if a.S3Endpoint && a.Region == "" {
+		return errors.New("S3Endpoint needs Region (the endpoint's service name is com.amazonaws.<region>.s3)")
 	}
 	return nil
 }
@@ -107,9 +114,14 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %w", name, err)
 	}
-	private, err := n.privateSubnets(ctx, name, args, vpc, public, named)
+	private, routes, err := n.privateSubnets(ctx, name, args, vpc, public, named)
 	if err != nil {
 		return nil, fmt.Errorf("network %s: %w", name, err)
+	}
+	if args.S3Endpoint {
+		if err := s3Endpoint(ctx, name, args, vpc, routes, parent); err != nil {
+			return nil, fmt.Errorf("network %s: S3 endpoint: %w", name, err)
+		}
 	}
 	group, err := newFlowLogs(ctx, name, vpc, args, parent)
 	if err != nil {
@@ -167,9 +179,10 @@ func (n *Network) publicSubnets(ctx *pulumi.Context, name string, args *NetworkA
 }
 
 // privateSubnets creates one private subnet and route table per zone, routed to a NAT gateway
-// in the same zone (perAz), in the first zone (single), or nowhere (none).
+// in the same zone (perAz), in the first zone (single), or nowhere (none). It returns the route
+// table ids in zone order too.
 func (n *Network) privateSubnets(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *ec2.Vpc,
-	public map[string]*ec2.Subnet, named func(string) pulumi.StringMap) (map[string]*ec2.Subnet, error) {
+	public map[string]*ec2.Subnet, named func(string) pulumi.StringMap) (map[string]*ec2.Subnet, pulumi.StringArray, error) {
 	parent := pulumi.Parent(n)
 	zones := sortedZones(args.PrivateSubnets)
 	nats := map[string]*ec2.NatGateway{}
@@ -177,18 +190,19 @@ func (n *Network) privateSubnets(ctx *pulumi.Context, name string, args *Network
 		if args.NAT == NATPerAZ || (args.NAT == NATSingle && i == 0) {
 			eip, err := ec2.NewEip(ctx, name+"-nat-"+az, &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: named("nat-" + az)}, parent)
 			if err != nil {
-				return nil, fmt.Errorf("NAT address %s: %w", az, err)
+				return nil, nil, fmt.Errorf("NAT address %s: %w", az, err)
 			}
 			nat, err := ec2.NewNatGateway(ctx, name+"-nat-"+az, &ec2.NatGatewayArgs{
 				AllocationId: eip.ID(), SubnetId: public[az].ID(), Tags: named("nat-" + az),
 			}, parent)
 			if err != nil {
-				return nil, fmt.Errorf("NAT gateway %s: %w", az, err)
+				return nil, nil, fmt.Errorf("NAT gateway %s: %w", az, err)
 			}
 			nats[az] = nat
 		}
 	}
 	subnets := map[string]*ec2.Subnet{}
+	var routes pulumi.StringArray
 	for _, az := range zones {
 		sn, err := ec2.NewSubnet(ctx, name+"-private-"+az, &ec2.SubnetArgs{
 			VpcId:               vpc.ID(),
@@ -198,27 +212,45 @@ func (n *Network) privateSubnets(ctx *pulumi.Context, name string, args *Network
 			Tags:                named("private-" + az),
 		}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("private subnet %s: %w", az, err)
+			return nil, nil, fmt.Errorf("private subnet %s: %w", az, err)
 		}
 		rt, err := ec2.NewRouteTable(ctx, name+"-private-"+az, &ec2.RouteTableArgs{VpcId: vpc.ID(), Tags: named("private-" + az)}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("private route table %s: %w", az, err)
+			return nil, nil, fmt.Errorf("private route table %s: %w", az, err)
 		}
+		routes = append(routes, rt.ID().ToStringOutput())
 		if nat := natFor(nats, zones, az, args.NAT); nat != nil {
 			if _, err := ec2.NewRoute(ctx, name+"-private-"+az+"-default", &ec2.RouteArgs{
 				RouteTableId: rt.ID(), DestinationCidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID(),
 			}, parent); err != nil {
-				return nil, fmt.Errorf("private default route %s: %w", az, err)
+				return nil, nil, fmt.Errorf("private default route %s: %w", az, err)
 			}
 		}
 		if _, err := ec2.NewRouteTableAssociation(ctx, name+"-private-"+az, &ec2.RouteTableAssociationArgs{
 			SubnetId: sn.ID(), RouteTableId: rt.ID(),
 		}, parent); err != nil {
-			return nil, fmt.Errorf("private subnet %s route table: %w", az, err)
+			return nil, nil, fmt.Errorf("private subnet %s route table: %w", az, err)
 		}
 		subnets[az] = sn
 	}
-	return subnets, nil
+	return subnets, routes, nil
+}
+
+// s3Endpoint routes S3 from the private subnets through a gateway endpoint: no hourly or per-GB
+// charge ("Gateway endpoints ... come at no additional charge", AWS Prescriptive Guidance,
+// https://docs.aws.amazon.com/prescriptive-guidance/latest/aws-startup-security-baseline/wkld-12.html),
+// and ECR keeps image layers in S3, so pulls reach them through it
+// (https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html). Its default
+// policy allows any S3 request the caller's own IAM policy allows: the instance role decides.
+func s3Endpoint(ctx *pulumi.Context, name string, args *NetworkArgs, vpc *ec2.Vpc, routes pulumi.StringArray, parent pulumi.ResourceOption) error {
+	_, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
+		VpcId:           vpc.ID(),
+		ServiceName:     pulumi.String("com.amazonaws." + args.Region + ".s3"),
+		VpcEndpointType: pulumi.String("Gateway"),
+		RouteTableIds:   routes,
+		Tags:            tags.Named(args.Tags, name+"-s3"),
+	}, parent)
+	return err
 }
 
 func natFor(nats map[string]*ec2.NatGateway, zones []string, az, mode string) *ec2.NatGateway {

@@ -40,6 +40,7 @@ func alarms(a *MonitorArgs) []alarm {
 	group := pulumi.StringMap{"AutoScalingGroupName": a.GroupName}
 	stack := pulumi.StringMap{DimStack: pulumi.String(a.Stack)}
 	holds := fmt.Sprintf("for %d minutes", t.Minutes)
+	cpuPeriod, cpuEvaluations := ec2Window(a)
 	list := []alarm{
 		{name: "capacity", metric: metric{nsASG, "GroupInServiceInstances", group}, stat: "Minimum",
 			compare: "LessThanThreshold", threshold: float64(a.Desired), period: 60, evaluations: 15, missing: "breaching",
@@ -48,7 +49,7 @@ func alarms(a *MonitorArgs) []alarm {
 			compare: "GreaterThanOrEqualToThreshold", threshold: 1, period: 60, evaluations: 2, missing: "notBreaching",
 			description: "An instance fails its EC2 system or instance status check. The group replaces it; if this repeats, check the AWS Health dashboard and the instance's system log."},
 		{name: "cpu", metric: metric{nsEC2, "CPUUtilization", group}, stat: "Average",
-			compare: "GreaterThanThreshold", threshold: t.CPUPercent, period: 60, evaluations: t.Minutes, missing: "notBreaching",
+			compare: "GreaterThanThreshold", threshold: t.CPUPercent, period: cpuPeriod, evaluations: cpuEvaluations, missing: "notBreaching",
 			description: fmt.Sprintf("Average CPU above %v%% %s. Check the dashboard's request rate and the containers' logs; on t4g types also CPUCreditBalance. Scale with a larger instanceType or fleet.", t.CPUPercent, holds)},
 		{name: "http-5xx", rollback: true, queries: rate(metric{a.Namespace, Metric5xx, stack}, metric{a.Namespace, MetricRequests, stack}, t.Minutes),
 			compare: "GreaterThanThreshold", threshold: t.HTTP5xxPercent, evaluations: 1, missing: "notBreaching",
@@ -89,6 +90,19 @@ func alarms(a *MonitorArgs) []alarm {
 			description: fmt.Sprintf("The node's Let's Encrypt certificate expires in under %d days, or the node reported no figure for a day. Check the system log group for certbot and ie-cert-metric, and the Route 53 _acme-challenge records.", t.CertificateDays)})
 	}
 	return list
+}
+
+// ec2Window is the period and number of periods of an alarm on EC2's instance metrics. Without
+// detailed monitoring CPUUtilization comes every 5 minutes, so 1-minute periods would mostly be
+// empty: the alarm evaluates 5-minute periods covering at least the configured minutes. Status
+// checks stay at 1 minute either way: "By default, this metric is available at a 1-minute
+// frequency at no charge" (AWS's StatusCheckFailed description, as pulumi/awsx carries it:
+// https://pulumi.com/docs/reference/pkg/nodejs/pulumi/awsx/functions/classic.ec2.metrics.statusCheckFailed.html).
+func ec2Window(a *MonitorArgs) (period, evaluations int) {
+	if a.BasicMonitoring {
+		return 300, (a.Thresholds.Minutes + 4) / 5
+	}
+	return 60, a.Thresholds.Minutes
 }
 
 // rate is the percentage of requests that failed over the window, 0 while fewer than

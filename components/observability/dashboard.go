@@ -39,7 +39,7 @@ type board struct {
 	args        *MonitorArgs
 	refreshRule *cloudwatch.EventRule
 	alarms      []pulumi.StringOutput
-	healthCheck pulumi.StringOutput // eip only
+	healthCheck pulumi.StringOutput // the external check
 }
 
 // resolved are the output values the widgets name.
@@ -50,23 +50,21 @@ type resolved struct {
 
 func (b board) body() pulumi.StringOutput {
 	a := b.args
-	in := []any{a.GroupName, b.refreshRule.Name}
+	// The external check's alarm lives in us-east-1; the alarm tile shows this region's.
+	in := []any{a.GroupName, b.refreshRule.Name, b.healthCheck}
 	if a.Edge == "alb" {
 		in = append(in, a.LoadBalancer, a.TargetGroup)
 	} else {
-		// The external check's alarm lives in us-east-1; the alarm tile shows this region's.
-		in = append(in, b.healthCheck, pulumi.String(""))
+		in = append(in, pulumi.String(""), pulumi.String(""))
 	}
 	for _, arn := range b.alarms {
 		in = append(in, arn)
 	}
 	return pulumi.All(in...).ApplyT(func(v []any) (string, error) {
-		r := resolved{group: v[0].(string), rule: v[1].(string)}
-		rest := v[4:]
+		r := resolved{group: v[0].(string), rule: v[1].(string), healthCheck: v[2].(string)}
+		rest := v[5:]
 		if a.Edge == "alb" {
-			r.lb, r.tg = v[2].(string), v[3].(string)
-		} else {
-			r.healthCheck = v[2].(string)
+			r.lb, r.tg = v[3].(string), v[4].(string)
 		}
 		for _, arn := range rest {
 			r.alarms = append(r.alarms, arn.(string))
@@ -87,6 +85,7 @@ func (b board) layout(r resolved) Dashboard {
 		return Properties{Title: title, Region: a.Region, View: "timeSeries", Stat: stat, Period: period, Metrics: metrics}
 	}
 	var requests, errors, latency, healthy Properties
+	external := row(nsRoute53, "HealthCheckStatus", []any{"HealthCheckId", r.healthCheck}, map[string]any{"region": HealthCheckRegion})
 	if a.Edge == "alb" {
 		lb := []any{"LoadBalancer", r.lb}
 		requests = graph("Requests per minute", "Sum", 60, row(nsALB, "RequestCount", lb), stack(MetricRequests))
@@ -97,15 +96,14 @@ func (b board) layout(r resolved) Dashboard {
 			row(nsALB, "TargetResponseTime", lb, map[string]any{"stat": "p95"}),
 			row(nsALB, "TargetResponseTime", lb, map[string]any{"stat": "p99"}))
 		targets := []any{"TargetGroup", r.tg, "LoadBalancer", r.lb}
-		healthy = graph("Targets and instances", "Minimum", 60, row(nsALB, "HealthyHostCount", targets),
+		healthy = graph("External check, targets and instances", "Minimum", 60, external, row(nsALB, "HealthyHostCount", targets),
 			row(nsALB, "UnHealthyHostCount", targets, map[string]any{"stat": "Maximum"}),
 			row(nsASG, "GroupInServiceInstances", group), row(nsASG, "GroupDesiredCapacity", group))
 	} else {
 		requests = graph("Requests per minute (HAProxy)", "Sum", 60, stack(MetricRequests))
 		errors = graph("5xx per minute (HAProxy)", "Sum", 60, stack(Metric5xx))
 		latency = graph("Average service response time (s, HAProxy)", "Average", 60, stack(MetricResponseAvg))
-		healthy = graph("External check and instances", "Minimum", 60,
-			row(nsRoute53, "HealthCheckStatus", []any{"HealthCheckId", r.healthCheck}, map[string]any{"region": HealthCheckRegion}),
+		healthy = graph("External check and instances", "Minimum", 60, external,
 			row(nsASG, "GroupInServiceInstances", group), row(nsASG, "GroupDesiredCapacity", group))
 	}
 	services := graph("Services with no healthy container (0 = one is down)", "Minimum", 60, stack(MetricServersUp))

@@ -17,13 +17,20 @@ import (
 // HealthCheckRegion is where Route 53 publishes health-check metrics, so where their alarm lives.
 const HealthCheckRegion = "us-east-1"
 
+// externalAdvice is where to look first when the external check fails, per edge.
+var externalAdvice = map[string]string{
+	"eip": "Check capacity, the DNS A record, that the node holds the Elastic IP, and HAProxy's certificate.",
+	"alb": "Check unhealthy-hosts and capacity, the alias records to the load balancer, its HTTPS listener and the ACM certificate.",
+}
+
 type external struct {
 	healthCheckID pulumi.StringOutput
 	alarmName     pulumi.StringOutput
 }
 
-// externalCheck watches the eip edge from outside AWS: Route 53 checkers fetch the health path
-// over HTTPS by name, so DNS, the address claim, TLS and HAProxy are all on the path.
+// externalCheck watches the edge from outside AWS: Route 53 checkers fetch the health path over
+// HTTPS by name, so DNS, TLS, the edge (the Elastic IP's node, or the load balancer and its
+// targets) and HAProxy are all on the path. Both edges share it; only the advice differs.
 //
 // The check's metric exists only in us-east-1, and an alarm may notify only a topic in its own
 // region; instead of a second topic (and a second key), EventBridge forwards the alarm's state
@@ -49,8 +56,8 @@ func externalCheck(ctx *pulumi.Context, name string, args *MonitorArgs, parent p
 	alarmName := args.Qualifier + "-external-check"
 	alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-external-check", &cloudwatch.MetricAlarmArgs{
 		Name: pulumi.String(alarmName),
-		AlarmDescription: pulumi.String(fmt.Sprintf("https://%s%s fails from Route 53's checkers for %d minutes: the site is down for users. "+
-			"Check capacity, the DNS A record, that the node holds the Elastic IP, and HAProxy's certificate.", args.Domain, args.HealthPath, args.Thresholds.Minutes)),
+		AlarmDescription: pulumi.String(fmt.Sprintf("https://%s%s fails from Route 53's checkers for %d minutes: the site is down for users. %s",
+			args.Domain, args.HealthPath, args.Thresholds.Minutes, externalAdvice[args.Edge])),
 		Namespace: pulumi.String(nsRoute53), MetricName: pulumi.String("HealthCheckStatus"),
 		Dimensions: pulumi.StringMap{"HealthCheckId": check.ID()},
 		Statistic:  pulumi.String("Minimum"), Period: pulumi.Int(60),

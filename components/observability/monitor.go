@@ -34,9 +34,12 @@ type MonitorArgs struct {
 	// Edge is "alb" or "eip". alb: LoadBalancer and TargetGroup (ARN suffixes) and Certificate (ARN).
 	Edge                                   string
 	LoadBalancer, TargetGroup, Certificate pulumi.StringInput
-	// eip: Domain and HealthPath are checked from outside AWS by a Route 53 health check.
+	// Domain and HealthPath are checked from outside AWS by a Route 53 health check, on both edges.
 	Domain, HealthPath string
-	Thresholds         Thresholds
+	// BasicMonitoring says the instances publish EC2 metrics every 5 minutes (detailed monitoring
+	// off), so the CPU alarm evaluates 5-minute periods.
+	BasicMonitoring bool
+	Thresholds      Thresholds
 	// Roles places the alarm-forwarding role under the stack's IAM path, bounded by its boundary.
 	Roles iampolicy.RoleScope
 	Tags  map[string]string
@@ -73,11 +76,11 @@ func (a *MonitorArgs) validate() error {
 			bad = append(bad, "the alb edge needs LoadBalancer, TargetGroup and Certificate")
 		}
 	case "eip":
-		if a.Domain == "" || !strings.HasPrefix(a.HealthPath, "/") {
-			bad = append(bad, "the eip edge needs Domain and an absolute HealthPath")
-		}
 	default:
 		bad = append(bad, fmt.Sprintf("Edge must be alb or eip, got %q", a.Edge))
+	}
+	if a.Domain == "" || !strings.HasPrefix(a.HealthPath, "/") {
+		bad = append(bad, "the external check needs Domain and an absolute HealthPath")
 	}
 	t := a.Thresholds
 	if t.CPUPercent <= 0 || t.DiskPercent <= 0 || t.HTTP5xxPercent <= 0 || t.LatencyP95Seconds <= 0 || t.CertificateDays < 1 || t.Minutes < 1 {
@@ -89,7 +92,7 @@ func (a *MonitorArgs) validate() error {
 	return nil
 }
 
-// NewMonitor creates the alarms, the refresh-event rule, the eip edge's external check and the dashboard.
+// NewMonitor creates the alarms, the refresh-event rule, the external check and the dashboard.
 func NewMonitor(ctx *pulumi.Context, name string, args *MonitorArgs, opts ...pulumi.ResourceOption) (*Monitor, error) {
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("monitor %s: %w", name, err)
@@ -116,15 +119,12 @@ func NewMonitor(ctx *pulumi.Context, name string, args *MonitorArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("monitor %s: %w", name, err)
 	}
-	board := board{args: args, refreshRule: rule, alarms: arns}
-	if args.Edge == "eip" {
-		check, err := externalCheck(ctx, name, args, parent)
-		if err != nil {
-			return nil, fmt.Errorf("monitor %s: %w", name, err)
-		}
-		names = append(names, check.alarmName)
-		board.healthCheck = check.healthCheckID
+	check, err := externalCheck(ctx, name, args, parent)
+	if err != nil {
+		return nil, fmt.Errorf("monitor %s: %w", name, err)
 	}
+	names = append(names, check.alarmName)
+	board := board{args: args, refreshRule: rule, alarms: arns, healthCheck: check.healthCheckID}
 	dash, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(args.Qualifier),
 		DashboardBody: board.body(),

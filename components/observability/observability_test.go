@@ -68,6 +68,12 @@ func TestBadArgsNameTheFieldAndCreateNothing(t *testing.T) {
 			_, err := observability.NewMonitor(ctx, "t", a)
 			return err
 		}, "Domain"},
+		"alb without a health path": {func(ctx *pulumi.Context) error {
+			a := monitorArgs("alb")
+			a.HealthPath = "edge/health"
+			_, err := observability.NewMonitor(ctx, "t", a)
+			return err
+		}, "HealthPath"},
 		"unknown edge": {func(ctx *pulumi.Context) error {
 			_, err := observability.NewMonitor(ctx, "t", monitorArgs("nlb"))
 			return err
@@ -87,21 +93,55 @@ func TestBadArgsNameTheFieldAndCreateNothing(t *testing.T) {
 	}
 }
 
-func TestMonitorWithoutEIPHasNoExternalCheck(t *testing.T) {
-	p, err := run(func(ctx *pulumi.Context) error {
-		_, err := observability.NewMonitor(ctx, "t", monitorArgs("alb"))
-		return err
-	})
-	require.NoError(t, err)
-	require.Empty(t, p.OfType("aws:route53/healthCheck:HealthCheck"))
-	require.Empty(t, p.OfType("pulumi:providers:aws"))
-	require.Len(t, p.OfType("aws:cloudwatch/metricAlarm:MetricAlarm"), 12)
+func TestBothEdgesShareTheExternalCheck(t *testing.T) {
+	for edge, want := range map[string]struct {
+		alarms int
+		advice string
+	}{"alb": {13, "unhealthy-hosts"}, "eip": {8, "Elastic IP"}} {
+		p, err := run(func(ctx *pulumi.Context) error {
+			_, err := observability.NewMonitor(ctx, "t", monitorArgs(edge))
+			return err
+		})
+		require.NoError(t, err, edge)
+		checks := p.OfType("aws:route53/healthCheck:HealthCheck")
+		require.Len(t, checks, 1, edge)
+		hc := checks[0]
+		require.Equal(t, "HTTPS", hc.Str("type"), edge)
+		require.Equal(t, "example.com", hc.Str("fqdn"), edge)
+		require.Equal(t, "/.edge/health", hc.Str("resourcePath"), edge)
+		require.True(t, hc.Bool("enableSni"), edge)
+		require.Len(t, p.OfType("aws:cloudwatch/metricAlarm:MetricAlarm"), want.alarms, edge)
+		alarm, ok := p.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "t-external-check")
+		require.True(t, ok, edge)
+		require.Equal(t, observability.HealthCheckRegion, alarm.Region, "%s: Route 53 publishes its metric only there", edge)
+		require.Equal(t, hc.ID, alarm.Str("dimensions.HealthCheckId"), edge)
+		require.Contains(t, alarm.Str("alarmDescription"), want.advice, edge)
+		out, ok := p.Find("aws:cloudwatch/eventTarget:EventTarget", "t-external-check-out")
+		require.True(t, ok, edge)
+		require.Equal(t, observability.HealthCheckRegion, out.Region, edge)
+		require.Contains(t, out.Str("arn"), ":events:eu-central-1:", "%s: forwarded to the stack region's bus", edge)
+	}
+}
 
-	p, err = run(func(ctx *pulumi.Context) error {
-		_, err := observability.NewMonitor(ctx, "t", monitorArgs("eip"))
-		return err
-	})
-	require.NoError(t, err)
-	require.Len(t, p.OfType("aws:route53/healthCheck:HealthCheck"), 1)
-	require.Len(t, p.OfType("aws:cloudwatch/metricAlarm:MetricAlarm"), 8)
+func TestBasicMonitoringWidensOnlyTheCPUAlarm(t *testing.T) {
+	for _, basic := range []bool{false, true} {
+		p, err := run(func(ctx *pulumi.Context) error {
+			a := monitorArgs("alb")
+			a.BasicMonitoring = basic
+			_, err := observability.NewMonitor(ctx, "t", a)
+			return err
+		})
+		require.NoError(t, err)
+		cpu, ok := p.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "t-cpu")
+		require.True(t, ok)
+		status, ok := p.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "t-status-check")
+		require.True(t, ok)
+		period, evaluations := 60.0, 5.0
+		if basic {
+			period, evaluations = 300, 1 // EC2 publishes every 5 minutes; 5 minutes is one period
+		}
+		require.Equal(t, period, cpu.Num("period"), "basic=%v", basic)
+		require.Equal(t, evaluations, cpu.Num("evaluationPeriods"), "basic=%v", basic)
+		require.Equal(t, 60.0, status.Num("period"), "status checks are 1-minute metrics either way")
+	}
 }

@@ -26,6 +26,7 @@ var ResourceTypes = map[string]string{
 	"aws:ec2/securityGroup:SecurityGroup":                                  "aws_security_group",
 	"aws:ec2/subnet:Subnet":                                                "aws_subnet",
 	"aws:ec2/vpc:Vpc":                                                      "aws_vpc",
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                                      "aws_vpc_endpoint",
 	"aws:ecr/lifecyclePolicy:LifecyclePolicy":                              "aws_ecr_lifecycle_policy",
 	"aws:ecr/repository:Repository":                                        "aws_ecr_repository",
 	"aws:iam/instanceProfile:InstanceProfile":                              "aws_iam_instance_profile",

@@ -58,6 +58,8 @@ type Stack struct {
 	Namespace string    `json:"metricNamespace"`
 	Edge      Edge      `json:"edge"`
 	Services  []Service `json:"services"`
+	// Redirects are host names HAProxy answers with a 301 to the same path on https://Domain.
+	Redirects []string `json:"redirects,omitempty"`
 }
 
 // Edge is the instance's part of the edge: where HAProxy listens and what the eip node claims.
@@ -99,7 +101,7 @@ func Describe(c *config.Config, account string) Stack {
 	}
 	registry := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", account, c.Region)
 	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, Registry: registry,
-		LaunchHook: config.LaunchHook, Namespace: config.MetricNamespace, Edge: e}
+		LaunchHook: config.LaunchHook, Namespace: config.MetricNamespace, Edge: e, Redirects: c.RedirectNames()}
 	for _, svc := range c.Services {
 		s.Services = append(s.Services, Service{
 			Name: svc.Name, Image: svc.Image, Ref: registry + "/" + c.Project + "/" + c.Stack + "/" + svc.Image,

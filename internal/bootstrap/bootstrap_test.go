@@ -33,12 +33,19 @@ func withServices(s bootstrap.Stack, n int, prefix bool) bootstrap.Stack {
 	return s
 }
 
+// withRedirects gives a stack certificate names that no service uses.
+func withRedirects(s bootstrap.Stack, names ...string) bootstrap.Stack {
+	s.Redirects = names
+	return s
+}
+
 // variants are the stacks and service sets every real-tool check runs on.
 func variants(t *testing.T) map[string]bootstrap.Stack {
 	dev, prod := stackFor(t, "dev"), stackFor(t, "prod")
 	return map[string]bootstrap.Stack{
 		"dev": dev, "prod": prod,
 		"dev one service":             withServices(dev, 1, false),
+		"dev with redirect names":     withRedirects(dev, "www.dev.example.com", "old.dev.example.com"),
 		"prod path prefixes":          withServices(prod, 6, true),
 		"dev most services (gzipped)": withServices(dev, config.MaxServices, true),
 	}

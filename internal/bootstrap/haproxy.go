@@ -27,7 +27,7 @@ func HAProxyConfig(s Stack) (string, error) {
 		"Stack": s.Stack, "Mode": s.Edge.Mode, "HealthPath": s.Edge.HealthPath,
 		"ProxyPort": s.Edge.ProxyPort, "StatsPort": config.StatsPort, "VpcCIDR": s.Edge.VpcCIDR,
 		"HSTS": HSTS, "CertPath": CertFile, "ErrorDir": ErrorDir,
-		"Backends": s.Services, "Routes": routes,
+		"Backends": s.Services, "Routes": routes, "Domain": s.Domain, "Redirects": s.Redirects,
 	}
 	var b bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&b, "haproxy.cfg.tmpl", data); err != nil {

@@ -70,15 +70,8 @@ func startEdge(t *testing.T) *edgeUnderTest {
 	t.Helper()
 	haproxy := testtools.Need(t, "haproxy")
 	s := stackFor(t, "dev")
-	e := &edgeUnderTest{http: freePort(t), https: freePort(t), stats: freePort(t), backends: map[string]*backend{}, log: &bytes.Buffer{}}
-	for i := range s.Services {
-		port := freePort(t)
-		s.Services[i].Port = port
-		b := &backend{name: s.Services[i].Name, addr: fmt.Sprintf("127.0.0.1:%d", port)}
-		b.start(t)
-		t.Cleanup(b.stop)
-		e.backends[b.name] = b
-	}
+	s.Redirects = []string{"www.dev.example.com"} // a certificate name no service uses (prod's www)
+	e := &edgeUnderTest{http: freePort(t), https: freePort(t), stats: freePort(t), backends: startBackends(t, &s), log: &bytes.Buffer{}}
 	cfg := testConfig(t, s, map[string]int{"http": e.http, "https": e.https, "stats": e.stats})
 	dir := filepath.Dir(cfg)
 	pemBytes, err := os.ReadFile(filepath.Join(dir, "edge.pem"))
@@ -89,27 +82,51 @@ func startEdge(t *testing.T) *edgeUnderTest {
 	require.NoError(t, err)
 	e.unavailable, err = os.ReadFile(filepath.Join(dir, "503.http"))
 	require.NoError(t, err)
+	e.cmd = runHAProxy(t, haproxy, cfg, e.log)
+	e.waitFor(t, "the edge to become healthy", func() bool { return e.status(t, e.httpURL("/.edge/health"), "") == 200 })
+	return e
+}
 
-	e.cmd = exec.Command(haproxy, "-W", "-f", cfg)
-	e.cmd.Stdout, e.cmd.Stderr = e.log, e.log
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, e.cmd.Start())
+// startBackends starts a stand-in for each of the stack's services on a free loopback port and
+// points the service at it.
+func startBackends(t *testing.T, s *bootstrap.Stack) map[string]*backend {
+	t.Helper()
+	out := map[string]*backend{}
+	for i := range s.Services {
+		port := freePort(t)
+		s.Services[i].Port = port
+		b := &backend{name: s.Services[i].Name, addr: fmt.Sprintf("127.0.0.1:%d", port)}
+		b.start(t)
+		t.Cleanup(b.stop)
+		out[b.name] = b
+	}
+	return out
+}
+
+// runHAProxy starts the real HAProxy (master-worker) on cfg, logging into log, and stops it when
+// the test ends.
+func runHAProxy(t *testing.T, haproxy, cfg string, log *bytes.Buffer) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(haproxy, "-W", "-f", cfg)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		// Stop by PID: TERM the process group (master and workers), again every 500 ms in case
 		// it landed while the master re-executed itself for a reload, KILL after 10 s.
 		done := make(chan error, 1)
-		go func() { done <- e.cmd.Wait() }()
+		go func() { done <- cmd.Wait() }()
 		deadline := time.After(10 * time.Second)
 		for {
-			_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGTERM)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 			select {
 			case <-done:
 				if t.Failed() {
-					t.Logf("haproxy log:\n%s", e.log.String())
+					t.Logf("haproxy log:\n%s", log.String())
 				}
 				return
 			case <-deadline:
-				_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				<-done
 				t.Errorf("haproxy did not stop on SIGTERM within 10 s")
 				return
@@ -117,8 +134,7 @@ func startEdge(t *testing.T) *edgeUnderTest {
 			}
 		}
 	})
-	e.waitFor(t, "the edge to become healthy", func() bool { return e.status(t, e.httpURL("/.edge/health"), "") == 200 })
-	return e
+	return cmd
 }
 
 func (e *edgeUnderTest) httpURL(path string) string {
@@ -210,6 +226,16 @@ func TestRealHAProxyServesTheRenderedEdge(t *testing.T) {
 		code, body, _ = e.get(t, e.httpsURL("/b"), "API.dev.example.com:443")
 		require.Equal(t, 200, code)
 		require.True(t, strings.HasPrefix(body, "service=api "), "host match ignores case and port: %s", body)
+	})
+	t.Run("a name no service uses answers 301 to the domain, path and query kept", func(t *testing.T) {
+		for _, host := range []string{"www.dev.example.com", "WWW.dev.example.com:443"} {
+			code, _, hdr := e.get(t, e.httpsURL("/pricing/eu?plan=team&x=1"), host)
+			require.Equal(t, http.StatusMovedPermanently, code, host)
+			require.Equal(t, "https://dev.example.com/pricing/eu?plan=team&x=1", hdr.Get("Location"), host)
+		}
+		code, _, hdr := e.get(t, e.httpsURL("/a"), "dev.example.com")
+		require.Equal(t, 200, code, "the domain itself is served, not redirected")
+		require.Empty(t, hdr.Get("Location"))
 	})
 	t.Run("unknown host gets the 404 page", func(t *testing.T) {
 		code, body, _ := e.get(t, e.httpsURL("/"), "dev.example.com.evil.test")

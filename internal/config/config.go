@@ -80,6 +80,11 @@ type Config struct {
 	// PermissionsBoundary is the policy ARN every role of the stack carries; empty for none.
 	PermissionsBoundary string
 	PolicyWaivers       []Waiver
+
+	// S3Endpoint routes the private subnets' S3 traffic through a gateway endpoint, not the NAT gateway.
+	S3Endpoint bool
+	// DetailedMonitoring turns on EC2's 1-minute metrics (charged per metric); off, they come every 5 minutes.
+	DetailedMonitoring bool
 }
 
 // ALB tunes the load-balancer edge; it is ignored by the eip edge, so a config can switch edges.
@@ -183,11 +188,32 @@ func (c *Config) CertificateNames() []string {
 	return append([]string{c.Domain}, slices.Sorted(maps.Keys(rest))...)
 }
 
-// RecordNames returns the DNS names that point at the edge: the domain and the service hosts.
+// RecordNames returns the DNS names that point at the edge: the domain, the service hosts and
+// the redirect names.
 func (c *Config) RecordNames() []string {
 	set := map[string]bool{c.Domain: true}
 	for _, s := range c.Services {
 		set[s.Host] = true
+	}
+	for _, n := range c.RedirectNames() {
+		set[n] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// RedirectNames returns the certificate names that no service uses and that are not the domain
+// (www.example.com beside example.com): each gets a DNS record to the edge, and HAProxy answers
+// it with a 301 to the same path and query on https://<domain>. Sorted, without repeats.
+func (c *Config) RedirectNames() []string {
+	served := map[string]bool{c.Domain: true}
+	for _, s := range c.Services {
+		served[s.Host] = true
+	}
+	set := map[string]bool{}
+	for _, n := range c.SubjectAlternativeNames {
+		if !served[n] {
+			set[n] = true
+		}
 	}
 	return slices.Sorted(maps.Keys(set))
 }

@@ -68,6 +68,8 @@ func TestDefaultsDependOnTheEdge(t *testing.T) {
 	require.Equal(t, config.ArchARM64, eip.Image.Architecture)
 	require.Equal(t, "t4g.micro", eip.InstanceType)
 	require.Equal(t, config.DefaultHealthPath, eip.Services[0].HealthPath)
+	require.False(t, eip.S3Endpoint, "no NAT gateway, nothing for an S3 endpoint to save")
+	require.True(t, eip.DetailedMonitoring)
 
 	alb, err := config.Load("immutable-edge", "prod", minimal.With("edge", "alb"))
 	require.NoError(t, err)
@@ -75,7 +77,34 @@ func TestDefaultsDependOnTheEdge(t *testing.T) {
 	require.Equal(t, config.SubnetsPrivate, alb.InstanceSubnets)
 	require.Equal(t, config.NATSingle, alb.NATGateways)
 	require.Equal(t, 2, alb.AZCount)
+	require.True(t, alb.S3Endpoint, "S3 traffic skips the NAT gateway by default")
+	require.True(t, alb.DetailedMonitoring)
 	require.Equal(t, map[string]string{"Project": "immutable-edge", "Stack": "prod"}, alb.Tags())
+}
+
+func TestCertificateNamesNoServiceUsesRedirect(t *testing.T) {
+	base, err := plan.StackConfig("prod")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name                 string
+		sans                 []string
+		redirects, certNames []string
+	}{
+		{"committed prod: www", []string{"www.example.com"}, []string{"www.example.com"},
+			[]string{"example.com", "api.example.com", "www.example.com"}},
+		{"a service host or the domain is no redirect", []string{"api.example.com", "example.com"}, nil,
+			[]string{"example.com", "api.example.com"}},
+		{"sorted, once", []string{"www.example.com", "old.example.com", "www.example.com"}, []string{"old.example.com", "www.example.com"},
+			[]string{"example.com", "api.example.com", "old.example.com", "www.example.com"}},
+	} {
+		c, err := config.Load("immutable-edge", "prod", base.With("subjectAlternativeNames", tc.sans))
+		require.NoError(t, err, tc.name)
+		require.Equal(t, tc.redirects, c.RedirectNames(), tc.name)
+		require.Equal(t, tc.certNames, c.CertificateNames(), tc.name)
+		for _, n := range tc.redirects {
+			require.Contains(t, c.RecordNames(), n, "%s: a redirect name needs a DNS record to reach the edge", tc.name)
+		}
+	}
 }
 
 func TestUnknownKeysSuggestTheNearest(t *testing.T) {

@@ -27,23 +27,9 @@ const DefaultHealthPath = "/ready"
 // several depend on the edge, so they are chosen after it is known. set holds the full keys read.
 func (c *Config) applyDefaults(set map[string]bool) {
 	has := func(k string) bool { return set[key(k)] }
-	if !has("vpcCidr") {
-		c.VpcCIDR = "10.0.0.0/16"
-	}
-	if !has("azCount") {
-		c.AZCount = 2 // an ALB needs two; an EIP node may be replaced into either
-	}
-	if !has("instanceSubnets") {
-		c.InstanceSubnets = SubnetsPrivate
-		if c.Edge == EdgeEIP {
-			c.InstanceSubnets = SubnetsPublic // the node holds the public address itself
-		}
-	}
-	if !has("natGateways") {
-		c.NATGateways = NATSingle
-		if c.InstanceSubnets == SubnetsPublic {
-			c.NATGateways = NATNone // nothing private needs a way out
-		}
+	c.applyNetworkDefaults(has)
+	if !has("detailedMonitoring") {
+		c.DetailedMonitoring = true // 1-minute EC2 metrics (CKV_AWS_126)
 	}
 	if !has("instanceType") {
 		c.InstanceType = "t4g.micro"
@@ -93,6 +79,34 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	}
 	if !has("logRetentionDays") {
 		c.LogRetention = 365
+	}
+}
+
+// applyNetworkDefaults fills the network keys: where instances run follows the edge, and NAT
+// and the S3 endpoint follow where instances run.
+func (c *Config) applyNetworkDefaults(has func(string) bool) {
+	if !has("vpcCidr") {
+		c.VpcCIDR = "10.0.0.0/16"
+	}
+	if !has("azCount") {
+		c.AZCount = 2 // an ALB needs two; an EIP node may be replaced into either
+	}
+	if !has("instanceSubnets") {
+		c.InstanceSubnets = SubnetsPrivate
+		if c.Edge == EdgeEIP {
+			c.InstanceSubnets = SubnetsPublic // the node holds the public address itself
+		}
+	}
+	if !has("natGateways") {
+		c.NATGateways = NATSingle
+		if c.InstanceSubnets == SubnetsPublic {
+			c.NATGateways = NATNone // nothing private needs a way out
+		}
+	}
+	if !has("s3Endpoint") {
+		// Free, and it takes S3 traffic (ECR image layers) off the NAT gateway's per-GB charge;
+		// without a NAT gateway there is nothing to save.
+		c.S3Endpoint = c.NATGateways != NATNone
 	}
 }
 

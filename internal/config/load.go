@@ -21,9 +21,9 @@ func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 
 // Keys lists every key of the immutable-edge namespace, as written in Pulumi.<stack>.yaml.
 var Keys = []string{
-	"alarms", "alb", "alertEmail", "azCount", "domain", "edge", "fleet", "freeTier", "hostedZoneId", "image",
+	"alarms", "alb", "alertEmail", "azCount", "detailedMonitoring", "domain", "edge", "fleet", "freeTier", "hostedZoneId", "image",
 	"instanceSubnets", "instanceType", "keepImages", "logRetentionDays", "monthlyBudgetUsd", "natGateways",
-	"permissionsBoundary", "policyWaivers", "requiredTags", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
+	"permissionsBoundary", "policyWaivers", "requiredTags", "rootVolumeGb", "s3Endpoint", "services", "subjectAlternativeNames", "vpcCidr",
 }
 
 // required keys have no sensible default: they name the product, its address or its owner.
@@ -69,15 +69,7 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 	c.AlertEmail = l.str(key("alertEmail"))
 	c.PermissionsBoundary = l.str(key("permissionsBoundary"))
 	c.MonthlyBudget = l.number(key("monthlyBudgetUsd"))
-	l.object(key("freeTier"), &c.FreeTier)
-	l.object(key("fleet"), &c.Fleet)
-	l.object(key("image"), &c.Image)
-	l.object(key("services"), &c.Services)
-	l.object(key("policyWaivers"), &c.PolicyWaivers)
-	l.object(key("requiredTags"), &c.RequiredTags)
-	l.object(key("subjectAlternativeNames"), &c.SubjectAlternativeNames)
-	l.object(key("alb"), &c.ALB)
-	l.object(key("alarms"), &c.Alarms)
+	l.objects(c)
 	for _, k := range required {
 		if _, ok := raw[key(k)]; !ok {
 			l.fail(key(k), "is required")
@@ -100,6 +92,21 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// objects decodes the structured and boolean keys, in a fixed order.
+func (l *loader) objects(c *Config) {
+	for _, o := range []struct {
+		k    string
+		into any
+	}{
+		{"freeTier", &c.FreeTier}, {"s3Endpoint", &c.S3Endpoint}, {"detailedMonitoring", &c.DetailedMonitoring},
+		{"fleet", &c.Fleet}, {"image", &c.Image}, {"services", &c.Services}, {"policyWaivers", &c.PolicyWaivers},
+		{"requiredTags", &c.RequiredTags}, {"subjectAlternativeNames", &c.SubjectAlternativeNames},
+		{"alb", &c.ALB}, {"alarms", &c.Alarms},
+	} {
+		l.object(key(o.k), o.into)
+	}
 }
 
 // failed reports whether k, or the top-level key it belongs to, already has a load error.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
@@ -15,6 +16,7 @@ import (
 // Usage assumptions for what the plan cannot know; each item's basis repeats the one it uses.
 const (
 	NATGBPerMonth         = 20.0 // data through each NAT gateway
+	NATS3GBPerMonth       = 15.0 // of it, ECR image layers and other S3 objects (what an S3 gateway endpoint takes off the NAT)
 	ALBAverageLCUs        = 1.0  // a small site stays near one LCU
 	FlowLogGBPerMonth     = 2.0  // flow-log volume per VPC
 	BucketGB              = 1.0  // logs or certificate state per bucket
@@ -58,10 +60,7 @@ func Of(p *plan.Plan) Estimate {
 	for _, g := range p.OfType("aws:autoscaling/group:Group") {
 		priceFleet(p, g, edgeEIP, add)
 	}
-	for _, r := range p.OfType("aws:ec2/natGateway:NatGateway") {
-		add(r, natHour.USD*hoursPerMonth+natGB.USD*NATGBPerMonth,
-			"730 h × $%.3f + %.0f GB assumed × $%.3f/GB", natHour.USD, NATGBPerMonth, natGB.USD)
-	}
+	priceNAT(p, add)
 	for _, r := range p.OfType("aws:lb/loadBalancer:LoadBalancer") {
 		zones := float64(r.Len("subnets"))
 		add(r, (albHour.USD+albLCUHour.USD*ALBAverageLCUs+ipv4Hour.USD*zones)*hoursPerMonth,
@@ -80,6 +79,7 @@ func Of(p *plan.Plan) Estimate {
 		add(r, usd, "%.0f GB/month assumed: %s", FlowLogGBPerMonth, basis)
 	}
 	priceObservability(p, free, add)
+	priceImages(p, add)
 	for _, r := range p.OfType("aws:s3/bucketV2:BucketV2") {
 		add(r, BucketGB*s3GBMonth.USD, "%.0f GB assumed × $%.4f/GB-month", BucketGB, s3GBMonth.USD)
 	}
@@ -119,6 +119,41 @@ func priceFleet(p *plan.Plan, g plan.Resource, edgeEIP bool, add func(plan.Resou
 	add(lt, n*gb*gp3GBMonth.USD, "%v × %.0f GB gp3 × $%.4f/GB-month", n, gb, gp3GBMonth.USD)
 	if lt.Bool("networkInterfaces.0.associatePublicIpAddress") && !edgeEIP {
 		add(lt, n*ipv4Hour.USD*hoursPerMonth, "%v public IPv4 × 730 h × $%.3f", n, ipv4Hour.USD)
+	}
+}
+
+// priceNAT prices each NAT gateway's hours and the data it processes. An S3 gateway endpoint on
+// every private route table the gateway serves takes the S3 share of that data (ECR keeps image
+// layers in S3) off it; the endpoint itself has no charge.
+func priceNAT(p *plan.Plan, add func(plan.Resource, float64, string, ...any)) {
+	endpointTables := map[string]bool{}
+	for _, e := range p.OfType("aws:ec2/vpcEndpoint:VpcEndpoint") {
+		if e.Str("vpcEndpointType") != "Gateway" || !strings.HasSuffix(e.Str("serviceName"), ".s3") {
+			continue
+		}
+		for _, id := range e.Strings("routeTableIds") {
+			endpointTables[id] = true
+		}
+		add(e, 0, "S3 gateway endpoint on %d route table(s): no hourly or per-GB charge (%s)", e.Len("routeTableIds"), gatewayEndpoint.Source)
+	}
+	for _, n := range p.OfType("aws:ec2/natGateway:NatGateway") {
+		routes, viaEndpoint := 0, 0
+		for _, r := range p.OfType("aws:ec2/route:Route") {
+			if r.Str("natGatewayId") == n.ID {
+				routes++
+				if endpointTables[r.Str("routeTableId")] {
+					viaEndpoint++
+				}
+			}
+		}
+		if routes > 0 && viaEndpoint == routes {
+			add(n, natHour.USD*hoursPerMonth+natGB.USD*(NATGBPerMonth-NATS3GBPerMonth),
+				"730 h × $%.3f + (%.0f GB assumed − %.0f GB of S3 traffic the S3 endpoint takes) × $%.3f/GB",
+				natHour.USD, NATGBPerMonth, NATS3GBPerMonth, natGB.USD)
+			continue
+		}
+		add(n, natHour.USD*hoursPerMonth+natGB.USD*NATGBPerMonth,
+			"730 h × $%.3f + %.0f GB assumed × $%.3f/GB", natHour.USD, NATGBPerMonth, natGB.USD)
 	}
 }
 

@@ -2,6 +2,7 @@ package cost
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -14,9 +15,9 @@ import (
 type allowance map[string]float64
 
 func allowanceFor(p *plan.Plan) allowance {
-	a := allowance{"healthChecks": freeHealthChecks}
+	a := allowance{"healthChecks": freeHealthChecks, "dashboards": freeDashboards}
 	if p.Config[KeyFreeTier] == "true" {
-		a["alarms"], a["metrics"], a["dashboards"], a["logsGB"] = freeAlarmMetrics, freeCustomMetrics, freeDashboards, freeLogsGB
+		a["alarms"], a["metrics"], a["logsGB"] = freeAlarmMetrics, freeCustomMetrics, freeLogsGB
 	}
 	return a
 }
@@ -45,9 +46,9 @@ func trim(v float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
 }
 
-// priceObservability prices the key, the alarms, the instances' custom metrics and logs, the
-// dashboard and the external check. Budgets without actions, AWS-service events on EventBridge
-// and the first 1,000 email notifications are free.
+// priceObservability prices the key, the alarms, the instances' custom and detailed-monitoring
+// metrics and logs, the dashboard and the external check. Budgets without actions, AWS-service
+// events on EventBridge and the first 1,000 email notifications are free.
 func priceObservability(p *plan.Plan, free allowance, add func(plan.Resource, float64, string, ...any)) {
 	for _, r := range p.OfType("aws:kms/key:Key") {
 		add(r, kmsKeyMonth.USD, "1 customer managed key × $%.2f", kmsKeyMonth.USD)
@@ -65,22 +66,7 @@ func priceObservability(p *plan.Plan, free allowance, add func(plan.Resource, fl
 		charged, note := free.take("alarms", n)
 		add(r, charged*alarmMetric.USD, "%s alarm metric(s)%s × $%.2f", trim(n), note, alarmMetric.USD)
 	}
-	instances := 0.0
-	for _, g := range p.OfType("aws:autoscaling/group:Group") {
-		instances += g.Num("desiredCapacity")
-		lt, ok := p.ByID(g.Str("launchTemplate.id"))
-		if !ok {
-			continue
-		}
-		if raw, err := base64.StdEncoding.DecodeString(lt.Str("userData")); err == nil {
-			if metrics, err := bootstrap.PublishedMetrics(string(raw)); err == nil {
-				n := float64(len(metrics))
-				charged, note := free.take("metrics", n)
-				add(lt, charged*customMetric.USD, "%s custom metrics from the instances (Stack dimension, not per instance)%s × $%.2f",
-					trim(n), note, customMetric.USD)
-			}
-		}
-	}
+	instances := priceInstanceMetrics(p, free, add)
 	for _, lg := range p.OfType("aws:cloudwatch/logGroup:LogGroup") {
 		if lg.Str("namePrefix") != "" {
 			continue // the flow logs, priced with the flow log
@@ -89,17 +75,84 @@ func priceObservability(p *plan.Plan, free allowance, add func(plan.Resource, fl
 		add(lg, usd, "%s GB a month per instance assumed × %v: %s", trim(InstanceLogGBPerGroup), instances, basis)
 	}
 	for _, r := range p.OfType("aws:cloudwatch/dashboard:Dashboard") {
+		n := dashboardMetrics(r.Str("dashboardBody"))
+		if n > freeDashboardMetric {
+			add(r, dashboardMo.USD, "1 dashboard of %d metrics (the free ones show at most %d) × $%.2f", n, freeDashboardMetric, dashboardMo.USD)
+			continue
+		}
 		charged, note := free.take("dashboards", 1)
-		add(r, charged*dashboardMo.USD, "1 dashboard%s × $%.2f", note, dashboardMo.USD)
+		add(r, charged*dashboardMo.USD, "1 dashboard of %d metrics%s × $%.2f", n, note, dashboardMo.USD)
+	}
+	priceHealthChecks(p, free, add)
+}
+
+// priceInstanceMetrics prices what each group's instances publish: the agent's custom metrics
+// (counted from the user-data) and, with detailed monitoring on, EC2's own metrics every
+// minute. It returns the instances counted.
+func priceInstanceMetrics(p *plan.Plan, free allowance, add func(plan.Resource, float64, string, ...any)) float64 {
+	instances := 0.0
+	for _, g := range p.OfType("aws:autoscaling/group:Group") {
+		n := g.Num("desiredCapacity")
+		instances += n
+		lt, ok := p.ByID(g.Str("launchTemplate.id"))
+		if !ok {
+			continue
+		}
+		if raw, err := base64.StdEncoding.DecodeString(lt.Str("userData")); err == nil {
+			if metrics, err := bootstrap.PublishedMetrics(string(raw)); err == nil {
+				m := float64(len(metrics))
+				charged, note := free.take("metrics", m)
+				add(lt, charged*customMetric.USD, "%s custom metrics from the instances (Stack dimension, not per instance)%s × $%.2f",
+					trim(m), note, customMetric.USD)
+			}
+		}
+		if lt.Bool("monitoring.enabled") {
+			m := n * ec2DetailedMetrics
+			charged, note := free.take("metrics", m)
+			add(lt, charged*customMetric.USD, "detailed monitoring: %v instance(s) × %d EC2 metrics every minute, billed as custom metrics%s × $%.2f",
+				n, ec2DetailedMetrics, note, customMetric.USD)
+		}
+	}
+	return instances
+}
+
+// priceHealthChecks prices the external checks: Route 53 bills a check of an AWS endpoint (a
+// resource in the account) below one of anything else, and each optional feature (HTTPS here)
+// on top, even for the free checks.
+func priceHealthChecks(p *plan.Plan, free allowance, add func(plan.Resource, float64, string, ...any)) {
+	endpoint := "the Elastic IP"
+	if len(p.OfType("aws:lb/loadBalancer:LoadBalancer")) > 0 {
+		endpoint = "the load balancer"
 	}
 	for _, r := range p.OfType("aws:route53/healthCheck:HealthCheck") {
 		charged, note := free.take("healthChecks", 1)
 		usd := charged * healthCheckMo.USD
 		basis := fmt.Sprintf("1 health check%s × $%.2f", note, healthCheckMo.USD)
-		if r.Str("type") == "HTTPS" {
+		if strings.HasPrefix(r.Str("type"), "HTTPS") {
 			usd += healthHTTPSMo.USD
-			basis += fmt.Sprintf(" + HTTPS option $%.2f (assumed an AWS endpoint: the Elastic IP is in the account)", healthHTTPSMo.USD)
+			basis += fmt.Sprintf(" + HTTPS option $%.2f (assumed an AWS endpoint: %s is in the account; as a non-AWS endpoint $%.2f + $%.2f)",
+				healthHTTPSMo.USD, endpoint, healthNonAWSMo.USD, healthNonAWSHTTPSMo.USD)
 		}
 		add(r, usd, "%s", basis)
 	}
+}
+
+// dashboardMetrics counts the metric lines of a dashboard body, as CloudWatch's free tier counts
+// a dashboard's metrics.
+func dashboardMetrics(body string) int {
+	var d struct {
+		Widgets []struct {
+			Properties struct {
+				Metrics []json.RawMessage `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		return freeDashboardMetric + 1 // unreadable: not assumed free
+	}
+	n := 0
+	for _, w := range d.Widgets {
+		n += len(w.Properties.Metrics)
+	}
+	return n
 }

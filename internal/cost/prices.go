@@ -1,7 +1,9 @@
 package cost
 
-// PriceDate is when the price table was last checked against its sources.
-const PriceDate = "2026-08-26"
+// PriceDate spans the days the table's prices were checked against their sources, each Price's
+// Source saying which: the pull of 2026-08-26, and the snapshot, detailed-monitoring and
+// health-check entries checked on 2026-12-01.
+const PriceDate = "2026-08-26 to 2026-12-01"
 
 // Price is one eu-central-1 on-demand list price in USD, with where it comes from.
 type Price struct {
@@ -44,17 +46,38 @@ var (
 	alarmMetric   = Price{0.10, "standard alarm metric-month", "aws.amazon.com/cloudwatch/pricing, confirmed for us-east-1; the same list price assumed for eu-central-1"}
 	customMetric  = Price{0.30, "custom metric-month (first 10,000)", "aws.amazon.com/cloudwatch/pricing, confirmed for us-east-1; the same list price assumed for eu-central-1"}
 	dashboardMo   = Price{3.00, "dashboard-month", "= all regions; aws.amazon.com/cloudwatch/pricing"}
-	healthCheckMo = Price{0.50, "health check-month (AWS endpoint)", "= global; aws.amazon.com/route53/pricing as quoted by several sources; the first 50 for AWS endpoints are free"}
-	healthHTTPSMo = Price{1.00, "HTTPS option-month (AWS endpoint)", "= global; same page; charged even within the free 50"}
+	healthCheckMo = Price{0.50, "health check-month (AWS endpoint)", route53Page + "; the first 50 health checks for AWS endpoints are free"}
+	healthHTTPSMo = Price{1.00, "optional feature-month (AWS endpoint): HTTPS, string matching, fast interval, latency", route53Page + "; charged even within the free 50"}
+	// What a check of a non-AWS endpoint would cost instead, for the basis.
+	healthNonAWSMo      = Price{0.75, "health check-month (non-AWS endpoint)", route53Page}
+	healthNonAWSHTTPSMo = Price{2.00, "optional feature-month (non-AWS endpoint)", route53Page}
+
+	snapshotGBMonth = Price{0.054, "GB-month of EBS snapshot, standard tier", "AWS Price List EUC1-EBS:SnapshotUsage as a pricing test fixture and a 2026 cost note both quote it, checked 2026-12-01; billed on the blocks stored (repost.aws/knowledge-center/ebs-snapshot-billing)"}
+	gatewayEndpoint = Price{0, "gateway endpoint", "\"Gateway endpoints ... come at no additional charge\", docs.aws.amazon.com/prescriptive-guidance/latest/aws-startup-security-baseline/wkld-12.html, checked 2026-12-01"}
 )
 
+// route53Page is where the health-check prices come from.
+const route53Page = "= global; aws.amazon.com/route53/pricing as transcribed verbatim on 2026-09-20 (api-evangelist/amazon-route53-resolver plans/amazon-route53-resolver-plans-pricing.yml), checked 2026-12-01"
+
+// ec2DetailedMetrics is how many EC2 metrics detailed monitoring sends each minute per instance,
+// each billed as a custom metric: "In basic monitoring for EC2 instances, seven pre-selected
+// metrics are available at the five-minute frequency"
+// (docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/ec2-metricscollected.html); detailed
+// monitoring sends the same ones every minute and "10 Detailed Monitoring Metrics" are in the
+// account's always-free allowance (aws.amazon.com/cloudwatch/pricing), checked 2026-12-01.
+const ec2DetailedMetrics = 7
+
 // The account's always-free CloudWatch allowance (aws.amazon.com/cloudwatch/pricing), credited
-// to the stack whose config sets freeTier; Route 53 gives 50 health checks for AWS endpoints
-// to every account, so that one is always applied.
+// to the stack whose config sets freeTier. Two allowances are applied to every stack, because
+// each stack uses one unit of an allowance far larger than one stack's share: Route 53's 50
+// health checks for AWS endpoints, and CloudWatch's "3 Dashboards for up to 50 metrics per
+// month" (each stack has one dashboard of fewer than 50 metrics, so an account holding up to
+// three such stacks pays for none).
 const (
-	freeAlarmMetrics  = 10
-	freeCustomMetrics = 10
-	freeDashboards    = 3
-	freeLogsGB        = 5.0 // ingestion, and separately storage
-	freeHealthChecks  = 50
+	freeAlarmMetrics    = 10
+	freeCustomMetrics   = 10 // custom and detailed-monitoring metrics together
+	freeDashboards      = 3
+	freeDashboardMetric = 50  // a dashboard with more metrics is not in the free tier
+	freeLogsGB          = 5.0 // ingestion, and separately storage
+	freeHealthChecks    = 50
 )

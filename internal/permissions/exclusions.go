@@ -37,6 +37,7 @@ var exclusions = map[[2]string]exclusion{
 	{"aws_vpc", "ec2:DisassociateVpcCidrBlock"}:                  {"only for IPv6 blocks", unset("assignGeneratedIpv6CidrBlock", "ipv6CidrBlock", "ipv6IpamPoolId")},
 	{"aws_vpc", "ec2:ModifyVpcTenancy"}:                          {"only when instance_tenancy changes from the default", unset("instanceTenancy")},
 	{"aws_vpc", "ec2:GetIpamPoolAllocations"}:                    {"only for a VPC from an IPAM pool", unset("ipv4IpamPoolId")},
+	{"aws_vpc_endpoint", "ec2:AcceptVpcEndpointConnections"}:     {"only with auto_accept, for an endpoint service of this account; the S3 gateway endpoint is AWS's", unset("autoAccept")},
 	{"aws_route_table", "ec2:EnableVgwRoutePropagation"}:         {"only with propagating_vgws", unset("propagatingVgws")},
 	{"aws_route_table", "ec2:DisableVgwRoutePropagation"}:        {"only with propagating_vgws", unset("propagatingVgws")},
 	{"aws_nat_gateway", "ec2:AssignPrivateNatGatewayAddress"}:    {"only with secondary addresses", unset(natSecondaries...)},

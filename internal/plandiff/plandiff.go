@@ -60,6 +60,7 @@ var replaceKeys = map[string][]string{
 	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {"securityGroupId"},
 	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":   {"securityGroupId"},
 	"aws:ec2/natGateway:NatGateway":                             {"allocationId", "subnetId"},
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                           {"serviceName", "vpcEndpointType", "vpcId"}, // ForceNew at provider 1a5174b
 	"aws:ec2/eip:Eip":                                           {"domain"},
 	"aws:ec2/routeTableAssociation:RouteTableAssociation":       {"subnetId"},
 	"aws:ec2/route:Route":                                       {"destinationCidrBlock", "routeTableId"},

@@ -25,6 +25,7 @@ var Unscopable = []string{
 var (
 	Taggable = []string{
 		tVpc, tDefaultSG, "aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable", tSubnet,
+		"aws:ec2/vpcEndpoint:VpcEndpoint",
 		tEIP, tNAT, tFlowLog, tLogGroup, tRole, tSecurityGroup, tIngress, tEgress, tRepository,
 		"aws:iam/instanceProfile:InstanceProfile", tLaunchTemplate, tGroup,
 		tLoadBalancer, tListener, tTargetGroup, tCertificate, tBucket, "aws:ssm/parameter:Parameter",

@@ -73,6 +73,16 @@ func Rules() []Rule {
 	return all
 }
 
+// EvaluatePlan loads the stack config the plan was made from and runs every rule over the plan.
+func EvaluatePlan(p *plan.Plan) (*config.Config, []Result, error) {
+	cfg, err := config.Load(p.Project, p.Stack, p.Config)
+	if err != nil {
+		return nil, nil, err
+	}
+	results, err := Evaluate(p, cfg)
+	return cfg, results, err
+}
+
 // Evaluate runs every rule over the plan made from cfg. A waiver (cfg.PolicyWaivers) turns a
 // rule's failures into "waived" with its reason; a waiver naming no rule is a config error, and
 // one that matches no failure is a failure of its own (a stale waiver hides the next real problem).

@@ -36,6 +36,8 @@ var badConfigs = []struct {
 	{"desired above max", "prod", func(c plan.Config) plan.Config { return c.Set("fleet.desired", 5) }, "immutable-edge:fleet.desired"},
 	{"fleet max not a number", "prod", func(c plan.Config) plan.Config { return c.Set("fleet.max", "four") }, "immutable-edge:fleet.max"},
 	{"unknown NAT layout", "prod", func(c plan.Config) plan.Config { return c.With("natGateways", "double") }, "immutable-edge:natGateways"},
+	{"S3 endpoint as a word", "prod", func(c plan.Config) plan.Config { return c.With("s3Endpoint", "yes") }, "immutable-edge:s3Endpoint"},
+	{"detailed monitoring as a number", "prod", func(c plan.Config) plan.Config { return c.With("detailedMonitoring", "1") }, "immutable-edge:detailedMonitoring"},
 	{"private instances without NAT", "prod", func(c plan.Config) plan.Config { return c.With("natGateways", "none") }, "immutable-edge:natGateways"},
 	{"eip instances in private subnets", "dev", func(c plan.Config) plan.Config {
 		return c.With("instanceSubnets", "private").With("natGateways", "single")

@@ -127,7 +127,8 @@ func TestProdDNS(t *testing.T) {
 	require.Equal(t, 3, validations, "one validation record per certificate name")
 	fqdns := one(t, p, "aws:acm/certificateValidation:CertificateValidation").Strings("validationRecordFqdns")
 	require.Len(t, fqdns, 3)
-	require.ElementsMatch(t, []string{"example.com", "api.example.com"}, keys(aliases), "the domain and each service host")
+	require.ElementsMatch(t, []string{"example.com", "api.example.com", "www.example.com"}, keys(aliases),
+		"the domain, each service host and www, which redirects to the domain")
 	for n, r := range aliases {
 		require.Equal(t, "A", r.Str("type"), n)
 		require.Equal(t, "prod-alb-1234567890.eu-central-1.elb.amazonaws.com", r.Str("aliases.0.name"), n)

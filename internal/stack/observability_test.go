@@ -21,7 +21,7 @@ import (
 var alarmsByMode = map[string][]string{
 	"dev": {"capacity", "status-check", "cpu", "http-5xx", "service-down", "disk", "certificate-expiry", "external-check"},
 	"prod": {"capacity", "status-check", "cpu", "http-5xx", "service-down", "disk",
-		"alb-5xx", "target-5xx", "unhealthy-hosts", "latency-p95", "rejected-connections", "certificate-expiry"},
+		"alb-5xx", "target-5xx", "unhealthy-hosts", "latency-p95", "rejected-connections", "certificate-expiry", "external-check"},
 }
 
 func topicARN(s string) string {
@@ -71,19 +71,27 @@ func TestAlarmThresholdsFollowTheConfig(t *testing.T) {
 }
 
 func TestExternalCheckReachesTheTopicThroughEventBridge(t *testing.T) {
-	p := stackPlan(t, "dev")
+	for _, s := range stacks {
+		externalCheckPath(t, s, map[string]string{"dev": "dev.example.com", "prod": "example.com"}[s])
+	}
+}
+
+// externalCheckPath follows one stack's external check from Route 53 to its alert topic.
+func externalCheckPath(t *testing.T, s, domain string) {
+	t.Helper()
+	p := stackPlan(t, s)
 	check := one(t, p, tHealthCheck)
 	require.Equal(t, "HTTPS", check.Str("type"))
-	require.Equal(t, "dev.example.com", check.Str("fqdn"))
+	require.Equal(t, domain, check.Str("fqdn"))
 	require.Equal(t, "/.edge/health", check.Str("resourcePath"))
 	require.True(t, check.Bool("enableSni"))
 
-	alarm, ok := p.Find(tAlarm, "dev-external-check")
+	alarm, ok := p.Find(tAlarm, s+"-external-check")
 	require.True(t, ok)
 	require.Equal(t, observability.HealthCheckRegion, alarm.Region, "Route 53 publishes its metrics only there")
 	require.Equal(t, "AWS/Route53", alarm.Str("namespace"))
 	require.Equal(t, check.ID, alarm.Str("dimensions.HealthCheckId"))
-	arn := "arn:aws:cloudwatch:us-east-1:123456789012:alarm:immutable-edge-dev-external-check"
+	arn := "arn:aws:cloudwatch:us-east-1:123456789012:alarm:immutable-edge-" + s + "-external-check"
 
 	rules := map[string]plan.Resource{}
 	for _, r := range p.OfType(tEventRule) {
@@ -106,10 +114,7 @@ func TestExternalCheckReachesTheTopicThroughEventBridge(t *testing.T) {
 	}
 	require.Equal(t, "arn:aws:events:eu-central-1:123456789012:event-bus/default", targets["us-east-1"].Str("arn"))
 	require.NotEmpty(t, targets["us-east-1"].Str("roleArn"), "cross-region delivery needs a role")
-	require.Equal(t, topicARN("dev"), targets["eu-central-1"].Str("arn"))
-
-	_, ok = stackPlan(t, "prod").Find(tHealthCheck, "prod-external")
-	require.False(t, ok, "the alb edge is watched through the load balancer's own metrics")
+	require.Equal(t, topicARN(s), targets["eu-central-1"].Str("arn"))
 }
 
 func TestRefreshFailuresGoToTheTopic(t *testing.T) {
@@ -233,7 +238,7 @@ func TestDashboardNamesOnlyMetricsTheStackProduces(t *testing.T) {
 				seen[ref] = true
 			}
 			if w.Type == "alarm" {
-				require.Len(t, w.Properties.Alarms, len(p.OfType(tAlarm))-map[string]int{"dev": 1, "prod": 0}[s], s)
+				require.Len(t, w.Properties.Alarms, len(p.OfType(tAlarm))-1, "%s: every alarm but the us-east-1 external check", s)
 			}
 		}
 		for _, a := range p.OfType(tAlarm) {

@@ -35,7 +35,7 @@ func newMonitor(ctx *pulumi.Context, cfg *config.Config, env *environment, alert
 		TopicARN:  alerts.TopicARN,
 		GroupName: fl.GroupName, Desired: cfg.Fleet.Desired,
 		Edge: t.Mode, LoadBalancer: t.LoadBalancer, TargetGroup: t.TargetGroup, Certificate: t.Certificate,
-		Domain: cfg.Domain, HealthPath: config.EdgeHealthPath,
+		Domain: cfg.Domain, HealthPath: config.EdgeHealthPath, BasicMonitoring: !cfg.DetailedMonitoring,
 		Thresholds: observability.Thresholds{
 			CPUPercent: a.CPUPercent, DiskPercent: a.DiskPercent, HTTP5xxPercent: a.HTTP5xxPercent,
 			LatencyP95Seconds: a.LatencyP95Seconds, CertificateDays: a.CertificateDays, Minutes: a.Minutes,

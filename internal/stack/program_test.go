@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/immutable-edge/immutable-edge/components/rollout"
 	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/policy"
 )
 
 // Type tokens the assertions refer to.
@@ -25,6 +27,7 @@ const (
 	tSubnet         = "aws:ec2/subnet:Subnet"
 	tRoute          = "aws:ec2/route:Route"
 	tNAT            = "aws:ec2/natGateway:NatGateway"
+	tEndpoint       = "aws:ec2/vpcEndpoint:VpcEndpoint"
 	tRolePolicy     = "aws:iam/rolePolicy:RolePolicy"
 	tRole           = "aws:iam/role:Role"
 	tRepository     = "aws:ecr/repository:Repository"
@@ -89,7 +92,7 @@ func init() {
 	for component, types := range map[string][]string{
 		"immutable-edge:network:Network": {"aws:ec2/vpc:Vpc", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
 			"aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation",
-			tRoute, tSubnet, tEIP, tNAT, "aws:ec2/flowLog:FlowLog", "aws:cloudwatch/logGroup:LogGroup", tRole, tRolePolicy},
+			tRoute, tSubnet, tEIP, tNAT, tEndpoint, "aws:ec2/flowLog:FlowLog", "aws:cloudwatch/logGroup:LogGroup", tRole, tRolePolicy},
 		"immutable-edge:security:Groups":           {tSecurityGroup, tIngress, tEgress},
 		"immutable-edge:registry:Registry":         {tRepository, "aws:ecr/lifecyclePolicy:LifecyclePolicy"},
 		"immutable-edge:identity:InstanceIdentity": {tRole, tRolePolicy, "aws:iam/instanceProfile:InstanceProfile", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"},
@@ -256,6 +259,69 @@ func TestNATLayouts(t *testing.T) {
 		if zone, ok := strings.CutPrefix(r.Name, "prod-private-"); ok {
 			zone = strings.TrimSuffix(zone, "-default")
 			require.Equal(t, "prod-nat-"+zone+"-id", r.Str("natGatewayId"), "perAz: each zone uses its own NAT")
+		}
+	}
+}
+
+func TestS3EndpointTakesThePrivateRouteTables(t *testing.T) {
+	prod := stackPlan(t, "prod")
+	ep := one(t, prod, tEndpoint)
+	require.Equal(t, "com.amazonaws.eu-central-1.s3", ep.Str("serviceName"))
+	require.Equal(t, "Gateway", ep.Str("vpcEndpointType"), "gateway endpoints are free; interface endpoints bill by the hour")
+	require.Equal(t, one(t, prod, "aws:ec2/vpc:Vpc").ID, ep.Str("vpcId"))
+	var private []string
+	for _, rt := range prod.OfType("aws:ec2/routeTable:RouteTable") {
+		if strings.HasPrefix(rt.Name, "prod-private-") {
+			private = append(private, rt.ID)
+		}
+	}
+	require.Len(t, private, 3)
+	require.Equal(t, private, ep.Strings("routeTableIds"), "every private route table, in zone order, and no public one")
+
+	require.Empty(t, stackPlan(t, "dev").OfType(tEndpoint), "dev has no NAT gateway to save on: off by default")
+	cfg, err := plan.StackConfig("prod")
+	require.NoError(t, err)
+	off, err := plan.RunConfig("prod", cfg.With("s3Endpoint", false), nil)
+	require.NoError(t, err)
+	require.Empty(t, off.OfType(tEndpoint))
+	dev, err := plan.StackConfig("dev")
+	require.NoError(t, err)
+	on, err := plan.RunConfig("dev", dev.With("s3Endpoint", true), nil)
+	require.NoError(t, err)
+	require.Len(t, on.OfType(tEndpoint), 1, "the config decides, whatever the NAT layout")
+}
+
+func TestDetailedMonitoringIsAWaivableChoice(t *testing.T) {
+	cfg, err := plan.StackConfig("prod")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		on     bool
+		period float64
+		rule   string // CKV_AWS_126's verdict
+		extra  []map[string]string
+	}{
+		{true, 60, policy.Pass, nil},
+		{false, 300, policy.Fail, nil},
+		{false, 300, policy.Waived, []map[string]string{{"rule": "CKV_AWS_126", "reason": "Five-minute EC2 metrics are enough for this site."}}},
+	} {
+		c := cfg.With("detailedMonitoring", tc.on)
+		if tc.extra != nil {
+			var waivers []map[string]string
+			require.NoError(t, json.Unmarshal([]byte(c["immutable-edge:policyWaivers"]), &waivers))
+			c = c.With("policyWaivers", append(waivers, tc.extra...))
+		}
+		p, err := plan.RunConfig("prod", c, nil)
+		require.NoError(t, err)
+		require.Equal(t, tc.on, one(t, p, tLaunchTemplate).Bool("monitoring.enabled"))
+		cpu, ok := p.Find("aws:cloudwatch/metricAlarm:MetricAlarm", "prod-cpu")
+		require.True(t, ok)
+		require.Equal(t, tc.period, cpu.Num("period"), "detailed=%v: the cpu alarm follows EC2's reporting interval", tc.on)
+		_, results, err := policy.EvaluatePlan(p)
+		require.NoError(t, err)
+		for _, r := range results {
+			if r.Rule == "CKV_AWS_126" {
+				require.Equal(t, tc.rule, r.Status, "detailed=%v waived=%v", tc.on, tc.extra != nil)
+			}
 		}
 	}
 }

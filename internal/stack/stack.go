@@ -48,7 +48,8 @@ func Deploy(ctx *pulumi.Context) error {
 	}
 	net, err := network.NewNetwork(ctx, name, &network.NetworkArgs{
 		CIDR: cfg.VpcCIDR, PublicSubnets: public, PrivateSubnets: private,
-		NAT: cfg.NATGateways, FlowLogRetentionDays: cfg.LogRetention, FlowLogKeyARN: alerts.KeyARN,
+		NAT: cfg.NATGateways, S3Endpoint: cfg.S3Endpoint, Region: cfg.Region,
+		FlowLogRetentionDays: cfg.LogRetention, FlowLogKeyARN: alerts.KeyARN,
 		Roles: roleScope(cfg), Tags: tags,
 	})
 	if err != nil {
@@ -95,6 +96,7 @@ func Deploy(ctx *pulumi.Context) error {
 		TargetGroupARNs: front.TargetGroupARNs(),
 		LaunchHook:      config.LaunchHook,
 		RootVolumeGB:    cfg.RootVolumeGB,
+		BasicMonitoring: !cfg.DetailedMonitoring,
 		Tags:            tags,
 	}, pulumi.DependsOn([]pulumi.Resource{alerts})) // the agent writes to log groups it may not create
 	if err != nil {
