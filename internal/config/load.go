@@ -21,9 +21,9 @@ func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 
 // Keys lists every key of the immutable-edge namespace, as written in Pulumi.<stack>.yaml.
 var Keys = []string{
-	"alarms", "alb", "alertEmail", "azCount", "domain", "edge", "fleet", "freeTier", "hostedZoneId", "image",
+	"alarms", "alb", "alertEmail", "azCount", "domain", "edge", "fleet", "freeTier", "healing", "hostedZoneId", "image",
 	"instanceSubnets", "instanceType", "keepImages", "logRetentionDays", "monthlyBudgetUsd", "natGateways",
-	"permissionsBoundary", "policyWaivers", "requiredTags", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
+	"permissionsBoundary", "policyWaivers", "protect", "requiredTags", "rootVolumeGb", "services", "subjectAlternativeNames", "vpcCidr",
 }
 
 // required keys have no sensible default: they name the product, its address or its owner.
@@ -78,6 +78,8 @@ func Load(project, stack string, raw map[string]string) (*Config, error) {
 	l.object(key("subjectAlternativeNames"), &c.SubjectAlternativeNames)
 	l.object(key("alb"), &c.ALB)
 	l.object(key("alarms"), &c.Alarms)
+	l.object(key("healing"), &c.Healing)
+	l.object(key("protect"), &c.Protect)
 	for _, k := range required {
 		if _, ok := raw[key(k)]; !ok {
 			l.fail(key(k), "is required")

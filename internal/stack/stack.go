@@ -61,7 +61,8 @@ func Deploy(ctx *pulumi.Context) error {
 		return err
 	}
 	reg, err := registry.NewRegistry(ctx, name, &registry.RegistryArgs{
-		Prefix: cfg.Project + "/" + cfg.Stack, Services: cfg.ServiceNames(), KeepImages: cfg.KeepImages, Tags: tags,
+		Prefix: cfg.Project + "/" + cfg.Stack, Services: cfg.ServiceNames(), KeepImages: cfg.KeepImages,
+		ForceDelete: !cfg.Protect, Tags: tags,
 	})
 	if err != nil {
 		return err
@@ -132,7 +133,7 @@ func newEdge(ctx *pulumi.Context, cfg *config.Config, env *environment, net *net
 	stackKey pulumi.StringOutput) (edge.Edge, error) {
 	site := edge.Site{
 		Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID, NamePrefix: cfg.NamePrefix(),
-		CertificateNames: cfg.CertificateNames(), RecordNames: cfg.RecordNames(), Tags: cfg.Tags(),
+		CertificateNames: cfg.CertificateNames(), RecordNames: cfg.RecordNames(), Disposable: !cfg.Protect, Tags: cfg.Tags(),
 	}
 	if cfg.Edge == config.EdgeEIP {
 		return edge.NewEIP(ctx, cfg.Stack, &edge.EIPArgs{Site: site, StateKeyARN: stackKey})
