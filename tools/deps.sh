@@ -12,6 +12,7 @@ declare -A packages=(
 	[jq]=jq
 	[openssl]=openssl
 	[curl]=curl
+	[aws]=awscli
 	[rsyslogd]=rsyslog
 	[logrotate]=logrotate
 	[logger]=bsdutils

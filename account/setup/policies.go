@@ -242,7 +242,7 @@ func (s scope) boundaryPolicy() iampolicy.Document {
 		allow("Logs", []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
 			[]string{s.arn("logs", s.Region, "log-group:/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
 		allow("FindLogGroups", []string{"logs:DescribeLogGroups"}, []string{s.arn("logs", s.Region, "log-group:*")}, nil),
-		allow("Lifecycle", []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"},
+		allow("Lifecycle", []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat", "autoscaling:SetInstanceHealth"},
 			[]string{s.arn("autoscaling", s.Region, "autoScalingGroup:*:autoScalingGroupName/*")}, stackTag),
 		allow("Address", []string{"ec2:AssociateAddress"}, []string{
 			s.arn("ec2", s.Region, "elastic-ip/*"), s.arn("ec2", s.Region, "instance/*"), s.arn("ec2", s.Region, "network-interface/*"),

@@ -57,7 +57,15 @@ type Stack struct {
 	// Namespace is the CloudWatch namespace of the instance's metrics.
 	Namespace string    `json:"metricNamespace"`
 	Edge      Edge      `json:"edge"`
+	Healing   Healing   `json:"healing"`
 	Services  []Service `json:"services"`
+}
+
+// Healing is when the instance marks itself unhealthy (health-watch.sh).
+type Healing struct {
+	// UnhealthyMinutes is how long the edge health must fail, without a break and after the
+	// instance went into service; 0 means never.
+	UnhealthyMinutes int `json:"unhealthyMinutes"`
 }
 
 // Edge is the instance's part of the edge: where HAProxy listens and what the eip node claims.
@@ -99,7 +107,8 @@ func Describe(c *config.Config, account string) Stack {
 	}
 	registry := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", account, c.Region)
 	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, Registry: registry,
-		LaunchHook: config.LaunchHook, Namespace: config.MetricNamespace, Edge: e}
+		LaunchHook: config.LaunchHook, Namespace: config.MetricNamespace, Edge: e,
+		Healing: Healing{UnhealthyMinutes: c.UnhealthyMinutes()}}
 	for _, svc := range c.Services {
 		s.Services = append(s.Services, Service{
 			Name: svc.Name, Image: svc.Image, Ref: registry + "/" + c.Project + "/" + c.Stack + "/" + svc.Image,

@@ -172,8 +172,15 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 	if side.Mode == edge.ModeEIP {
 		a.ChallengeZoneID = cfg.HostedZoneID // certbot answers DNS-01 in the stack's zone
 	}
+	if cfg.UnhealthyMinutes() > 0 {
+		a.HealGroupPrefix = groupPrefix(cfg)
+	}
 	return a
 }
+
+// groupPrefix starts the name of the stack's Auto Scaling group: the fleet's name prefix
+// (fleet.groupArgs: the component name and a hyphen), which the deploy role's grants expect too.
+func groupPrefix(cfg *config.Config) string { return cfg.Stack + "-" }
 
 // roleScope puts every role of the stack under its own IAM path with its permissions boundary,
 // which is what the deploy role from account/ is allowed to create.
