@@ -13,6 +13,7 @@ declare -A packages=(
 	[openssl]=openssl
 	[curl]=curl
 	[aws]=awscli
+	[strace]=strace
 	[rsyslogd]=rsyslog
 	[logrotate]=logrotate
 	[logger]=bsdutils

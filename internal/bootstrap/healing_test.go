@@ -1,13 +1,17 @@
 package bootstrap_test
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -229,4 +233,106 @@ func first(v []string) string {
 		return ""
 	}
 	return v[0]
+}
+
+// TestHealthWatchStaysInsideItsSystemCallFilter runs the check with the real bash, jq and curl
+// under strace, against stand-ins for instance metadata and HAProxy, healthy and failing, and
+// expects every system call they make to be one the unit's SystemCallFilter= lines allow, as
+// systemd-analyze syscall-filter spells the groups out. A call outside them would kill the
+// check (SIGSYS) on the instance and self-healing would silently never happen.
+func TestHealthWatchStaysInsideItsSystemCallFilter(t *testing.T) {
+	t.Parallel()
+	strace := testtools.Need(t, "strace")
+	allowed, denied := unitFilter(t, testtools.Need(t, "systemd-analyze"))
+	testtools.Need(t, "jq")
+	testtools.Need(t, "curl")
+	var healthy atomic.Bool
+	stand := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/latest/api/token":
+			_, _ = w.Write([]byte("token-1"))
+		case r.URL.Path == "/latest/meta-data/autoscaling/target-lifecycle-state":
+			_, _ = w.Write([]byte("InService"))
+		case r.URL.Path == config.EdgeHealthPath && healthy.Load():
+			_, _ = w.Write([]byte("ok"))
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer stand.Close()
+	port, err := strconv.Atoi(stand.URL[strings.LastIndex(stand.URL, ":")+1:])
+	require.NoError(t, err)
+	s := stackFor(t, "prod") // the alb edge's health port is in the description: the stand-in's
+	s.Edge.ProxyPort = port
+	b := newSandbox(t, s, nil)
+	for _, d := range []string{"run", "var"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(b.fakeDir, d), 0o700))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(b.fakeDir, "var", "in-service"), nil, 0o644))
+	used := map[string]bool{}
+	for _, up := range []bool{true, false, false} {
+		healthy.Store(up)
+		trace := filepath.Join(t.TempDir(), "trace")
+		cmd := exec.Command(strace, "-f", "-qq", "-o", trace, "bash", filepath.Join(b.root, "images/files", bootstrap.ScriptDir, "health-watch.sh"), "check")
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "IE_ETC=" + b.etc, "IE_VAR=" + filepath.Join(b.fakeDir, "var"),
+			"IE_IMDS=" + stand.URL, "RUNTIME_DIRECTORY=" + filepath.Join(b.fakeDir, "run")}
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		raw, err := os.ReadFile(trace)
+		require.NoError(t, err)
+		for _, m := range syscallRE.FindAllStringSubmatch(string(raw), -1) {
+			used[m[1]] = true
+		}
+	}
+	_, err = os.Stat(filepath.Join(b.fakeDir, "run", "failing-since"))
+	require.NoError(t, err, "the failing runs started the clock: the traced path is the real one")
+	require.Greater(t, len(used), 20)
+	for _, call := range slices.Sorted(maps.Keys(used)) {
+		require.True(t, allowed[call] && !denied[call], "the check calls %s, which ie-health-watch.service's filter refuses", call)
+	}
+}
+
+var syscallRE = regexp.MustCompile(`(?m)^\d+\s+([a-z0-9_]+)\(`)
+
+// unitFilter reads the unit's SystemCallFilter= lines (an allow list, then ~ a deny list) and
+// expands their groups with systemd-analyze.
+func unitFilter(t *testing.T, analyze string) (allowed, denied map[string]bool) {
+	t.Helper()
+	out, err := exec.Command(analyze, "syscall-filter").Output()
+	require.NoError(t, err)
+	groups, current := map[string][]string{}, ""
+	for _, line := range strings.Split(string(out), "\n") {
+		switch f := strings.TrimSpace(line); {
+		case strings.HasPrefix(line, "@"):
+			current = strings.Fields(line)[0]
+		case current != "" && f != "" && !strings.HasPrefix(f, "#"):
+			groups[current] = append(groups[current], f)
+		}
+	}
+	var expand func(set map[string]bool, names []string)
+	expand = func(set map[string]bool, names []string) {
+		for _, n := range names {
+			if strings.HasPrefix(n, "@") {
+				require.Contains(t, groups, n)
+				expand(set, groups[n])
+			} else {
+				set[n] = true
+			}
+		}
+	}
+	allowed, denied = map[string]bool{}, map[string]bool{}
+	for _, line := range strings.Split(amiFile(t, "etc/systemd/system/ie-health-watch.service"), "\n") {
+		v, ok := strings.CutPrefix(line, "SystemCallFilter=")
+		if !ok {
+			continue
+		}
+		if deny, ok := strings.CutPrefix(v, "~"); ok {
+			expand(denied, strings.Fields(deny))
+		} else {
+			expand(allowed, strings.Fields(v))
+		}
+	}
+	require.NotEmpty(t, allowed)
+	require.NotEmpty(t, denied)
+	return allowed, denied
 }
