@@ -178,8 +178,9 @@ func TestProdKeepsWhatDestroyWouldLose(t *testing.T) {
 
 // TestProdTeardownAsTheReadmeSaysIt follows the README's deliberate teardown of prod: protect
 // false in the account stack's entry for prod and in Pulumi.prod.yaml, and the load balancer's
-// deletion protection off. Then nothing of prod is protected and prod's own deploy role may
-// send every request its destroy sends, the log bucket's emptying included.
+// deletion protection off. Then nothing of prod is protected, and prod's own deploy role may
+// send every request of the up that takes the protections off and of the destroy after it, the
+// log bucket's emptying included.
 func TestProdTeardownAsTheReadmeSaysIt(t *testing.T) {
 	table := apiTable(t)
 	t.Chdir(filepath.Join(here, ".."))
@@ -204,6 +205,10 @@ func TestProdTeardownAsTheReadmeSaysIt(t *testing.T) {
 	var docs []iampolicy.Document
 	for _, part := range []string{"compute", "named", "identity"} {
 		docs = append(docs, doc(t, find(t, acct, tPolicy, "immutable-edge-prod-deploy-"+part).Str("policy")))
+	}
+	up, _ := stackNeeds(t, table, p)
+	for _, n := range up {
+		require.True(t, allows(t, n.Request, docs), "the up that unprotects prod sends %s on %s (%s)", n.Request.Action, n.Request.Resource, n.From)
 	}
 	needs, err := permissions.DestroyNeeds(table, p)
 	require.NoError(t, err)
