@@ -33,8 +33,8 @@ type bucketArgs struct {
 // newBucket creates the bucket and its hardening; the returned policy is what writers must wait for.
 func newBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pulumi.ResourceOption) (*s3.BucketV2, *s3.BucketPolicy, error) {
 	// A versioned bucket that still holds versions refuses DeleteBucket (BucketNotEmpty); the
-	// provider empties it first only with force_destroy (terraform-provider-aws
-	// internal/service/s3/bucket.go resourceBucketDelete, at the revision of docs/deploy-permissions.md).
+	// provider empties it first only with force_destroy (hashicorp/terraform-provider-aws at
+	// 1a5174b1, internal/service/s3/bucket.go, resourceBucketDelete).
 	// A kept bucket is protected instead, so a destroy stops before it starts
 	// (https://www.pulumi.com/docs/iac/concepts/resources/options/protect/).
 	b, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{

@@ -18,7 +18,6 @@ import (
 
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
 	"github.com/immutable-edge/immutable-edge/internal/config"
-	"github.com/immutable-edge/immutable-edge/internal/plan"
 	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
@@ -177,23 +176,12 @@ func TestReplacementTakesTheAddress(t *testing.T) {
 
 func TestSystemdAcceptsTheHealthWatch(t *testing.T) {
 	t.Parallel()
-	analyze := testtools.Need(t, "systemd-analyze")
-	root, err := plan.Root()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	script := filepath.Join(root, "images/files", bootstrap.ScriptDir, "health-watch.sh")
-	for _, unit := range []string{"ie-health-watch.service", "ie-health-watch.timer"} {
-		body := strings.ReplaceAll(amiFile(t, "etc/systemd/system/"+unit), bootstrap.ScriptDir+"/health-watch.sh", script)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, unit), []byte(body), 0o644))
-	}
-	service := filepath.Join(dir, "ie-health-watch.service")
-	out, err := exec.Command(analyze, "verify", filepath.Join(dir, "ie-health-watch.timer"), service).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	require.Empty(t, strings.TrimSpace(string(out)))
+	dir := verifyAMIUnits(t, "health-watch.sh", "ie-health-watch.timer", "ie-health-watch.service")
 	// The check runs without privileges: systemd's own exposure score, in tenths, at most 1.5
 	// (systemd 252 scores the unit 1.4; without DynamicUser= it is 1.8, without the system-call
 	// filter 3.0).
-	out, err = exec.Command(analyze, "security", "--offline=true", "--threshold=15", service).CombinedOutput()
+	out, err := exec.Command(testtools.Need(t, "systemd-analyze"), "security", "--offline=true", "--threshold=15",
+		filepath.Join(dir, "ie-health-watch.service")).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 }
 

@@ -228,7 +228,8 @@ func authorisations(p *plan.Plan, r plan.Resource) ([]Need, error) {
 }
 
 // emptying is what IAM asks of a bucket's force_destroy beyond the table's operation mapping:
-// the provider's emptyBucket (internal/service/s3/delete.go) deletes every object version and
+// the provider's emptyBucket (hashicorp/terraform-provider-aws at 1a5174b1,
+// internal/service/s3/delete.go) deletes every object version and
 // delete marker by key and version id with DeleteObjects, and deleting a specific version needs
 // s3:DeleteObjectVersion as well as s3:DeleteObject
 // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html, "Permissions").
@@ -352,13 +353,18 @@ func deregister(p *plan.Plan, r plan.Resource) []Need {
 // planned resource's delete path, with what a disposable bucket's emptying adds. Destroy does
 // not run the program, so no reads; it refreshes nothing unless asked to.
 func DestroyNeeds(table *awsapi.Table, p *plan.Plan) ([]Need, error) {
+	return needsWhere(table, p, func(n Need) bool { return n.Phase == awsapi.Delete || n.Phase == "" })
+}
+
+// needsWhere is the plan's needs that keep accepts.
+func needsWhere(table *awsapi.Table, p *plan.Plan, keep func(Need) bool) ([]Need, error) {
 	all, _, err := Needs(table, p)
 	if err != nil {
 		return nil, err
 	}
 	var out []Need
 	for _, n := range all {
-		if n.Phase == awsapi.Delete || n.Phase == "" {
+		if keep(n) {
 			out = append(out, n)
 		}
 	}
@@ -376,17 +382,9 @@ func providerConfiguration(p *plan.Plan) []Need {
 // PreviewNeeds is what a preview without refresh makes the provider send: its configuration,
 // the program's reads, and the code that computes each resource's diff.
 func PreviewNeeds(table *awsapi.Table, p *plan.Plan) ([]Need, error) {
-	all, _, err := Needs(table, p)
-	if err != nil {
-		return nil, err
-	}
-	var out []Need
-	for _, n := range all {
-		if strings.HasPrefix(n.From, "read ") || n.From == "provider configuration" || n.Phase == awsapi.Plan {
-			out = append(out, n)
-		}
-	}
-	return out, nil
+	return needsWhere(table, p, func(n Need) bool {
+		return strings.HasPrefix(n.From, "read ") || n.From == "provider configuration" || n.Phase == awsapi.Plan
+	})
 }
 
 // Beyond counts the actions of the table's services that the documents grant and the needs do
