@@ -87,14 +87,14 @@ func TestHealthWatchReplacesOnlyAnInstanceThatStaysDown(t *testing.T) {
 		want      int
 		failures  int // mark steps that failed
 	}{
-		{"healthy", 5, true, nil, []step{{every(0, 900), true}}, 0, 0},
+		{"healthy", 5, true, nil, []step{{every(0, 600), true}}, 0, 0},
 		{"down for less than the time", 5, true, nil, []step{{every(0, 270), false}, {every(300, 600), true}}, 0, 0},
 		{"down for the time, then on", 5, true, nil, []step{{every(0, 600), false}}, 1, 0},
 		{"down again: the clock starts over", 5, true, nil, []step{{every(0, 270), false}, {[]int{285}, true}, {every(300, 570), false}}, 0, 0},
 		{"down again long enough", 5, true, nil, []step{{every(0, 270), false}, {[]int{285}, true}, {every(300, 600), false}}, 1, 0},
-		{"before it went into service", 5, false, nil, []step{{every(0, 900), false}}, 0, 0},
-		{"while Auto Scaling takes it out", 5, true, []string{"FAKE_LIFECYCLE=Terminated"}, []step{{every(0, 900), false}}, 0, 0},
-		{"self-healing off", 0, true, nil, []step{{every(0, 900), false}}, 0, 0},
+		{"before it went into service", 5, false, nil, []step{{every(0, 600), false}}, 0, 0},
+		{"while Auto Scaling takes it out", 5, true, []string{"FAKE_LIFECYCLE=Terminated"}, []step{{every(0, 600), false}}, 0, 0},
+		{"self-healing off", 0, true, nil, []step{{every(0, 600), false}}, 0, 0},
 		{"a refused call is made again", 1, true, []string{"FAKE_MARK_FAILS=1"}, []step{{every(0, 120), false}}, 2, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
