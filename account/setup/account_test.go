@@ -221,6 +221,12 @@ func TestBadAccountConfigRegistersNothing(t *testing.T) {
 		{"stack name too long for bucket names", k("stacks[0].name"), func(c plan.Config) plan.Config {
 			return c.With(k("stacks"), []map[string]any{{"name": "feature-login-redesign", "hostedZoneId": "Z1"}})
 		}},
+		{"a stack named like the state bucket", k("stacks[0].name"), func(c plan.Config) plan.Config {
+			return c.With(k("stacks"), []map[string]any{{"name": "state", "hostedZoneId": "Z1"}})
+		}},
+		{"protect as text", k("stacks"), func(c plan.Config) plan.Config {
+			return c.With(k("stacks"), []map[string]any{{"name": "dev", "hostedZoneId": "Z1", "protect": "no"}})
+		}},
 		{"boolean as text", k("previewRole"), func(c plan.Config) plan.Config { return c.With(k("previewRole"), "yes") }},
 		{"provider of another issuer", k("oidcProviderArn"), func(c plan.Config) plan.Config {
 			return c.With(k("oidcProviderArn"), "arn:aws:iam::123456789012:oidc-provider/gitlab.com")

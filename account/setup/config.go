@@ -23,7 +23,13 @@ type Stack struct {
 	BuildsImage bool `json:"buildsImage"`
 	// PromotesFrom is the stack whose AMI parameter this one may copy (images/promote.sh).
 	PromotesFrom string `json:"promotesFrom,omitempty"`
+	// Protect is the main program's protect (nil means true, as there): a stack with protect
+	// false empties its buckets on destroy, so its deploy role may delete their objects.
+	Protect *bool `json:"protect,omitempty"`
 }
+
+// Disposable reports whether the stack sets protect false, so destroy empties its buckets.
+func (s Stack) Disposable() bool { return s.Protect != nil && !*s.Protect }
 
 // Settings is the validated config of the account program.
 type Settings struct {
@@ -89,7 +95,7 @@ func load(raw map[string]string) (*Settings, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw[key("stacks")])))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s.Stacks); err != nil || len(s.Stacks) == 0 {
-		fail(key("stacks"), "needs a list of {name, hostedZoneId, buildsImage, promotesFrom} with at least one stack (%v)", err)
+		fail(key("stacks"), "needs a list of {name, hostedZoneId, buildsImage, promotesFrom, protect} with at least one stack (%v)", err)
 	}
 	s.validateStacks(fail)
 	return s, errors.Join(errs...)
@@ -102,8 +108,12 @@ func (s *Settings) validateStacks(fail func(k, format string, a ...any)) {
 	}
 	for i, st := range s.Stacks {
 		k := fmt.Sprintf("%s[%d]", key("stacks"), i)
-		if !stackRE.MatchString(st.Name) || len(s.Project)+1+len(st.Name) > 27 {
+		switch {
+		case !stackRE.MatchString(st.Name) || len(s.Project)+1+len(st.Name) > 27:
 			fail(k+".name", "%q must be a stack name of lower-case letters, digits and hyphens that keeps %s-<name> within 27 characters", st.Name, s.Project)
+		case st.Name == "state":
+			// A stack's bucket grants cover <project>-<stack>-*, which would take in the state bucket.
+			fail(k+".name", "%q is reserved: %s-state-* is the state bucket", st.Name, s.Project)
 		}
 		if !zoneRE.MatchString(st.HostedZoneID) {
 			fail(k+".hostedZoneId", "%q is not a Route 53 hosted zone id", st.HostedZoneID)

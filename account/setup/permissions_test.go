@@ -186,6 +186,12 @@ func TestDeployRoleRefuses(t *testing.T) {
 		{"a key for another stack", "dev", iampolicy.Request{Action: "kms:CreateKey", Resource: "*",
 			Context: map[string]string{"aws:RequestedRegion": region, "aws:RequestTag/Stack": "prod"}}},
 		{"building images (prod only promotes)", "prod", iampolicy.Request{Action: "ec2:CreateImage", Resource: arn("ec2", "instance/i-1"), Context: inRegion}},
+		{"emptying prod's log bucket", "dev", iampolicy.Request{Action: "s3:DeleteObjectVersion",
+			Resource: "arn:aws:s3:::immutable-edge-prod-alb-logs-20261123000000000001/alb/AWSLogs/" + acct + "/x.log.gz"}},
+		{"other stacks' state", "dev", iampolicy.Request{Action: "s3:DeleteObjectVersion", Resource: stateObject("stacks/immutable-edge/prod.json")}},
+		{"the state bucket's versions", "dev", iampolicy.Request{Action: "s3:ListBucketVersions", Resource: "arn:aws:s3:::immutable-edge-state-" + plan.UniqueSuffix}},
+		{"deleting its own access logs", "prod", iampolicy.Request{Action: "s3:DeleteObject",
+			Resource: "arn:aws:s3:::immutable-edge-prod-alb-logs-20261123000000000001/alb/AWSLogs/" + acct + "/x.log.gz"}},
 		{"writing dev's AMI parameter", "prod", iampolicy.Request{Action: "ssm:PutParameter", Resource: arn("ssm", "parameter/immutable-edge/dev/ami-id")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,6 +279,7 @@ func TestStacksMatchTheMainProgram(t *testing.T) {
 		}
 		require.NoError(t, json.Unmarshal([]byte(main["immutable-edge:image"]), &image))
 		require.Equal(t, image.Build, st.BuildsImage, st.Name)
+		require.Equal(t, main["immutable-edge:protect"] == "false", st.Disposable(), "%s: protect differs, so its deploy role cannot empty what its destroy empties (or can for no reason)", st.Name)
 		require.Equal(t, main["immutable-edge:permissionsBoundary"], boundaries[st.Name], st.Name)
 		require.Equal(t, boundaries[st.Name], "arn:aws:iam::"+plan.Account+":policy/immutable-edge/"+find(t, accountPlan(t), tPolicy, "immutable-edge-"+st.Name+"-boundary").Str("name"))
 	}

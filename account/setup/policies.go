@@ -144,6 +144,14 @@ func (s scope) namedPolicy() iampolicy.Document {
 		allow("KeyAlias", []string{"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"},
 			[]string{s.arn("kms", s.Region, "alias/"+p+"-*")}, nil),
 	}
+	if s.Stack.Disposable() {
+		// Its destroy empties its buckets (force_destroy): every object version and delete
+		// marker, whatever its key. Deletes only: the certificate's private key stays unreadable.
+		sts = append(sts,
+			allow("EmptyBuckets", []string{"s3:ListBucketVersions"}, []string{"arn:" + s.Partition + ":s3:::" + p + "-*"}, nil),
+			allow("EmptyBucketObjects", []string{"s3:DeleteObject", "s3:DeleteObjectVersion"},
+				[]string{"arn:" + s.Partition + ":s3:::" + p + "-*/*"}, nil))
+	}
 	if from := s.Stack.PromotesFrom; from != "" {
 		sts = append(sts, allow("PromoteFrom", []string{"ssm:GetParameter"},
 			[]string{s.arn("ssm", s.Region, "parameter/"+s.Project+"/"+from+"/*")}, nil))
@@ -234,7 +242,7 @@ func (s scope) boundaryPolicy() iampolicy.Document {
 		allow("Logs", []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
 			[]string{s.arn("logs", s.Region, "log-group:/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
 		allow("FindLogGroups", []string{"logs:DescribeLogGroups"}, []string{s.arn("logs", s.Region, "log-group:*")}, nil),
-		allow("Lifecycle", []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"},
+		allow("Lifecycle", []string{"autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat", "autoscaling:SetInstanceHealth"},
 			[]string{s.arn("autoscaling", s.Region, "autoScalingGroup:*:autoScalingGroupName/*")}, stackTag),
 		allow("Address", []string{"ec2:AssociateAddress"}, []string{
 			s.arn("ec2", s.Region, "elastic-ip/*"), s.arn("ec2", s.Region, "instance/*"), s.arn("ec2", s.Region, "network-interface/*"),

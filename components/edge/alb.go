@@ -118,7 +118,8 @@ func NewALB(ctx *pulumi.Context, name string, args *ALBArgs, opts ...pulumi.Reso
 	}
 	parent := pulumi.Parent(a)
 	logs, logPolicy, err := newBucket(ctx, name+"-alb-logs", bucketArgs{
-		Prefix: args.NamePrefix + "-alb-logs", ExpireDays: orDefault(args.LogDays, 90), NoncurrentDays: 1, Tags: args.Tags,
+		Prefix: args.NamePrefix + "-alb-logs", ExpireDays: orDefault(args.LogDays, 90), NoncurrentDays: 1,
+		Disposable: args.Disposable, Tags: args.Tags,
 		Allow: func(arn string) []iampolicy.Statement { return logDelivery(arn, args) },
 	}, parent)
 	if err != nil {

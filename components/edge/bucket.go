@@ -24,15 +24,24 @@ type bucketArgs struct {
 	NoncurrentDays int
 	// Allow are extra policy statements; the bucket ARN is passed in when it is known.
 	Allow func(bucketARN string) []iampolicy.Statement
-	Tags  map[string]string
+	// Disposable sets forceDestroy, so destroy empties the bucket (every version and delete
+	// marker) before deleting it; otherwise the bucket is protected.
+	Disposable bool
+	Tags       map[string]string
 }
 
 // newBucket creates the bucket and its hardening; the returned policy is what writers must wait for.
 func newBucket(ctx *pulumi.Context, name string, a bucketArgs, parent pulumi.ResourceOption) (*s3.BucketV2, *s3.BucketPolicy, error) {
+	// A versioned bucket that still holds versions refuses DeleteBucket (BucketNotEmpty); the
+	// provider empties it first only with force_destroy (hashicorp/terraform-provider-aws at
+	// 1a5174b1, internal/service/s3/bucket.go, resourceBucketDelete).
+	// A kept bucket is protected instead, so a destroy stops before it starts
+	// (https://www.pulumi.com/docs/iac/concepts/resources/options/protect/).
 	b, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
 		BucketPrefix: pulumi.String(a.Prefix + "-"),
+		ForceDestroy: pulumi.Bool(a.Disposable),
 		Tags:         tags.Named(a.Tags, name),
-	}, parent)
+	}, parent, pulumi.Protect(!a.Disposable))
 	if err != nil {
 		return nil, nil, fmt.Errorf("bucket %s: %w", name, err)
 	}

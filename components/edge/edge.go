@@ -61,6 +61,10 @@ type Site struct {
 	RecordNames []string
 	// NamePrefix starts the bucket names (project-stack), so the deploy role can be scoped to them.
 	NamePrefix string
+	// Disposable lets `pulumi destroy` remove the edge's address and its buckets with every
+	// object version in them (throwaway stacks; policy rule IE_PROTECT reports it). By default
+	// they are protected and a bucket is never force-emptied.
+	Disposable bool
 	Tags       map[string]string
 }
 

@@ -85,15 +85,28 @@ func TestEdgesRejectBadArgs(t *testing.T) {
 // stateKey stands for the stack's customer managed key.
 var stateKey = pulumi.String("arn:aws:kms:eu-central-1:123456789012:key/0123")
 
-func TestEIPIsProtectedUnlessReleaseIsAllowed(t *testing.T) {
-	for _, allow := range []bool{false, true} {
+// TestEdgesKeepTheirDataUnlessDisposable: the address and the buckets are protected and never
+// force-emptied by default; a disposable site lets destroy take all of it.
+func TestEdgesKeepTheirDataUnlessDisposable(t *testing.T) {
+	for _, disposable := range []bool{false, true} {
+		s := site
+		s.Disposable = disposable
 		p, err := runEdge(func(ctx *pulumi.Context) error {
-			_, err := edge.NewEIP(ctx, "t", &edge.EIPArgs{Site: site, AllowRelease: allow, StateKeyARN: stateKey})
+			_, err := edge.NewEIP(ctx, "t", &edge.EIPArgs{Site: s, StateKeyARN: stateKey})
 			return err
 		})
 		require.NoError(t, err)
 		eip, ok := p.Find("aws:ec2/eip:Eip", "t-eip")
 		require.True(t, ok)
-		require.Equal(t, !allow, eip.Protect)
+		require.Equal(t, !disposable, eip.Protect)
+		a := albArgs()
+		a.Site = s
+		alb, err := runEdge(func(ctx *pulumi.Context) error { _, err := edge.NewALB(ctx, "t", a); return err })
+		require.NoError(t, err)
+		for _, b := range append(p.OfType("aws:s3/bucketV2:BucketV2"), alb.OfType("aws:s3/bucketV2:BucketV2")...) {
+			require.Equal(t, !disposable, b.Protect, b.Name)
+			require.Equal(t, disposable, b.Bool("forceDestroy"), b.Name)
+		}
+		require.Len(t, append(p.OfType("aws:s3/bucketV2:BucketV2"), alb.OfType("aws:s3/bucketV2:BucketV2")...), 2)
 	}
 }

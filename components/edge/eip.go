@@ -17,9 +17,6 @@ const CertPrefix = "letsencrypt/"
 // EIPArgs configures the Elastic IP edge. The zero value of each optional field is the safe choice.
 type EIPArgs struct {
 	Site
-	// AllowRelease lets `pulumi destroy` release the address; by default it is protected, since
-	// it is the stack's public identity and DNS points at it.
-	AllowRelease bool
 	// CertVersionDays keeps replaced certificate-state objects this long.
 	CertVersionDays int
 	// StateKeyARN is the stack's customer managed key the certificate state is encrypted with;
@@ -84,17 +81,20 @@ func NewEIP(ctx *pulumi.Context, name string, args *EIPArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	parent := pulumi.Parent(e)
+	// The address is the stack's public identity and DNS points at it: protected unless the
+	// stack is disposable.
 	addr, err := ec2.NewEip(ctx, name+"-eip", &ec2.EipArgs{
 		Domain: pulumi.String("vpc"),
 		Tags:   tags.Named(args.Tags, name+"-eip"),
-	}, parent, pulumi.Protect(!args.AllowRelease))
+	}, parent, pulumi.Protect(!args.Disposable))
 	if err != nil {
 		return nil, fmt.Errorf("edge %s: address: %w", name, err)
 	}
 	// Let's Encrypt allows 5 duplicate certificates a week: every replacement instance restores
 	// the account and certificate from here instead of asking again.
 	bucket, _, err := newBucket(ctx, name+"-certs", bucketArgs{
-		Prefix: args.NamePrefix + "-certs", KeyARN: args.StateKeyARN, NoncurrentDays: orDefault(args.CertVersionDays, 30), Tags: args.Tags,
+		Prefix: args.NamePrefix + "-certs", KeyARN: args.StateKeyARN, NoncurrentDays: orDefault(args.CertVersionDays, 30),
+		Disposable: args.Disposable, Tags: args.Tags,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("edge %s: %w", name, err)

@@ -38,6 +38,9 @@ type InstanceIdentityArgs struct {
 	ChallengeZoneID string
 	// ReportReady lets the instance complete its launch lifecycle hook, on groups tagged with StackTag.
 	ReportReady bool
+	// HealGroupPrefix lets the instance mark instances of the groups whose names start with it
+	// (and that are tagged with StackTag) unhealthy: self-healing. Empty for none.
+	HealGroupPrefix string
 	// StackTag is the value of the Stack tag on this stack's instances; the EIP claim is limited to them.
 	StackTag string
 	// Roles places the role and profile under the stack's IAM path, bounded by its boundary.
@@ -69,6 +72,8 @@ func (a *InstanceIdentityArgs) validate() error {
 		return errors.New("StackTag is required")
 	case strings.ContainsAny(a.CertPrefix, "*?"):
 		return fmt.Errorf("CertPrefix %q must be a plain key prefix", a.CertPrefix)
+	case strings.ContainsAny(a.HealGroupPrefix, "*?:/"):
+		return fmt.Errorf("HealGroupPrefix %q must be a plain group name prefix", a.HealGroupPrefix)
 	}
 	return nil
 }
@@ -164,6 +169,16 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 					Resource:  []string{arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/*")},
 					Condition: map[string]map[string]any{"StringEquals": {"aws:ResourceTag/Stack": a.StackTag}}},
 			)
+		}
+		if a.HealGroupPrefix != "" {
+			// SetInstanceHealth acts on the group (its only resource type, required) and takes
+			// aws:ResourceTag condition keys (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html):
+			// the stack's groups by name and by tag. No key names the instance, so any instance
+			// of the stack's group could mark a sibling; the group then replaces it, launching first.
+			st = append(st, iampolicy.Statement{Sid: "MarkUnhealthy", Effect: "Allow",
+				Action:    []string{"autoscaling:SetInstanceHealth"},
+				Resource:  []string{arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/"+a.HealGroupPrefix+"*")},
+				Condition: map[string]map[string]any{"StringEquals": {"aws:ResourceTag/Stack": a.StackTag}}})
 		}
 		if allocation != "" {
 			st = append(st,

@@ -67,6 +67,30 @@ func TestCertificateStateIsLimitedToItsPrefix(t *testing.T) {
 	require.Equal(t, []any{"letsencrypt/*"}, st["CertStateList"].Condition["StringLike"]["s3:prefix"])
 }
 
+// TestMarkingUnhealthyIsScopedToTheStacksGroups: the instance may set the health of
+// instances of its own stack's groups only, by name prefix and by Stack tag.
+func TestMarkingUnhealthyIsScopedToTheStacksGroups(t *testing.T) {
+	a := args()
+	a.HealGroupPrefix = "dev-"
+	doc := runtimePolicy(t, a)
+	group := "arn:aws:autoscaling:eu-central-1:123456789012:autoScalingGroup:0123-uuid:autoScalingGroupName/"
+	for _, tc := range []struct {
+		name, resource, tag string
+		allow               bool
+	}{
+		{"its own group", group + "dev-20261123000000000001", "dev", true},
+		{"a group of another name", group + "prod-20261123000000000001", "dev", false},
+		{"a group named like its own but another stack's", group + "dev-2-1", "dev-2", false},
+		{"another region", "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0123-uuid:autoScalingGroupName/dev-1", "dev", false},
+	} {
+		ok, err := iampolicy.Allows(iampolicy.Request{Action: "autoscaling:SetInstanceHealth", Resource: tc.resource,
+			Context: map[string]string{"aws:ResourceTag/Stack": tc.tag}}, doc)
+		require.NoError(t, err)
+		require.Equal(t, tc.allow, ok, tc.name)
+	}
+	require.NotContains(t, sids(runtimePolicy(t, args())), "MarkUnhealthy", "no self-healing, no grant")
+}
+
 func TestWithoutEdgeInputsThereIsNoClaimOrBucketAccess(t *testing.T) {
 	st := sids(runtimePolicy(t, args()))
 	for _, sid := range []string{"ClaimAddress", "ClaimForOwnInstance", "FindAddress", "CertStateList", "CertStateObjects"} {
@@ -83,6 +107,7 @@ func TestIdentityRejectsBadArgs(t *testing.T) {
 		},
 		"claim without a stack": func(a *identity.InstanceIdentityArgs) { a.ClaimAllocationID = pulumi.String("x"); a.StackTag = "" },
 		"relative log prefix":   func(a *identity.InstanceIdentityArgs) { a.LogGroupPrefix = "logs" },
+		"wildcard group prefix": func(a *identity.InstanceIdentityArgs) { a.HealGroupPrefix = "*" },
 	} {
 		a := args()
 		edit(a)

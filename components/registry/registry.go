@@ -24,7 +24,8 @@ type RegistryArgs struct {
 	Services []string
 	// KeepImages is how many images each repository keeps; older ones expire.
 	KeepImages int
-	// ForceDelete lets a stack be destroyed while its repositories still hold images (throwaway stacks).
+	// ForceDelete lets `pulumi destroy` delete the repositories with the images in them
+	// (throwaway stacks; policy rule IE_PROTECT reports it). Otherwise they are protected.
 	ForceDelete bool
 	Tags        map[string]string
 }
@@ -82,9 +83,11 @@ func NewRegistry(ctx *pulumi.Context, name string, args *RegistryArgs, opts ...p
 			EncryptionConfigurations: ecr.RepositoryEncryptionConfigurationArray{
 				&ecr.RepositoryEncryptionConfigurationArgs{EncryptionType: pulumi.String("KMS")},
 			},
+			// DeleteRepository with force has ECR delete the images itself, so ecr:DeleteRepository is
+			// all it takes (https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_DeleteRepository.html).
 			ForceDelete: pulumi.Bool(args.ForceDelete),
 			Tags:        tags.Named(args.Tags, args.Prefix+"/"+svc),
-		}, pulumi.Parent(r))
+		}, pulumi.Parent(r), pulumi.Protect(!args.ForceDelete))
 		if err != nil {
 			return nil, fmt.Errorf("registry %s: repository %s: %w", name, svc, err)
 		}

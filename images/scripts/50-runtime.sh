@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The immutable-edge runtime: boot and renewal scripts at fixed paths (internal/bootstrap's
-# user-data runs them from there), the certificate-metric timer, and the syslog rules that give
+# user-data runs them from there), the certificate-metric and self-healing timers, and the syslog rules that give
 # HAProxy and the containers their own log files for the CloudWatch agent.
 set -euo pipefail
 
@@ -9,7 +9,8 @@ install -m 0755 "$FILES"/usr/local/lib/immutable-edge/*.sh /usr/local/lib/immuta
 # certbot runs the deploy hook from its own directory too, for renewals it schedules itself.
 install -d -m 0755 /etc/letsencrypt/renewal-hooks/deploy
 ln -sf /usr/local/lib/immutable-edge/renew-hook.sh /etc/letsencrypt/renewal-hooks/deploy/immutable-edge.sh
-install -m 0644 "$FILES"/etc/systemd/system/ie-cert-metric.service "$FILES"/etc/systemd/system/ie-cert-metric.timer /etc/systemd/system/
+install -m 0644 "$FILES"/etc/systemd/system/ie-cert-metric.service "$FILES"/etc/systemd/system/ie-cert-metric.timer \
+	"$FILES"/etc/systemd/system/ie-health-watch.service "$FILES"/etc/systemd/system/ie-health-watch.timer /etc/systemd/system/
 install -m 0644 "$FILES"/etc/rsyslog.d/30-immutable-edge.conf /etc/rsyslog.d/
 install -m 0644 "$FILES"/etc/logrotate.d/immutable-edge /etc/logrotate.d/
 install -d -m 0755 -o syslog -g adm /var/log/immutable-edge

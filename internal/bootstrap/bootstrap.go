@@ -57,9 +57,17 @@ type Stack struct {
 	// Namespace is the CloudWatch namespace of the instance's metrics.
 	Namespace string    `json:"metricNamespace"`
 	Edge      Edge      `json:"edge"`
+	Healing   Healing   `json:"healing"`
 	Services  []Service `json:"services"`
 	// Redirects are host names HAProxy answers with a 301 to the same path on https://Domain.
 	Redirects []string `json:"redirects,omitempty"`
+}
+
+// Healing is when the instance marks itself unhealthy (health-watch.sh).
+type Healing struct {
+	// UnhealthyMinutes is how long the edge health must fail, without a break and after the
+	// instance went into service; 0 means never.
+	UnhealthyMinutes int `json:"unhealthyMinutes"`
 }
 
 // Edge is the instance's part of the edge: where HAProxy listens and what the eip node claims.
@@ -101,7 +109,8 @@ func Describe(c *config.Config, account string) Stack {
 	}
 	registry := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", account, c.Region)
 	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, Registry: registry,
-		LaunchHook: config.LaunchHook, Namespace: config.MetricNamespace, Edge: e, Redirects: c.RedirectNames()}
+		LaunchHook: config.LaunchHook, Namespace: config.MetricNamespace, Edge: e, Redirects: c.RedirectNames(),
+		Healing: Healing{UnhealthyMinutes: c.UnhealthyMinutes()}}
 	for _, svc := range c.Services {
 		s.Services = append(s.Services, Service{
 			Name: svc.Name, Image: svc.Image, Ref: registry + "/" + c.Project + "/" + c.Stack + "/" + svc.Image,

@@ -74,18 +74,28 @@ func TestLogrotateAcceptsTheAMIConfig(t *testing.T) {
 
 func TestSystemdAcceptsTheCertificateMetricTimer(t *testing.T) {
 	t.Parallel()
+	verifyAMIUnits(t, "cert-metric.sh", "ie-cert-metric.timer", "ie-cert-metric.service")
+}
+
+// verifyAMIUnits runs systemd-analyze verify on units baked into the AMI, their script at its
+// place in this checkout, and returns the directory they were written to.
+func verifyAMIUnits(t *testing.T, script string, units ...string) string {
+	t.Helper()
 	analyze := testtools.Need(t, "systemd-analyze")
 	root, err := plan.Root()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	script := filepath.Join(root, "images/files", bootstrap.ScriptDir, "cert-metric.sh")
-	for _, unit := range []string{"ie-cert-metric.service", "ie-cert-metric.timer"} {
-		body := strings.ReplaceAll(amiFile(t, "etc/systemd/system/"+unit), bootstrap.ScriptDir+"/cert-metric.sh", script)
+	var paths []string
+	for _, unit := range units {
+		body := strings.ReplaceAll(amiFile(t, "etc/systemd/system/"+unit), bootstrap.ScriptDir+"/"+script,
+			filepath.Join(root, "images/files", bootstrap.ScriptDir, script))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, unit), []byte(body), 0o644))
+		paths = append(paths, filepath.Join(dir, unit))
 	}
-	out, err := exec.Command(analyze, "verify", filepath.Join(dir, "ie-cert-metric.timer"), filepath.Join(dir, "ie-cert-metric.service")).CombinedOutput()
+	out, err := exec.Command(analyze, append([]string{"verify"}, paths...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	require.Empty(t, strings.TrimSpace(string(out)))
+	require.Empty(t, strings.TrimSpace(string(out)), "systemd-analyze reports unknown keys only as output")
+	return dir
 }
 
 func waitFor(t *testing.T, ok func() bool) {

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"math/big"
 	"os"
 	"os/exec"
@@ -34,8 +35,16 @@ case "$*" in
 "s3 cp - s3://"*) cat >/dev/null ;;
 "ec2 associate-address"*)
 	n=$(($(cat "$FAKE_DIR/claims" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/claims"
-	[ "$n" -gt "${FAKE_CLAIM_FAILS:-0}" ] ;;
+	[ "$n" -gt "${FAKE_CLAIM_FAILS:-0}" ] || exit 1
+	# The address keeps one holder; taking it from another instance needs --allow-reassociation.
+	holder=$(cat "$FAKE_DIR/holder" 2>/dev/null || true)
+	id=$(echo "$*" | sed 's/.*--instance-id \([^ ]*\).*/\1/')
+	case "$*" in *--allow-reassociation*) ;; *) [ -z "$holder" ] || [ "$holder" = "$id" ] || exit 254 ;; esac
+	echo "$id" >"$FAKE_DIR/holder" ;;
 "autoscaling describe-auto-scaling-instances"*) echo dev-asg-1 ;;
+"autoscaling set-instance-health"*)
+	n=$(($(cat "$FAKE_DIR/marks" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/marks"
+	[ "$n" -gt "${FAKE_MARK_FAILS:-0}" ] ;;
 esac`,
 	"certbot": `echo "certbot $*" >>"$FAKE_LOG"
 mkdir -p "$IE_ETC/letsencrypt/live/edge"
@@ -47,8 +56,10 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 -s
 	"curl": `echo "curl $*" >>"$FAKE_LOG"
 case "$*" in
 *api/token*) echo token-1 ;;
-*meta-data/instance-id*) echo i-0abc ;;
+*meta-data/instance-id*) echo "${FAKE_INSTANCE_ID:-i-0abc}" ;;
+*meta-data/autoscaling/target-lifecycle-state*) echo "${FAKE_LIFECYCLE:-InService}" ;;
 */.edge/health*)
+	if [ -e "$FAKE_DIR/health" ]; then [ "$(cat "$FAKE_DIR/health")" = up ]; exit; fi
 	n=$(($(cat "$FAKE_DIR/gates" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/gates"
 	[ "$n" -gt "${FAKE_GATE_FAILS:-0}" ] ;;
 *) exit 22 ;;
@@ -57,14 +68,22 @@ esac`,
 }
 
 type bootRun struct {
-	log  []string
-	err  error
-	etc  string
-	exit int
+	log    []string
+	err    error
+	etc    string
+	exit   int
+	output string
 }
 
-// runScript runs one of the instance scripts against a stack description, with fakes first on PATH.
-func runScript(t *testing.T, script string, s bootstrap.Stack, setup func(etc string), env ...string) bootRun {
+// sandbox is an instance's filesystem for the scripts: a temporary /etc with the stack
+// description, fakes first on PATH, and the fakes' state, kept across runs.
+type sandbox struct {
+	t                                *testing.T
+	root, bin, etc, fakeDir, logFile string
+}
+
+// newSandbox writes the stack description and the fakes (more, when given, add to or replace them).
+func newSandbox(t *testing.T, s bootstrap.Stack, more map[string]string) *sandbox {
 	t.Helper()
 	testtools.Need(t, "jq")
 	testtools.Need(t, "tar")
@@ -72,35 +91,51 @@ func runScript(t *testing.T, script string, s bootstrap.Stack, setup func(etc st
 	root, err := plan.Root()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	bin, etc, fakeDir := filepath.Join(dir, "bin"), filepath.Join(dir, "etc"), filepath.Join(dir, "fake")
-	for _, d := range []string{bin, filepath.Join(etc, "immutable-edge"), filepath.Join(fakeDir, "saved", "letsencrypt", "live", "edge")} {
+	b := &sandbox{t: t, root: root, bin: filepath.Join(dir, "bin"), etc: filepath.Join(dir, "etc"),
+		fakeDir: filepath.Join(dir, "fake"), logFile: filepath.Join(dir, "calls.log")}
+	for _, d := range []string{b.bin, filepath.Join(b.etc, "immutable-edge"), filepath.Join(b.fakeDir, "saved", "letsencrypt", "live", "edge")} {
 		require.NoError(t, os.MkdirAll(d, 0o755))
 	}
-	for name, body := range fakes {
-		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755))
+	all := maps.Clone(fakes)
+	maps.Copy(all, more)
+	for name, body := range all {
+		require.NoError(t, os.WriteFile(filepath.Join(b.bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755))
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(fakeDir, "saved", "letsencrypt", "live", "edge", "fullchain.pem"), []byte("SAVED\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(b.fakeDir, "saved", "letsencrypt", "live", "edge", "fullchain.pem"), []byte("SAVED\n"), 0o600))
 	desc, err := json.Marshal(s)
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(etc, "immutable-edge", "stack.json"), desc, 0o644))
-	if setup != nil {
-		setup(etc)
-	}
-	logFile := filepath.Join(dir, "calls.log")
-	cmd := exec.Command("bash", filepath.Join(root, "images/files/usr/local/lib/immutable-edge", script))
+	require.NoError(t, os.WriteFile(filepath.Join(b.etc, "immutable-edge", "stack.json"), desc, 0o644))
+	return b
+}
+
+// run runs one of the instance scripts; the calls logged are every run's so far.
+func (b *sandbox) run(script string, args []string, env ...string) bootRun {
+	t := b.t
+	t.Helper()
+	cmd := exec.Command("bash", append([]string{filepath.Join(b.root, "images/files/usr/local/lib/immutable-edge", script)}, args...)...)
 	cmd.Env = append([]string{
-		"PATH=" + bin + ":" + os.Getenv("PATH"), "IE_ETC=" + etc, "FAKE_LOG=" + logFile, "FAKE_DIR=" + fakeDir,
+		"PATH=" + b.bin + ":" + os.Getenv("PATH"), "IE_ETC=" + b.etc, "FAKE_LOG=" + b.logFile, "FAKE_DIR=" + b.fakeDir,
 		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
-		"IE_AGENT_CTL=" + filepath.Join(bin, "amazon-cloudwatch-agent-ctl"),
+		"IE_AGENT_CTL=" + filepath.Join(b.bin, "amazon-cloudwatch-agent-ctl"), "IE_VAR=" + filepath.Join(b.fakeDir, "var"),
 	}, env...)
 	out, runErr := cmd.CombinedOutput()
-	calls, _ := os.ReadFile(logFile)
-	r := bootRun{log: strings.Split(strings.TrimSpace(string(calls)), "\n"), err: runErr, etc: etc}
+	calls, _ := os.ReadFile(b.logFile)
+	r := bootRun{log: strings.Split(strings.TrimSpace(string(calls)), "\n"), err: runErr, etc: b.etc, output: string(out)}
 	if cmd.ProcessState != nil {
 		r.exit = cmd.ProcessState.ExitCode()
 	}
-	t.Logf("%s output:\n%s", script, out)
+	t.Logf("%s %s output:\n%s", script, strings.Join(args, " "), out)
 	return r
+}
+
+// runScript runs one of the instance scripts against a stack description, with fakes first on PATH.
+func runScript(t *testing.T, script string, s bootstrap.Stack, setup func(etc string), env ...string) bootRun {
+	t.Helper()
+	b := newSandbox(t, s, nil)
+	if setup != nil {
+		setup(b.etc)
+	}
+	return b.run(script, nil, env...)
 }
 
 // index returns the position of the first call containing all of parts, or -1.
@@ -240,7 +275,7 @@ func TestScriptsAreShellcheckClean(t *testing.T) {
 	dir := filepath.Join(root, "images/files/usr/local/lib/immutable-edge")
 	scripts, err := filepath.Glob(filepath.Join(dir, "*.sh"))
 	require.NoError(t, err)
-	require.Len(t, scripts, 4)
+	require.Len(t, scripts, 5)
 	cmd := exec.Command(shellcheck, append([]string{"-x", "--severity=style"}, scripts...)...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()

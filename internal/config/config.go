@@ -71,10 +71,15 @@ type Config struct {
 	SubjectAlternativeNames []string
 	ALB                     ALB
 	Alarms                  Alarms
-	KeepImages              int
-	LogRetention            int
-	AlertEmail              string
-	MonthlyBudget           float64
+	Healing                 Healing
+	// Protect keeps what a mistaken destroy would lose: the edge's address and buckets and the
+	// image repositories are protected and never force-emptied, and the load balancer's deletion
+	// protection defaults on. False makes the stack disposable: `pulumi destroy` removes all of it.
+	Protect       bool
+	KeepImages    int
+	LogRetention  int
+	AlertEmail    string
+	MonthlyBudget float64
 	// FreeTier credits the account's always-free allowances to this stack's cost estimate.
 	FreeTier bool
 	// PermissionsBoundary is the policy ARN every role of the stack carries; empty for none.
@@ -90,11 +95,19 @@ type Config struct {
 // ALB tunes the load-balancer edge; it is ignored by the eip edge, so a config can switch edges.
 type ALB struct {
 	SSLPolicy           string `json:"sslPolicy"`
-	DeletionProtection  *bool  `json:"deletionProtection"` // nil means on
+	DeletionProtection  *bool  `json:"deletionProtection"` // nil means the stack's protect
 	IdleTimeout         int    `json:"idleTimeoutSeconds"`
 	DeregistrationDelay *int   `json:"deregistrationDelaySeconds"` // nil means 30
 	SlowStart           int    `json:"slowStartSeconds"`
 	AccessLogDays       int    `json:"accessLogDays"`
+}
+
+// Healing is how an instance takes itself out of service when its edge stays down.
+type Healing struct {
+	// UnhealthyMinutes is how long HAProxy's health endpoint must fail on the instance, without a
+	// break and after it went into service, before the instance marks itself unhealthy; 0 turns
+	// self-healing off. nil means DefaultUnhealthyMinutes.
+	UnhealthyMinutes *int `json:"unhealthyMinutes"`
 }
 
 // Alarms holds the thresholds the stack's alarms page at.
@@ -152,6 +165,14 @@ func (c *Config) Tags() map[string]string {
 		tags[k] = v
 	}
 	return tags
+}
+
+// UnhealthyMinutes is healing.unhealthyMinutes: 0 when self-healing is off.
+func (c *Config) UnhealthyMinutes() int {
+	if c.Healing.UnhealthyMinutes == nil {
+		return DefaultUnhealthyMinutes
+	}
+	return *c.Healing.UnhealthyMinutes
 }
 
 // RequiredTagKeys returns Project, Stack, then requiredTags: the set config validation and rule IE_TAGS both check.

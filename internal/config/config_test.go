@@ -70,6 +70,15 @@ func TestDefaultsDependOnTheEdge(t *testing.T) {
 	require.Equal(t, config.DefaultHealthPath, eip.Services[0].HealthPath)
 	require.False(t, eip.S3Endpoint, "no NAT gateway, nothing for an S3 endpoint to save")
 	require.True(t, eip.DetailedMonitoring)
+	require.True(t, eip.Protect, "a stack keeps its data unless it says protect: false")
+	require.True(t, *eip.ALB.DeletionProtection)
+	require.Equal(t, config.DefaultUnhealthyMinutes, eip.UnhealthyMinutes())
+
+	disposable, err := config.Load("immutable-edge", "dev", minimal.With("protect", "false").With("healing", map[string]any{"unhealthyMinutes": 0}))
+	require.NoError(t, err)
+	require.False(t, disposable.Protect)
+	require.False(t, *disposable.ALB.DeletionProtection, "deletion protection follows protect unless alb.deletionProtection is set")
+	require.Zero(t, disposable.UnhealthyMinutes(), "0 turns self-healing off")
 
 	alb, err := config.Load("immutable-edge", "prod", minimal.With("edge", "alb"))
 	require.NoError(t, err)

@@ -20,6 +20,17 @@ const DefaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 // MetricNamespace is the CloudWatch namespace of the instances' own metrics.
 const MetricNamespace = "ImmutableEdge"
 
+// DefaultUnhealthyMinutes is how long an instance's edge health may fail before the instance
+// marks itself unhealthy, unless healing.unhealthyMinutes says otherwise. A container that
+// crashes is restarted by its unit within seconds (Restart=always, RestartSec=5) and HAProxy by
+// systemd; five minutes without a break means the instance cannot heal itself, and the
+// service-down alarm pages after the same five minutes (alarms.minutes), so the replacement is
+// already booting when someone looks.
+const DefaultUnhealthyMinutes = 5
+
+// MaxUnhealthyMinutes bounds healing.unhealthyMinutes: beyond an hour a person has long been paged.
+const MaxUnhealthyMinutes = 60
+
 // DefaultHealthPath is where a service answers 200 once it can take traffic.
 const DefaultHealthPath = "/ready"
 
@@ -59,8 +70,11 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	if c.ALB.SSLPolicy == "" {
 		c.ALB.SSLPolicy = DefaultSSLPolicy
 	}
+	if !has("protect") {
+		c.Protect = true
+	}
 	if c.ALB.DeletionProtection == nil {
-		on := true
+		on := c.Protect
 		c.ALB.DeletionProtection = &on
 	}
 	if c.ALB.IdleTimeout == 0 {
@@ -74,6 +88,10 @@ func (c *Config) applyDefaults(set map[string]bool) {
 		c.ALB.AccessLogDays = 90
 	}
 	c.Alarms.applyDefaults()
+	if c.Healing.UnhealthyMinutes == nil {
+		m := DefaultUnhealthyMinutes
+		c.Healing.UnhealthyMinutes = &m
+	}
 	if !has("keepImages") {
 		c.KeepImages = 20
 	}

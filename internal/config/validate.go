@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 	errs = append(errs, flatten(c.validateServices())...)
 	errs = append(errs, flatten(c.validateEdge())...)
 	errs = append(errs, flatten(c.validateAlarms())...)
+	if m := c.UnhealthyMinutes(); m < 0 || m > MaxUnhealthyMinutes {
+		fail(key("healing.unhealthyMinutes"), "must be 0 (off) or 1..%d minutes, got %d", MaxUnhealthyMinutes, m)
+	}
 	if c.KeepImages < 1 || c.KeepImages > 1000 {
 		fail(key("keepImages"), "must be 1..1000, got %d", c.KeepImages)
 	}

@@ -4,17 +4,18 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/immutable-edge/immutable-edge/internal/awsapi"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
 
 // command is what a pulumi-command resource makes the AWS CLI or Packer call with the deploy
-// role's credentials: the rollout (components/rollout) or the image build.
+// role's credentials: the rollout (components/rollout), or the image build and its delete.
 func command(p *plan.Plan, r plan.Resource) []Need {
 	if r.Str("environment.ROLLOUT_GROUP") != "" {
 		return rollout(p, r)
 	}
-	return packer(p, r)
+	return append(packer(p, r), deregister(p, r)...)
 }
 
 // rollout is what cmd/rollout calls (cmd/rollout/aws.go), each as the Service Authorization
@@ -30,7 +31,8 @@ func rollout(p *plan.Plan, r plan.Resource) []Need {
 	why := "rollout (" + r.Name + ")"
 	var out []Need
 	add := func(action, resource string) {
-		out = append(out, Need{iampolicy.Request{Action: action, Resource: resource, Context: maps.Clone(ctx)}, why})
+		// The command runs on create and on every change it is triggered by; never on destroy.
+		out = append(out, Need{iampolicy.Request{Action: action, Resource: resource, Context: maps.Clone(ctx)}, why, awsapi.Update})
 	}
 	add("autoscaling:DescribeAutoScalingGroups", "*")
 	add("autoscaling:DescribeInstanceRefreshes", "*")

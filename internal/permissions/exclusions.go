@@ -49,12 +49,30 @@ var exclusions = map[[2]string]exclusion{
 	{"aws_s3_bucket", "s3:DeleteBucketWebsite"}:                  {"only for the legacy inline website block", unset("websites", "website")},
 	{"aws_s3_bucket", "s3:PutAccelerateConfiguration"}:           {"only for the legacy acceleration_status", unset("accelerationStatus")},
 	{"aws_s3_bucket", "s3:PutReplicationConfiguration"}:          {"only for the legacy inline replication_configuration", unset("replicationConfiguration", "replicationConfigurations")},
-	{"aws_s3_bucket", "s3:DeleteObject"}:                         {"only force_destroy empties a bucket before deleting it", notTrue("forceDestroy")},
-	{"aws_s3_bucket", "s3:PutObjectLegalHold"}:                   {"only force_destroy empties a bucket before deleting it", notTrue("forceDestroy")},
-	{"aws_s3_bucket", "s3:ListBucketVersions"}:                   {"only force_destroy empties a bucket before deleting it", notTrue("forceDestroy")},
-	{"aws_s3_bucket", "s3:BypassGovernanceRetention"}:            {"only force_destroy empties a bucket before deleting it", notTrue("forceDestroy")},
+	{"aws_s3_bucket", "s3:DeleteObject"}:                         {emptiedOnlyIfDisposable, notTrue("forceDestroy")},
+	{"aws_s3_bucket", "s3:ListBucketVersions"}:                   {emptiedOnlyIfDisposable, notTrue("forceDestroy")},
+	{"aws_s3_bucket", "s3:PutObjectLegalHold"}:                   {objectLockOnly, unset(objectLock...)},
+	{"aws_s3_bucket", "s3:BypassGovernanceRetention"}:            {objectLockOnly, unset(objectLock...)},
 	{"aws_lb", "elasticloadbalancing:SetIpAddressType"}:          {"only when ip_address_type is set", unset("ipAddressType")},
 }
+
+// opened are the exclusions a resource may lift on purpose: where the guard fails, the action is
+// needed for that resource, and its deploy role must grant it, instead of an error.
+var opened = map[[2]string]bool{
+	{"aws_s3_bucket", "s3:DeleteObject"}:       true,
+	{"aws_s3_bucket", "s3:ListBucketVersions"}: true,
+}
+
+// emptiedOnlyIfDisposable: resourceBucketDelete empties a bucket that refuses DeleteBucket only
+// with force_destroy, which a stack with protect false sets; its deploy role is granted these
+// on its own buckets' objects.
+const emptiedOnlyIfDisposable = "only force_destroy empties a bucket before deleting it; only a disposable stack (protect false) sets it, and its deploy role has these"
+
+// objectLockOnly: emptyBucket bypasses governance retention and lifts legal holds only for a
+// bucket with object lock (its force argument is object_lock_configuration's), which no bucket has.
+const objectLockOnly = "only for a bucket with object lock, whose force_destroy bypasses retention and lifts legal holds; no bucket has object lock"
+
+var objectLock = []string{"objectLockEnabled", "objectLockConfiguration"}
 
 var natSecondaries = []string{"secondaryAllocationIds", "secondaryPrivateIpAddresses", "secondaryPrivateIpAddressCount"}
 

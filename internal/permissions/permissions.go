@@ -21,6 +21,9 @@ type Need struct {
 	Request iampolicy.Request
 	// From names the planned resource, provider type and phase, for failure messages.
 	From string
+	// Phase is the lifecycle phase that sends it (awsapi.Create ... awsapi.Delete); empty for
+	// what every operation sends (the provider's configuration).
+	Phase string
 }
 
 // Needs lists every request the provider makes for the planned resources of a stack over their
@@ -45,14 +48,17 @@ func Needs(table *awsapi.Table, p *plan.Plan) ([]Need, []string, error) {
 		for _, phase := range awsapi.Phases {
 			for _, action := range table.PhaseActions(typ, phase) {
 				if ex, ok := exclusions[[2]string{tf, action}]; ok && p.Project == plan.Project {
-					if !ex.holds(r) {
+					switch {
+					case ex.holds(r):
+						excluded[action] = true
+						continue
+					case !opened[[2]string{tf, action}]:
 						return nil, nil, fmt.Errorf("%s %s: the exclusion of %s no longer holds: %s", r.Type, r.Name, action, ex.reason)
 					}
-					excluded[action] = true
-					continue
+					// The resource opens the path on purpose (a disposable bucket): the role needs it.
 				}
 				for _, req := range requests(table, p, r, action) {
-					out = append(out, Need{req, fmt.Sprintf("%s %s (%s %s)", r.Type, r.Name, tf, phase)})
+					out = append(out, Need{req, fmt.Sprintf("%s %s (%s %s)", r.Type, r.Name, tf, phase), phase})
 				}
 			}
 		}
@@ -74,7 +80,7 @@ func Needs(table *awsapi.Table, p *plan.Plan) ([]Need, []string, error) {
 			if action == "ssm:GetParameter" {
 				res = "arn:aws:ssm:" + p.Config["aws:region"] + ":" + plan.Account + ":parameter" + fmt.Sprint(rd.Args["name"])
 			}
-			out = append(out, Need{iampolicy.Request{Action: action, Resource: res, Context: ctx}, "read " + rd.Token + " (" + tf + ")"})
+			out = append(out, Need{iampolicy.Request{Action: action, Resource: res, Context: ctx}, "read " + rd.Token + " (" + tf + ")", awsapi.Read})
 		}
 	}
 	return out, slices.Sorted(maps.Keys(excluded)), nil
@@ -96,6 +102,9 @@ func requests(table *awsapi.Table, p *plan.Plan, r plan.Resource, action string)
 			return []iampolicy.Request{{Action: action, Resource: ownARN, Context: ctx}}
 		}
 	}
+	if ownType == "s3:bucket" && slices.ContainsFunc(facts.ResourceTypes, func(rt awsapi.ResourceType) bool { return rt.Name == "s3:object" }) {
+		return []iampolicy.Request{{Action: action, Resource: ownARN + anyObject, Context: ctx}}
+	}
 	var out []iampolicy.Request
 	for _, rt := range facts.ResourceTypes {
 		found := false
@@ -115,6 +124,11 @@ func requests(table *awsapi.Table, p *plan.Plan, r plan.Resource, action string)
 	}
 	return out
 }
+
+// anyObject names every object of a bucket in a request: the object calls a bucket's delete
+// makes (emptying it) reach whatever keys it holds. Only a grant whose key part is "*" matches
+// the literal "*", so a grant under a prefix fails the check, as it would fail the emptying.
+const anyObject = "/*"
 
 // sameType compares an action's resource type with a planned resource's. The Service
 // Authorization Reference documents Classic and V2 Elastic Load Balancing on two pages under
@@ -167,12 +181,12 @@ func authorisations(p *plan.Plan, r plan.Resource) ([]Need, error) {
 		}
 		_, arn := Identity(p, role)
 		return Need{iampolicy.Request{Action: "iam:PassRole", Resource: arn, Context: ctx("iam:PassedToService", service)},
-			r.Type + " " + r.Name + " passes " + roleName + " to " + service}
+			r.Type + " " + r.Name + " passes " + roleName + " to " + service, awsapi.Create}
 	}
 	slr := func(service string) Need {
 		return Need{iampolicy.Request{Action: "iam:CreateServiceLinkedRole",
 			Resource: "arn:aws:iam::" + plan.Account + ":role/aws-service-role/" + service + "/x",
-			Context:  ctx("iam:AWSServiceName", service)}, r.Type + " " + r.Name + " needs the service-linked role of " + service}
+			Context:  ctx("iam:AWSServiceName", service)}, r.Type + " " + r.Name + " needs the service-linked role of " + service, awsapi.Create}
 	}
 	last := func(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 	switch r.Type {
@@ -187,7 +201,7 @@ func authorisations(p *plan.Plan, r plan.Resource) ([]Need, error) {
 		}
 		profile := profiles[0]
 		out := []Need{
-			{iampolicy.Request{Action: "ec2:RunInstances", Resource: "arn:aws:ec2:" + r.Region + ":" + plan.Account + ":instance/*", Context: ctx()}, r.Name + " launch template permissions"},
+			{iampolicy.Request{Action: "ec2:RunInstances", Resource: "arn:aws:ec2:" + r.Region + ":" + plan.Account + ":instance/*", Context: ctx()}, r.Name + " launch template permissions", awsapi.Create},
 			pass(profile.Str("role"), "ec2.amazonaws.com"),
 			slr("autoscaling.amazonaws.com"),
 		}
@@ -207,8 +221,26 @@ func authorisations(p *plan.Plan, r plan.Resource) ([]Need, error) {
 			out := []Need{pass(last(rn), "events.amazonaws.com")}
 			return out, missing
 		}
+	case "aws:s3/bucketV2:BucketV2":
+		return emptying(p, r), nil
 	}
 	return nil, nil
+}
+
+// emptying is what IAM asks of a bucket's force_destroy beyond the table's operation mapping:
+// the provider's emptyBucket (hashicorp/terraform-provider-aws at 1a5174b1,
+// internal/service/s3/delete.go) deletes every object version and
+// delete marker by key and version id with DeleteObjects, and deleting a specific version needs
+// s3:DeleteObjectVersion as well as s3:DeleteObject
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html, "Permissions").
+func emptying(p *plan.Plan, r plan.Resource) []Need {
+	if !r.Bool("forceDestroy") {
+		return nil
+	}
+	_, arn := Identity(p, r)
+	ctx := map[string]string{"aws:RequestedRegion": r.Region, "aws:ResourceTag/Stack": p.Stack}
+	return []Need{{iampolicy.Request{Action: "s3:DeleteObjectVersion", Resource: arn + anyObject, Context: ctx},
+		r.Type + " " + r.Name + " (force_destroy deletes the object versions)", awsapi.Delete}}
 }
 
 // Actions is the set of actions a list of needs asks for, sorted.
@@ -287,7 +319,7 @@ func packer(p *plan.Plan, r plan.Resource) []Need {
 		for i := 0; i+1 < len(extra); i += 2 {
 			c[extra[i]] = extra[i+1]
 		}
-		out = append(out, Need{iampolicy.Request{Action: action, Resource: resource, Context: c}, "Packer (" + r.Name + ")"})
+		out = append(out, Need{iampolicy.Request{Action: action, Resource: resource, Context: c}, "Packer (" + r.Name + ")", awsapi.Create})
 	}
 	for _, a := range []string{"RunInstances", "CreateKeyPair", "CreateImage", "CreateTags", "StopInstances", "TerminateInstances", "DeleteKeyPair", "DeregisterImage", "DeleteSnapshot"} {
 		add("ec2:"+a, arn("ec2", "*"))
@@ -300,28 +332,59 @@ func packer(p *plan.Plan, r plan.Resource) []Need {
 	return out
 }
 
-// providerConfiguration is what the AWS provider calls before any resource: internal/conns/config.go
-// asks aws-sdk-go-base's GetAwsAccountIDAndPartition for the account, which calls
-// sts:GetCallerIdentity (unless skip_requesting_account_id, which the stacks do not set).
-func providerConfiguration(p *plan.Plan) []Need {
-	return []Need{{iampolicy.Request{Action: "sts:GetCallerIdentity", Resource: "*",
-		Context: map[string]string{"aws:RequestedRegion": p.Config["aws:region"]}}, "provider configuration"}}
+// deregister is what the build command's delete (images/deregister.sh, run by destroy) calls
+// with the deploy role's credentials: it looks up the image's snapshots, deregisters the image
+// and deletes them. Which images it may touch is the image component's business; these are
+// the calls.
+func deregister(p *plan.Plan, r plan.Resource) []Need {
+	if r.Str("delete") == "" {
+		return nil
+	}
+	ctx := map[string]string{"aws:RequestedRegion": r.Region, "aws:ResourceTag/Stack": p.Stack}
+	var out []Need
+	for _, a := range []string{"ec2:DescribeImages", "ec2:DeregisterImage", "ec2:DeleteSnapshot"} {
+		out = append(out, Need{iampolicy.Request{Action: a, Resource: "arn:aws:ec2:" + r.Region + ":" + plan.Account + ":*", Context: ctx},
+			"images/deregister.sh (" + r.Name + " delete)", awsapi.Delete})
+	}
+	return out
 }
 
-// PreviewNeeds is what a preview without refresh makes the provider send: its configuration,
-// the program's reads, and the code that computes each resource's diff.
-func PreviewNeeds(table *awsapi.Table, p *plan.Plan) ([]Need, error) {
+// DestroyNeeds is what `pulumi destroy` makes the provider send: its configuration and every
+// planned resource's delete path, with what a disposable bucket's emptying adds. Destroy does
+// not run the program, so no reads; it refreshes nothing unless asked to.
+func DestroyNeeds(table *awsapi.Table, p *plan.Plan) ([]Need, error) {
+	return needsWhere(table, p, func(n Need) bool { return n.Phase == awsapi.Delete || n.Phase == "" })
+}
+
+// needsWhere is the plan's needs that keep accepts.
+func needsWhere(table *awsapi.Table, p *plan.Plan, keep func(Need) bool) ([]Need, error) {
 	all, _, err := Needs(table, p)
 	if err != nil {
 		return nil, err
 	}
 	var out []Need
 	for _, n := range all {
-		if strings.HasPrefix(n.From, "read ") || n.From == "provider configuration" || strings.HasSuffix(n.From, " "+awsapi.Plan+")") {
+		if keep(n) {
 			out = append(out, n)
 		}
 	}
 	return out, nil
+}
+
+// providerConfiguration is what the AWS provider calls before any resource: internal/conns/config.go
+// asks aws-sdk-go-base's GetAwsAccountIDAndPartition for the account, which calls
+// sts:GetCallerIdentity (unless skip_requesting_account_id, which the stacks do not set).
+func providerConfiguration(p *plan.Plan) []Need {
+	return []Need{{iampolicy.Request{Action: "sts:GetCallerIdentity", Resource: "*",
+		Context: map[string]string{"aws:RequestedRegion": p.Config["aws:region"]}}, "provider configuration", ""}}
+}
+
+// PreviewNeeds is what a preview without refresh makes the provider send: its configuration,
+// the program's reads, and the code that computes each resource's diff.
+func PreviewNeeds(table *awsapi.Table, p *plan.Plan) ([]Need, error) {
+	return needsWhere(table, p, func(n Need) bool {
+		return strings.HasPrefix(n.From, "read ") || n.From == "provider configuration" || n.Phase == awsapi.Plan
+	})
 }
 
 // Beyond counts the actions of the table's services that the documents grant and the needs do

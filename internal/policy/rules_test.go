@@ -217,6 +217,9 @@ func rolePolicy(statements ...iampolicy.Statement) plan.Resource {
 
 var pull = iampolicy.Statement{Sid: "Pull", Effect: "Allow", Action: []string{"ecr:BatchGetImage"}, Resource: []string{"arn:aws:ecr:eu-central-1:1:repository/web"}}
 
+// protected marks a resource pulumi.Protect.
+func protected(x plan.Resource) plan.Resource { x.Protect = true; return x }
+
 // set returns a change that sets one input.
 func set(path string, v any) func(plan.Resource) plan.Resource {
 	return func(x plan.Resource) plan.Resource { return x.With(path, v) }
@@ -294,6 +297,9 @@ var cases = map[string]ruleCase{
 	"CKV_AWS_51":  {"alb", repo(), replaceIn(repo(), tRepo, "web", set("imageTagMutability", "MUTABLE"))},
 	"CKV_AWS_136": {"alb", repo(), replaceIn(repo(), tRepo, "web", set("encryptionConfigurations.0.encryptionType", "AES256"))},
 	"ECR.3":       {"alb", repo(), repo()[:1]},
+	"IE_PROTECT": {"eip", []plan.Resource{protected(r(tEIP, "eip", nil)), protected(bucket()[0]), protected(repo()[0])},
+		[]plan.Resource{protected(r(tEIP, "eip", nil)), protected(bucket()[0].With("forceDestroy", true)),
+			protected(repo()[0].With("forceDelete", true)), r(tEIP, "unprotected", nil)}},
 
 	"IE_IAM_BOUNDARY": {"alb", []plan.Resource{role("ec2.amazonaws.com")}, []plan.Resource{role("ec2.amazonaws.com").With("permissionsBoundary", nil)}},
 	"CKV_AWS_60":      {"alb", []plan.Resource{role("ec2.amazonaws.com")}, []plan.Resource{role("ec2.amazonaws.com").With("assumeRolePolicy", iampolicy.New(iampolicy.Statement{Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: []string{"sts:AssumeRole"}}).JSON())}},
@@ -443,4 +449,32 @@ func verdictOf(t *testing.T, rule, edge string, rs []plan.Resource) policy.Resul
 	got := results(t, rule, edge, rs)
 	require.Len(t, got, 1)
 	return got[0]
+}
+
+// TestProtectRuleNamesWhatDestroyWouldTake: each way a destroy could take data is its own
+// failure, so protect alone does not pass a bucket that destroy would still empty.
+func TestProtectRuleNamesWhatDestroyWouldTake(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		res    plan.Resource
+		status string
+		reason string
+	}{
+		{"protected address", protected(r(tEIP, "eip", nil)), policy.Pass, "protected, never force-emptied"},
+		{"unprotected address", r(tEIP, "eip", nil), policy.Fail, "not protected: pulumi destroy removes it"},
+		{"protected bucket destroy empties", protected(bucket()[0].With("forceDestroy", true)), policy.Fail, "forceDestroy: destroy deletes every object version first"},
+		{"protected repository destroy empties", protected(repo()[0].With("forceDelete", true)), policy.Fail, "forceDelete: destroy deletes the images with it"},
+		{"bucket with forceDestroy false", protected(bucket()[0].With("forceDestroy", false)), policy.Pass, "protected, never force-emptied"},
+		{"a NAT gateway's address", r(tEIP, "nat", nil), policy.Pass, "outbound address of NAT gateway n: nothing points at it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := []plan.Resource{tc.res}
+			if tc.res.Name == "nat" {
+				rs = append(rs, r(tNAT, "n", map[string]any{"allocationId": "nat-id"}))
+			}
+			got := verdictOf(t, "IE_PROTECT", "eip", rs)
+			require.Equal(t, tc.status, got.Status)
+			require.Equal(t, tc.reason, got.Reason)
+		})
+	}
 }

@@ -134,6 +134,24 @@ var storageRules = []Rule{
 		check: each([]string{tRepository}, func(c *Context, r plan.Resource) (bool, string) {
 			return verdict(r.Str("encryptionConfigurations.0.encryptionType") == "KMS", "KMS", "AES256 or none")
 		})},
+	{ID: "IE_PROTECT", Ref: "immutable-edge: data survives a mistaken destroy (Pulumi protect, S3 force_destroy, ECR force_delete)", Severity: Low,
+		Rationale: "The public address, the buckets and the image repositories are protected, and destroy never empties a bucket or a repository on its way out; a disposable stack (protect false) waives it.",
+		check: each([]string{tEIP, tBucket, tRepository}, func(c *Context, r plan.Resource) (bool, string) {
+			for _, n := range c.Plan.OfType(tNAT) {
+				if r.Type == tEIP && n.Str("allocationId") == r.ID {
+					return true, "outbound address of NAT gateway " + n.Name + ": nothing points at it"
+				}
+			}
+			switch {
+			case !r.Protect:
+				return false, "not protected: pulumi destroy removes it"
+			case r.Bool("forceDestroy"):
+				return false, "forceDestroy: destroy deletes every object version first"
+			case r.Bool("forceDelete"):
+				return false, "forceDelete: destroy deletes the images with it"
+			}
+			return true, "protected, never force-emptied"
+		})},
 	{ID: "ECR.3", Ref: "FSBP ECR.3", Severity: Low,
 		Rationale: "A lifecycle policy expires old images, keeping storage cost and scan noise bounded.",
 		check: each([]string{tRepository}, func(c *Context, r plan.Resource) (bool, string) {

@@ -104,6 +104,16 @@ var badConfigs = []struct {
 	{"boundary as a role ARN", "prod", func(c plan.Config) plan.Config {
 		return c.With("permissionsBoundary", "arn:aws:iam::123456789012:role/immutable-edge/deploy")
 	}, "immutable-edge:permissionsBoundary"},
+	{"protect as text", "prod", func(c plan.Config) plan.Config { return c.With("protect", "yes") }, "immutable-edge:protect"},
+	{"healing after a negative time", "dev", func(c plan.Config) plan.Config {
+		return c.With("healing", map[string]any{"unhealthyMinutes": -1})
+	}, "immutable-edge:healing.unhealthyMinutes"},
+	{"healing only after a person was paged long ago", "prod", func(c plan.Config) plan.Config {
+		return c.With("healing", map[string]any{"unhealthyMinutes": 61})
+	}, "immutable-edge:healing.unhealthyMinutes"},
+	{"typo in a healing key", "dev", func(c plan.Config) plan.Config {
+		return c.With("healing", map[string]any{"unhealthySeconds": 300})
+	}, "immutable-edge:healing.unhealthySeconds"},
 	{"Stack tag of another stack", "dev", func(c plan.Config) plan.Config {
 		return c.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Stack": "prod"}})
 	}, "aws:defaultTags"},

@@ -146,13 +146,12 @@ func TestProdFleetRegistersWithTheTargetGroup(t *testing.T) {
 	require.Empty(t, p.OfType("immutable-edge:edge:EIP"))
 }
 
-func TestDevClaimsAProtectedElasticIP(t *testing.T) {
+func TestDevClaimsAnElasticIP(t *testing.T) {
 	p := stackPlan(t, "dev")
 	require.Empty(t, p.OfType(tLoadBalancer))
 	require.Empty(t, p.OfType(tTargetGroup))
 	require.Empty(t, p.OfType(tListener))
 	addr := one(t, p, tEIP)
-	require.True(t, addr.Protect, "the stack's public address survives a destroy by accident")
 	require.Equal(t, "vpc", addr.Str("domain"))
 	require.Equal(t, "dev", addr.Tags()["Stack"])
 

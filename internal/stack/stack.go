@@ -62,7 +62,8 @@ func Deploy(ctx *pulumi.Context) error {
 		return err
 	}
 	reg, err := registry.NewRegistry(ctx, name, &registry.RegistryArgs{
-		Prefix: cfg.Project + "/" + cfg.Stack, Services: cfg.ServiceNames(), KeepImages: cfg.KeepImages, Tags: tags,
+		Prefix: cfg.Project + "/" + cfg.Stack, Services: cfg.ServiceNames(), KeepImages: cfg.KeepImages,
+		ForceDelete: !cfg.Protect, Tags: tags,
 	})
 	if err != nil {
 		return err
@@ -134,7 +135,7 @@ func newEdge(ctx *pulumi.Context, cfg *config.Config, env *environment, net *net
 	stackKey pulumi.StringOutput) (edge.Edge, error) {
 	site := edge.Site{
 		Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID, NamePrefix: cfg.NamePrefix(),
-		CertificateNames: cfg.CertificateNames(), RecordNames: cfg.RecordNames(), Tags: cfg.Tags(),
+		CertificateNames: cfg.CertificateNames(), RecordNames: cfg.RecordNames(), Disposable: !cfg.Protect, Tags: cfg.Tags(),
 	}
 	if cfg.Edge == config.EdgeEIP {
 		return edge.NewEIP(ctx, cfg.Stack, &edge.EIPArgs{Site: site, StateKeyARN: stackKey})
@@ -173,8 +174,15 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 	if side.Mode == edge.ModeEIP {
 		a.ChallengeZoneID = cfg.HostedZoneID // certbot answers DNS-01 in the stack's zone
 	}
+	if cfg.UnhealthyMinutes() > 0 {
+		a.HealGroupPrefix = groupPrefix(cfg)
+	}
 	return a
 }
+
+// groupPrefix starts the name of the stack's Auto Scaling group: the fleet's name prefix
+// (fleet.groupArgs: the component name and a hyphen), which the deploy role's grants expect too.
+func groupPrefix(cfg *config.Config) string { return cfg.Stack + "-" }
 
 // roleScope puts every role of the stack under its own IAM path with its permissions boundary,
 // which is what the deploy role from account/ is allowed to create.

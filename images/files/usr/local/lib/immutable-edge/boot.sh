@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brings an immutable-edge instance from boot to serving, run once by cloud-init (runcmd):
 #   eip: certificate (restored, else Let's Encrypt) -> containers -> HAProxy -> health gate ->
-#        claim the Elastic IP -> report ready;
-#   alb: containers -> HAProxy -> health gate -> report ready (the ALB checks the same gate).
+#        claim the Elastic IP -> report ready -> self-healing;
+#   alb: containers -> HAProxy -> health gate -> report ready -> self-healing (the ALB checks
+#        the same gate).
 # Any failure reports ABANDON, so the Auto Scaling group replaces the instance instead of
 # putting it in service, and exits non-zero.
 set -Eeuo pipefail
@@ -44,6 +45,7 @@ main() {
 	fi
 	trap - ERR
 	report CONTINUE
+	went_in_service || log "could not start self-healing; the instance serves without it"
 	log "serving ($MODE edge)"
 }
 

@@ -4,7 +4,7 @@
 # here holds a secret: AWS access is the instance role through IMDSv2.
 #
 # Overridable for tests: IE_ETC (/etc), IE_STACK_FILE, IE_IMDS, IE_GATE_TRIES/IE_GATE_DELAY,
-# IE_CLAIM_TRIES/IE_CLAIM_DELAY, IE_AGENT_CTL.
+# IE_CLAIM_TRIES/IE_CLAIM_DELAY, IE_AGENT_CTL, IE_VAR (/var/lib/immutable-edge).
 
 IE_ETC=${IE_ETC:-/etc}
 IE_STACK_FILE=${IE_STACK_FILE:-$IE_ETC/immutable-edge/stack.json}
@@ -12,6 +12,10 @@ IE_IMDS=${IE_IMDS:-http://169.254.169.254}
 IE_CERT_NAME=edge
 IE_PEM=$IE_ETC/haproxy/certs/edge.pem
 IE_STATE_OBJECT=state.tar.gz
+IE_VAR=${IE_VAR:-/var/lib/immutable-edge}
+# IE_IN_SERVICE exists once the launch hook was completed with CONTINUE: the instance went into
+# service. It outlives a reboot, which does not take the instance out of service.
+IE_IN_SERVICE=$IE_VAR/in-service
 
 log() { printf 'immutable-edge: %s\n' "$*" >&2; }
 
@@ -45,9 +49,8 @@ imds() {
 load_stack() {
 	MODE=$(stack .edge.mode)
 	REGION=$(stack .region)
-	HEALTH_PATH=$(stack .edge.healthPath)
 	INSTANCE_ID=$(retry 5 1 imds instance-id)
-	export MODE REGION HEALTH_PATH INSTANCE_ID
+	export MODE REGION INSTANCE_ID
 }
 
 # write_env_files writes each service's settings for its unit instance ie-svc@<name>.service:
@@ -135,14 +138,22 @@ start_agent() {
 		-c "file:/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
 }
 
-# wait_for_gate waits until HAProxy answers its health endpoint, which is healthy only while at
-# least one service is.
-wait_for_gate() {
+# edge_health_url prints HAProxy's health endpoint on this instance, on the port the edge's
+# traffic arrives at: healthy only while HAProxy runs and at least one service is.
+edge_health_url() {
 	local port=80
-	if [[ $MODE == alb ]]; then
+	if [[ $(stack .edge.mode) == alb ]]; then
 		port=$(stack .edge.proxyPort)
 	fi
-	retry "${IE_GATE_TRIES:-60}" "${IE_GATE_DELAY:-5}" curl -sS -f -o /dev/null "http://127.0.0.1:$port$HEALTH_PATH"
+	printf 'http://127.0.0.1:%s%s' "$port" "$(stack .edge.healthPath)"
+}
+
+# edge_healthy asks the endpoint once.
+edge_healthy() { curl -sS -f -o /dev/null --max-time 5 "$(edge_health_url)"; }
+
+# wait_for_gate waits until HAProxy answers its health endpoint.
+wait_for_gate() {
+	retry "${IE_GATE_TRIES:-60}" "${IE_GATE_DELAY:-5}" edge_healthy
 }
 
 # claim_address moves the stack's Elastic IP to this instance; --allow-reassociation takes it
@@ -152,6 +163,16 @@ claim_address() {
 	allocation=$(stack .edge.allocationId)
 	retry "${IE_CLAIM_TRIES:-5}" "${IE_CLAIM_DELAY:-2}" aws ec2 associate-address --region "$REGION" \
 		--allocation-id "$allocation" --instance-id "$INSTANCE_ID" --allow-reassociation
+}
+
+# went_in_service records that the instance is in service and starts the self-healing timer,
+# unless healing.unhealthyMinutes is 0.
+went_in_service() {
+	mkdir -p "$IE_VAR"
+	: >"$IE_IN_SERVICE"
+	if (($(stack .healing.unhealthyMinutes) > 0)); then
+		systemctl enable --now ie-health-watch.timer
+	fi
 }
 
 # report RESULT completes the launch lifecycle hook: CONTINUE puts the instance in service,
