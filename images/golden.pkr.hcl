@@ -33,6 +33,21 @@ variable "channel" {
   description = "Release channel the image is built for (dev, prod); recorded in its name and tags."
 }
 
+variable "subnet_id" {
+  type        = string
+  description = "Subnet the build instance runs in: the building stack's public subnet (components/image passes it). Required, so no build falls back to a default VPC."
+  validation {
+    condition     = can(regex("^subnet-[0-9a-f]{8,17}$", var.subnet_id))
+    error_message = "The subnet_id must be a subnet id (subnet-...)."
+  }
+}
+
+variable "image_manifest" {
+  type        = string
+  default     = "image-manifest.json"
+  description = "Where the build puts the manifest it downloads from the image: every installed package and each verified download with its version."
+}
+
 variable "instance_profile" {
   type        = string
   default     = "immutable-edge-image-builder"
@@ -54,6 +69,13 @@ variable "volume_size" {
 locals {
   build_time    = formatdate("YYYYMMDDhhmmss", timestamp())
   instance_type = var.architecture == "arm64" ? "t4g.small" : "t3.small"
+  # What the build downloads outside apt, pinned; scripts/40-certbot-aws.sh verifies each
+  # against its publisher's signature (trust/fingerprints). A new version is a change here.
+  cloudwatch_agent_version = "1.300072.0b1766"
+  aws_cli_version          = "2.27.49"
+  # No Stack tag: every stack launches these images, and each deploy role denies EC2 calls on
+  # resources tagged with another stack (account/setup NotAnotherStacks), RunInstances on the
+  # image included. The Channel tag is what image retention and its permissions go by.
   tags = {
     Name         = "immutable-edge-${var.channel}-${var.architecture}"
     Project      = "immutable-edge"
@@ -61,6 +83,9 @@ locals {
     Architecture = var.architecture
     GitRevision  = var.git_revision
     BuildTime    = local.build_time
+    # Tag values hold at most 256 characters: the full package list is the image manifest.
+    CloudWatchAgentVersion = local.cloudwatch_agent_version
+    AwsCliVersion          = local.aws_cli_version
   }
 }
 
@@ -78,6 +103,13 @@ source "amazon-ebs" "golden" {
     owners      = ["099720109477"] # Canonical
     most_recent = true
   }
+
+  # The stack's own public subnet: the VPC and zone follow from it, so no default VPC is
+  # needed. Packer creates a temporary security group in that VPC with no inbound rule (with
+  # Session Manager it skips the SSH rule: packer-plugin-amazon v1.8.0 builder/ebs/builder.go,
+  # SkipSSHRuleCreation = SSMAgentEnabled()) and AWS's default all-outbound rule, for apt and
+  # the downloads, and deletes it after the build.
+  subnet_id = var.subnet_id
 
   # The builder connects through Session Manager with a key pair made for this build only:
   # no inbound port is opened and no long-lived key exists.
@@ -121,26 +153,49 @@ build {
     destination = "/tmp/immutable-edge-files"
   }
 
+  provisioner "file" {
+    source      = "trust/"
+    destination = "/tmp/immutable-edge-trust"
+  }
+
   provisioner "shell" {
-    execute_command  = "sudo -E bash '{{ .Path }}'"
-    environment_vars = ["ARCH=${var.architecture}", "FILES=/tmp/immutable-edge-files"]
+    execute_command = "sudo -E bash '{{ .Path }}'"
+    environment_vars = [
+      "ARCH=${var.architecture}",
+      "FILES=/tmp/immutable-edge-files",
+      "TRUST=/tmp/immutable-edge-trust",
+      "CHANNEL=${var.channel}",
+      "GIT_REVISION=${var.git_revision}",
+      "CLOUDWATCH_AGENT_VERSION=${local.cloudwatch_agent_version}",
+      "AWS_CLI_VERSION=${local.aws_cli_version}",
+    ]
     scripts = [
       "scripts/10-base.sh",
       "scripts/20-haproxy.sh",
       "scripts/30-docker.sh",
       "scripts/40-certbot-aws.sh",
       "scripts/50-runtime.sh",
+      "scripts/80-manifest.sh",
       "scripts/90-cleanup.sh",
     ]
+  }
+
+  # The manifest 80-manifest.sh wrote stays in the image; a copy comes back for the build log.
+  provisioner "file" {
+    direction   = "download"
+    source      = "/usr/share/immutable-edge/image-manifest.json"
+    destination = var.image_manifest
   }
 
   post-processor "manifest" {
     output     = "manifest.json"
     strip_path = true
     custom_data = {
-      channel      = var.channel
-      architecture = var.architecture
-      git_revision = var.git_revision
+      channel                  = var.channel
+      architecture             = var.architecture
+      git_revision             = var.git_revision
+      cloudwatch_agent_version = local.cloudwatch_agent_version
+      aws_cli_version          = local.aws_cli_version
     }
   }
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -32,29 +33,49 @@ func packer(t *testing.T, dir string, args ...string) (string, error) {
 
 func TestPackerValidatesTheTemplate(t *testing.T) {
 	for _, arch := range []string{"arm64", "amd64"} {
-		out, err := packer(t, imagesDir(t), "validate", "-var", "architecture="+arch, "-var", "channel=prod", ".")
+		out, err := packer(t, imagesDir(t), "validate", "-var", "architecture="+arch, "-var", "channel=prod", "-var", "subnet_id="+subnet, ".")
 		require.NoError(t, err, out)
 		require.Contains(t, out, "The configuration is valid.")
 	}
 	out, err := packer(t, imagesDir(t), "fmt", "-check", ".")
 	require.NoError(t, err, "packer fmt -check: %s", out)
+
+	// Packer does not report an unused variable: the builder's use of the subnet is read here.
+	src, err := os.ReadFile(filepath.Join(imagesDir(t), "golden.pkr.hcl"))
+	require.NoError(t, err)
+	builder := regexp.MustCompile(`(?ms)^source "amazon-ebs" "golden" \{\n(.*?)^\}`).FindSubmatch(src)
+	require.NotNil(t, builder)
+	require.Regexp(t, `(?m)^\s*subnet_id\s*=\s*var\.subnet_id\s*$`, string(builder[1]), "the build runs in the subnet it is given")
+	require.NotRegexp(t, `vpc_id|vpc_filter|subnet_filter`, string(builder[1]), "and nowhere else")
 }
+
+// subnet is a subnet id for validation; a real build gets the stack's from components/image.
+const subnet = "subnet-0123456789abcdef0"
 
 func TestPackerValidateCatchesMistakes(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join(imagesDir(t), "golden.pkr.hcl"))
 	require.NoError(t, err)
-	for name, tc := range map[string]struct{ from, to, want string }{
-		"misspelled field":    {"ssh_username ", "ssh_usernam ", `An argument named "ssh_usernam" is not expected here`},
-		"bad architecture":    {`default     = "arm64"`, `default     = "sparc"`, "The architecture must be arm64 or amd64"},
-		"missing provisioner": {`"scripts/50-runtime.sh"`, `"scripts/55-missing.sh"`, "55-missing.sh"},
+	for name, tc := range map[string]struct{ from, to, subnet, want string }{
+		"misspelled field":    {"ssh_username ", "ssh_usernam ", subnet, `An argument named "ssh_usernam" is not expected here`},
+		"bad architecture":    {`default     = "arm64"`, `default     = "sparc"`, subnet, "The architecture must be arm64 or amd64"},
+		"missing provisioner": {`"scripts/50-runtime.sh"`, `"scripts/55-missing.sh"`, subnet, "55-missing.sh"},
+		"no subnet":           {"", "", "", `Unset variable "subnet_id"`},
+		"not a subnet":        {"", "", "vpc-0123456789abcdef0", "The subnet_id must be a subnet id"},
 	} {
 		bad := strings.Replace(string(src), tc.from, tc.to, 1)
-		require.NotEqual(t, string(src), bad, name)
+		if tc.from != "" {
+			require.NotEqual(t, string(src), bad, name)
+		}
 		dir := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "golden.pkr.hcl"), []byte(bad), 0o644))
-		require.NoError(t, os.Symlink(filepath.Join(imagesDir(t), "scripts"), filepath.Join(dir, "scripts")))
-		require.NoError(t, os.Symlink(filepath.Join(imagesDir(t), "files"), filepath.Join(dir, "files")))
-		out, err := packer(t, dir, "validate", ".")
+		for _, d := range []string{"scripts", "files", "trust"} {
+			require.NoError(t, os.Symlink(filepath.Join(imagesDir(t), d), filepath.Join(dir, d)))
+		}
+		args := []string{"validate"}
+		if tc.subnet != "" {
+			args = append(args, "-var", "subnet_id="+tc.subnet)
+		}
+		out, err := packer(t, dir, append(args, ".")...)
 		require.Error(t, err, "%s must fail validation: %s", name, out)
 		require.Contains(t, out, tc.want, name)
 	}
@@ -69,7 +90,7 @@ func TestImageScriptsAreShellcheckClean(t *testing.T) {
 		}
 		return err
 	}))
-	require.GreaterOrEqual(t, len(scripts), 12, "provisioners, runtime scripts, build/deregister/promote")
+	require.GreaterOrEqual(t, len(scripts), 12, "provisioners, runtime scripts, build/prune/promote, fetch-verified")
 	for _, s := range scripts {
 		info, err := os.Stat(s)
 		require.NoError(t, err)

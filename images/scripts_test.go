@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ func runWithFakes(t *testing.T, script string, fakes map[string]string, env ...s
 	testtools.Need(t, "jq")
 	dir, bin := t.TempDir(), t.TempDir()
 	src := imagesDir(t)
-	for _, f := range []string{"build.sh", "deregister.sh", "promote.sh"} {
+	for _, f := range []string{"build.sh"} {
 		b, rerr := os.ReadFile(filepath.Join(src, f))
 		require.NoError(t, rerr)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o755))
@@ -44,7 +45,7 @@ const manifest = `cat >manifest.json <<'JSON'
  "last_run_uuid":"run-2"}
 JSON`
 
-var buildEnv = []string{"REGION=eu-central-1", "CHANNEL=dev", "ARCHITECTURE=arm64", "GIT_REVISION=abc123"}
+var buildEnv = []string{"REGION=eu-central-1", "CHANNEL=dev", "ARCHITECTURE=arm64", "SUBNET_ID=subnet-0123456789abcdef0", "GIT_REVISION=abc123"}
 
 func TestBuildPrintsOnlyThisRunsAMI(t *testing.T) {
 	stdout, stderr, calls, err := runWithFakes(t, "build.sh", map[string]string{
@@ -53,7 +54,33 @@ func TestBuildPrintsOnlyThisRunsAMI(t *testing.T) {
 	require.NoError(t, err, stderr)
 	require.Equal(t, "ami-0bbbbbbbbbbbbbbb2\n", stdout, "the id of this run's build, alone on stdout")
 	require.Equal(t, "packer init .", calls[0])
-	require.Contains(t, calls[1], "packer build -color=false -var region=eu-central-1 -var channel=dev -var architecture=arm64 -var git_revision=abc123 .")
+	require.Regexp(t, `^packer build -color=false -var region=eu-central-1 -var channel=dev -var architecture=arm64 `+
+		`-var subnet_id=subnet-0123456789abcdef0 -var git_revision=abc123 -var image_manifest=/\S+/image-manifest.json \.$`, calls[1],
+		"the build runs in the stack's subnet, and the image manifest lands outside images/ (it is no input of the image)")
+}
+
+func TestBuildSummarisesTheImageManifest(t *testing.T) {
+	writeBack := `for a in "$@"; do case $a in image_manifest=*) m=${a#image_manifest=} ;; esac; done
+echo '{"packages":{"haproxy":"2.8.5-1ubuntu3","bash":"5.2"},"downloads":[{"name":"aws-cli","version":"2.27.49"}]}' >"$m"`
+	stdout, stderr, _, err := runWithFakes(t, "build.sh", map[string]string{
+		"packer": "case \"$1\" in\nbuild)\n" + writeBack + "\n" + manifest + "\n;;\nesac",
+	}, buildEnv...)
+	require.NoError(t, err, stderr)
+	require.Equal(t, "ami-0bbbbbbbbbbbbbbb2\n", stdout)
+	require.Contains(t, stderr, "ami-0bbbbbbbbbbbbbbb2 holds 2 packages, e.g. haproxy 2.8.5-1ubuntu3; verified downloads: aws-cli 2.27.49")
+}
+
+func TestBuildNeedsTheSubnet(t *testing.T) {
+	var env []string
+	for _, e := range buildEnv {
+		if !strings.HasPrefix(e, "SUBNET_ID=") {
+			env = append(env, e)
+		}
+	}
+	_, stderr, calls, err := runWithFakes(t, "build.sh", map[string]string{"packer": "exit 0"}, env...)
+	require.Error(t, err)
+	require.Contains(t, stderr, "SUBNET_ID is required")
+	require.Equal(t, []string{""}, calls, "Packer never runs without it")
 }
 
 func TestBuildFailuresShowPackersOutputAndNoId(t *testing.T) {
@@ -71,47 +98,6 @@ func TestBuildFailuresShowPackersOutputAndNoId(t *testing.T) {
 	require.Contains(t, stderr, "UnauthorizedOperation", "the cause reaches the deployer")
 }
 
-func TestDeregisterDeletesTheSnapshots(t *testing.T) {
-	_, stderr, calls, err := runWithFakes(t, "deregister.sh", map[string]string{
-		"aws": `case "$2" in describe-images) printf 'snap-0aaa\tsnap-0bbb\n' ;; esac`,
-	}, "REGION=eu-central-1", "PULUMI_COMMAND_STDOUT=ami-0bbbbbbbbbbbbbbb2")
-	require.NoError(t, err, stderr)
-	require.Equal(t, []string{
-		"aws ec2 describe-images --region eu-central-1 --image-ids ami-0bbbbbbbbbbbbbbb2 --query Images[0].BlockDeviceMappings[].Ebs.SnapshotId --output text",
-		"aws ec2 deregister-image --region eu-central-1 --image-id ami-0bbbbbbbbbbbbbbb2",
-		"aws ec2 delete-snapshot --region eu-central-1 --snapshot-id snap-0aaa",
-		"aws ec2 delete-snapshot --region eu-central-1 --snapshot-id snap-0bbb",
-	}, calls)
-}
-
-func TestPromoteCopiesOneChannelToAnother(t *testing.T) {
-	channels := func(dev, prod string) map[string]string {
-		return map[string]string{"aws": `case "$*" in
-*"get-parameter"*"/immutable-edge/dev/ami-id"*) echo ` + dev + ` ;;
-*"get-parameter"*"/immutable-edge/prod/ami-id"*) echo ` + prod + ` ;;
-esac`}
-	}
-	put := "aws ssm put-parameter --region eu-central-1 --name /immutable-edge/prod/ami-id --type String --data-type aws:ec2:image --value ami-0ddddddddddddddd1 --overwrite"
-
-	stdout, stderr, calls, err := runWithFakes(t, "promote.sh dev prod --yes", channels("ami-0ddddddddddddddd1", "ami-0eeeeeeeeeeeeeee2"), "AWS_REGION=eu-central-1")
-	require.NoError(t, err, stderr)
-	require.Contains(t, stdout, "dev: ami-0ddddddddddddddd1\nprod:  ami-0eeeeeeeeeeeeeee2\n", "both ids are shown before anything changes")
-	require.Equal(t, put, calls[len(calls)-1])
-
-	_, _, calls, err = runWithFakes(t, "promote.sh dev prod", channels("ami-0ddddddddddddddd1", "ami-0eeeeeeeeeeeeeee2"), "AWS_REGION=eu-central-1")
-	require.Error(t, err, "without --yes and without a 'y' nothing changes")
-	require.NotContains(t, strings.Join(calls, "\n"), "put-parameter")
-
-	stdout, _, calls, err = runWithFakes(t, "promote.sh dev prod --yes", channels("ami-0ddddddddddddddd1", "ami-0ddddddddddddddd1"), "AWS_REGION=eu-central-1")
-	require.NoError(t, err)
-	require.Contains(t, stdout, "prod already runs ami-0ddddddddddddddd1")
-	require.NotContains(t, strings.Join(calls, "\n"), "put-parameter")
-
-	_, stderr, _, err = runWithFakes(t, "promote.sh dev prod --yes", channels("None", "ami-0eeeeeeeeeeeeeee2"), "AWS_REGION=eu-central-1")
-	require.Error(t, err)
-	require.Contains(t, stderr, "holds no AMI id")
-}
-
 func TestBuildWithoutPackerSaysHowToGetIt(t *testing.T) {
 	jq := testtools.Need(t, "jq")
 	// Only the system directories and jq's: no packer anywhere on PATH.
@@ -123,4 +109,37 @@ func TestBuildWithoutPackerSaysHowToGetIt(t *testing.T) {
 	require.Error(t, err)
 	require.Empty(t, stdout)
 	require.Contains(t, stderr, "packer is not installed (tools/build.sh builds the pinned version")
+}
+
+// TestTheDeployHookIsRegisteredOnce: certbot runs a hook given with --deploy-hook (kept in the
+// certificate's renewal configuration as renew_hook for later renewals) and, on `certbot
+// renew`, every executable in /etc/letsencrypt/renewal-hooks/deploy as well
+// (https://eff-certbot.readthedocs.io/en/stable/using.html#renewing-certificates; the directory
+// is for renew only: certbot/certbot#9869). The image used to register renew-hook.sh both
+// ways, so each renewal ran it twice. What the image and the instance payload hold registers it
+// exactly once.
+func TestTheDeployHookIsRegisteredOnce(t *testing.T) {
+	root := filepath.Dir(imagesDir(t))
+	registration := regexp.MustCompile(`--deploy-hook|--renew-hook|renewal-hooks|renew_hook|deploy_hook`)
+	var found []string
+	for _, dir := range []string{"images", "internal/bootstrap"} {
+		require.NoError(t, filepath.WalkDir(filepath.Join(root, dir), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") || strings.Contains(p, "/testdata/") {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				code := strings.TrimSpace(line)
+				if registration.MatchString(code) && !strings.HasPrefix(code, "#") && !strings.HasPrefix(code, "//") {
+					rel, _ := filepath.Rel(root, p)
+					found = append(found, rel+": "+code)
+				}
+			}
+			return nil
+		}))
+	}
+	require.Equal(t, []string{"images/files/usr/local/lib/immutable-edge/lib.sh: --deploy-hook /usr/local/lib/immutable-edge/renew-hook.sh)"}, found)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
@@ -78,9 +77,11 @@ func newSystem(s *Synth) (*system, error) {
 func (d *system) image() {
 	const ssm, lt = "ssm", "lt"
 	if param, ok := d.dependency(d.lt, parameterType); ok {
-		if build, ok := d.dependency(param, commandType); ok {
-			script := path.Join(path.Base(build.Str("dir")), strings.TrimPrefix(build.Str("create"), "./"))
-			d.f.link(d.f.add("packer", "stadium", "Packer build", script), ssm, "AMI id")
+		// The parameter follows two commands: the build (its value) and retention (its order).
+		for _, build := range d.dependencies(param, commandType) {
+			if script := build.Str("create"); strings.HasSuffix(script, "/build.sh") {
+				d.f.link(d.f.add("packer", "stadium", "Packer build", script), ssm, "AMI id")
+			}
 		}
 		d.f.add(ssm, "cylinder", "SSM parameter "+param.Str("name"))
 		d.f.link(ssm, lt, "imageId")

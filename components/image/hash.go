@@ -13,7 +13,8 @@ import (
 
 // ContentHash is the SHA-256 over every file under dir that goes into the image (the Packer
 // template, variables, provisioners and the files baked in), by relative path and content.
-// Packer's manifest and Go test files are not inputs, so they do not count.
+// Packer's manifest, the image manifest a build downloads, and Go test files are not inputs,
+// so they do not count.
 func ContentHash(dir string) (string, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -21,7 +22,7 @@ func ContentHash(dir string) (string, error) {
 			return err
 		}
 		name := d.Name()
-		if d.IsDir() || name == "manifest.json" || strings.HasSuffix(name, "_test.go") {
+		if d.IsDir() || name == "manifest.json" || name == "image-manifest.json" || strings.HasSuffix(name, "_test.go") {
 			return nil
 		}
 		paths = append(paths, path)

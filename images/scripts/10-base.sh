@@ -7,7 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get -y -q -o Dpkg::Options::=--force-confold upgrade
 # rsyslog and logrotate are in Ubuntu's server image; named here because the log shipping needs them.
-apt-get -y -q install --no-install-recommends jq curl unzip ca-certificates openssl prometheus-node-exporter rsyslog logrotate
+# gpg checks the signatures of what the build downloads outside apt (40-certbot-aws.sh).
+apt-get -y -q install --no-install-recommends jq curl unzip gpg ca-certificates openssl prometheus-node-exporter rsyslog logrotate
 
 # Immutable: an instance never changes its packages; a new image does.
 apt-get -y -q purge unattended-upgrades

@@ -6,9 +6,9 @@ set -euo pipefail
 
 install -d -m 0755 /usr/local/lib/immutable-edge /etc/immutable-edge /etc/immutable-edge/services
 install -m 0755 "$FILES"/usr/local/lib/immutable-edge/*.sh /usr/local/lib/immutable-edge/
-# certbot runs the deploy hook from its own directory too, for renewals it schedules itself.
-install -d -m 0755 /etc/letsencrypt/renewal-hooks/deploy
-ln -sf /usr/local/lib/immutable-edge/renew-hook.sh /etc/letsencrypt/renewal-hooks/deploy/immutable-edge.sh
+# The deploy hook is registered once, by boot.sh's certbot --deploy-hook, which certbot keeps in
+# the certificate's renewal configuration (renew_hook) for every later renewal. A link in
+# /etc/letsencrypt/renewal-hooks/deploy would run it a second time on each renewal.
 install -m 0644 "$FILES"/etc/systemd/system/ie-cert-metric.service "$FILES"/etc/systemd/system/ie-cert-metric.timer \
 	"$FILES"/etc/systemd/system/ie-health-watch.service "$FILES"/etc/systemd/system/ie-health-watch.timer /etc/systemd/system/
 install -m 0644 "$FILES"/etc/rsyslog.d/30-immutable-edge.conf /etc/rsyslog.d/

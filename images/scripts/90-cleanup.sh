@@ -5,7 +5,7 @@ set -euo pipefail
 
 apt-get -y -q autoremove
 apt-get clean
-rm -rf /var/lib/apt/lists/* "${FILES:?}"
+rm -rf /var/lib/apt/lists/* "${FILES:?}" "${TRUST:?}" /var/lib/immutable-edge-build
 cloud-init clean --logs --seed
 truncate -s 0 /etc/machine-id
 rm -f /var/lib/dbus/machine-id /etc/ssh/ssh_host_*

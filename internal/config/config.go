@@ -135,6 +135,9 @@ type Image struct {
 	Parameter string `json:"parameter"`
 	// Architecture is the AMI's CPU architecture; the instance type must match it.
 	Architecture string `json:"architecture"`
+	// Keep is how many images of the channel the image pipeline keeps besides every image that
+	// is still referenced (nil until defaults apply); only a stack that builds uses it.
+	Keep *int `json:"keep"`
 }
 
 // Service is one container that HAProxy routes to by host (and optional path prefix).

@@ -66,6 +66,7 @@ func TestDefaultsDependOnTheEdge(t *testing.T) {
 	require.Equal(t, config.NATNone, eip.NATGateways)
 	require.Equal(t, "/immutable-edge/dev/ami-id", eip.Image.Parameter)
 	require.Equal(t, config.ArchARM64, eip.Image.Architecture)
+	require.Equal(t, config.DefaultImageKeep, *eip.Image.Keep)
 	require.Equal(t, "t4g.micro", eip.InstanceType)
 	require.Equal(t, config.DefaultHealthPath, eip.Services[0].HealthPath)
 	require.False(t, eip.S3Endpoint, "no NAT gateway, nothing for an S3 endpoint to save")

@@ -31,6 +31,10 @@ const DefaultUnhealthyMinutes = 5
 // MaxUnhealthyMinutes bounds healing.unhealthyMinutes: beyond an hour a person has long been paged.
 const MaxUnhealthyMinutes = 60
 
+// DefaultImageKeep is how many images of its channel a building stack keeps unless image.keep
+// says otherwise: the current one and two to roll back to, besides every referenced image.
+const DefaultImageKeep = 3
+
 // DefaultHealthPath is where a service answers 200 once it can take traffic.
 const DefaultHealthPath = "/ready"
 
@@ -57,10 +61,14 @@ func (c *Config) applyDefaults(set map[string]bool) {
 		c.Fleet.Desired = c.Fleet.Min
 	}
 	if c.Image.Parameter == "" {
-		c.Image.Parameter = "/" + Namespace + "/" + c.Stack + "/ami-id"
+		c.Image.Parameter = "/" + c.Project + "/" + c.Stack + "/ami-id" // the project's prefix, which retention reads
 	}
 	if c.Image.Architecture == "" {
 		c.Image.Architecture = ArchARM64
+	}
+	if c.Image.Keep == nil {
+		keep := DefaultImageKeep
+		c.Image.Keep = &keep
 	}
 	for i := range c.Services {
 		if c.Services[i].HealthPath == "" {

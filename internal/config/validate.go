@@ -171,6 +171,12 @@ func (c *Config) validateFleet() error {
 	}
 	if err := validSSMName(c.Image.Parameter); err != nil {
 		fail("image.parameter", "%v", err)
+	} else if prefix := "/" + c.Project + "/"; c.Project != "" && !strings.HasPrefix(c.Image.Parameter, prefix) {
+		// Image retention protects every AMI a parameter under this prefix names (images/prune.sh).
+		fail("image.parameter", "%q must be under %s, where image retention looks for the images in use", c.Image.Parameter, prefix)
+	}
+	if k := c.Image.Keep; k != nil && (*k < 1 || *k > 100) {
+		fail("image.keep", "must be 1..100 (images of the channel kept besides the referenced ones), got %d", *k)
 	}
 	return errors.Join(errs...)
 }

@@ -51,6 +51,10 @@ var badConfigs = []struct {
 	{"x86 type for the arm64 image", "prod", func(c plan.Config) plan.Config { return c.With("instanceType", "t3.small") }, "immutable-edge:instanceType"},
 	{"SSM parameter without a path", "dev", func(c plan.Config) plan.Config { return c.Set("image.parameter", "ami-id") }, "immutable-edge:image.parameter"},
 	{"SSM parameter in the aws namespace", "dev", func(c plan.Config) plan.Config { return c.Set("image.parameter", "/aws/service/ami") }, "immutable-edge:image.parameter"},
+	{"SSM parameter outside the project", "prod", func(c plan.Config) plan.Config { return c.Set("image.parameter", "/other/prod/ami-id") }, "immutable-edge:image.parameter"},
+	{"keeping no image", "dev", func(c plan.Config) plan.Config { return c.Set("image.keep", 0) }, "immutable-edge:image.keep"},
+	{"keeping too many images", "dev", func(c plan.Config) plan.Config { return c.Set("image.keep", 101) }, "immutable-edge:image.keep"},
+	{"image.keep as text", "dev", func(c plan.Config) plan.Config { return c.Set("image.keep", "three") }, "immutable-edge:image.keep"},
 	{"no services", "dev", func(c plan.Config) plan.Config { return c.With("services", []any{}) }, "immutable-edge:services"},
 	{"service name not a DNS label", "dev", func(c plan.Config) plan.Config { return c.Set("services.0.name", "Web_1") }, "immutable-edge:services[0].name"},
 	{"duplicate service names", "dev", func(c plan.Config) plan.Config {

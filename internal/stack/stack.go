@@ -81,7 +81,7 @@ func Deploy(ctx *pulumi.Context) error {
 	if cfg.InstanceSubnets == config.SubnetsPublic {
 		subnets = net.PublicSubnetIDs
 	}
-	imageID, err := goldenImage(ctx, cfg, env)
+	imageID, err := goldenImage(ctx, cfg, env, net)
 	if err != nil {
 		return err
 	}
@@ -262,8 +262,9 @@ func imageParameterError(cfg *config.Config, err error) error {
 const PromoteSource = "dev"
 
 // goldenImage is the AMI the launch template starts: built here and published to the channel's
-// parameter (image.build), or the id the parameter held when the program ran.
-func goldenImage(ctx *pulumi.Context, cfg *config.Config, env *environment) (pulumi.StringInput, error) {
+// parameter (image.build), or the id the parameter held when the program ran. The build runs
+// in the stack's first public subnet, so it needs no default VPC.
+func goldenImage(ctx *pulumi.Context, cfg *config.Config, env *environment, net *network.Network) (pulumi.StringInput, error) {
 	if !cfg.Image.Build {
 		return pulumi.String(env.imageID), nil
 	}
@@ -271,20 +272,25 @@ func goldenImage(ctx *pulumi.Context, cfg *config.Config, env *environment) (pul
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(root, "images")
-	hash, err := image.ContentHash(dir)
+	// The hash is of the content only; the commands name images/ relative to the project
+	// directory, so the checkout's absolute path never reaches an input.
+	hash, err := image.ContentHash(filepath.Join(root, imagesDir))
 	if err != nil {
 		return nil, err
 	}
 	img, err := image.NewGoldenImage(ctx, cfg.Stack, &image.GoldenImageArgs{
-		TemplateDir: dir, ContentHash: hash, Region: cfg.Region, Channel: cfg.Stack,
+		Scripts: imagesDir, ContentHash: hash, Region: cfg.Region, Channel: cfg.Stack,
 		Architecture: cfg.Image.Architecture, Parameter: cfg.Image.Parameter, Tags: cfg.Tags(),
+		SubnetID: net.PublicSubnetIDs.Index(pulumi.Int(0)), Project: cfg.Project, Keep: *cfg.Image.Keep,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return img.ImageID, nil
 }
+
+// imagesDir holds the Packer template and its scripts, relative to the project directory.
+const imagesDir = "images"
 
 // ProjectDir is the nearest directory at or above the working directory that holds
 // Pulumi.yaml: where pulumi runs the program, and where tests find the repository.
