@@ -147,6 +147,10 @@ func TestDeployRoleRefuses(t *testing.T) {
 	}
 	boundary := "arn:aws:iam::" + acct + ":policy/immutable-edge/immutable-edge-dev-boundary"
 	inRegion := map[string]string{"aws:RequestedRegion": region}
+	image := func(resource string) string { return "arn:aws:ec2:" + region + "::" + resource } // images and snapshots have no account
+	tagged := func(project, channel string) map[string]string {
+		return map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Project": project, "aws:ResourceTag/Channel": channel}
+	}
 	for _, tc := range []struct {
 		name  string
 		stack string
@@ -192,6 +196,15 @@ func TestDeployRoleRefuses(t *testing.T) {
 		{"the state bucket's versions", "dev", iampolicy.Request{Action: "s3:ListBucketVersions", Resource: "arn:aws:s3:::immutable-edge-state-" + plan.UniqueSuffix}},
 		{"deleting its own access logs", "prod", iampolicy.Request{Action: "s3:DeleteObject",
 			Resource: "arn:aws:s3:::immutable-edge-prod-alb-logs-20261123000000000001/alb/AWSLogs/" + acct + "/x.log.gz"}},
+		{"deregistering an image of another channel", "dev", iampolicy.Request{Action: "ec2:DeregisterImage", Resource: image("image/ami-1"),
+			Context: tagged("immutable-edge", "prod")}},
+		{"deleting a snapshot of another project", "dev", iampolicy.Request{Action: "ec2:DeleteSnapshot", Resource: image("snapshot/snap-1"),
+			Context: tagged("someone-else", "dev")}},
+		{"deregistering an untagged image", "dev", iampolicy.Request{Action: "ec2:DeregisterImage", Resource: image("image/ami-1"), Context: inRegion}},
+		{"deregistering images (prod builds none)", "prod", iampolicy.Request{Action: "ec2:DeregisterImage", Resource: image("image/ami-1"),
+			Context: tagged("immutable-edge", "prod")}},
+		{"reading parameters outside the project", "dev", iampolicy.Request{Action: "ssm:GetParametersByPath", Resource: arn("ssm", "parameter/other")}},
+		{"reading every parameter", "dev", iampolicy.Request{Action: "ssm:GetParametersByPath", Resource: arn("ssm", "parameter/")}},
 		{"writing dev's AMI parameter", "prod", iampolicy.Request{Action: "ssm:PutParameter", Resource: arn("ssm", "parameter/immutable-edge/dev/ami-id")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,6 +213,8 @@ func TestDeployRoleRefuses(t *testing.T) {
 	}
 	// What prod may do with dev's channel: read it, to promote (images/promote.sh).
 	require.True(t, allows(t, iampolicy.Request{Action: "ssm:GetParameter", Resource: arn("ssm", "parameter/immutable-edge/dev/ami-id")}, deployDocs(t, "prod")))
+	// What dev may retire: its own channel's images, tagged so by Packer.
+	require.True(t, allows(t, iampolicy.Request{Action: "ec2:DeregisterImage", Resource: image("image/ami-1"), Context: tagged("immutable-edge", "dev")}, deployDocs(t, "dev")))
 }
 
 // TestPreviewRoleCoversPreviews: a pull request's preview of each stack (no refresh) makes the

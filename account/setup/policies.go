@@ -25,10 +25,11 @@ var ec2Actions = []string{
 }
 
 // imageActions are what Packer's amazon-ebs builder calls (its documented minimum, less
-// password and Windows calls), plus deregistering old images (images/deregister.sh).
+// password and Windows calls) on resources it makes itself. Deregistering images and deleting
+// snapshots are not among them: imagePolicy grants those only on the channel's own images.
 var imageActions = []string{
 	"ec2:AttachVolume", "ec2:CopyImage", "ec2:CreateImage", "ec2:CreateKeyPair", "ec2:CreateSnapshot",
-	"ec2:CreateVolume", "ec2:DeleteKeyPair", "ec2:DeleteSnapshot", "ec2:DeleteVolume", "ec2:DeregisterImage",
+	"ec2:CreateVolume", "ec2:DeleteKeyPair", "ec2:DeleteVolume",
 	"ec2:DetachVolume", "ec2:ModifyImageAttribute", "ec2:ModifyInstanceAttribute", "ec2:ModifySnapshotAttribute",
 	"ec2:RegisterImage", "ec2:StopInstances", "ec2:TerminateInstances",
 }
@@ -70,12 +71,24 @@ func (s scope) computePolicy() iampolicy.Document {
 	return iampolicy.New(sts...)
 }
 
-// imagePolicy lets a stack that builds the golden AMI run Packer: launch the build instance
-// with the builder's profile, reach it through Session Manager, snapshot it, and deregister
-// old images.
+// imagePolicy lets a stack that builds the golden AMI run Packer (launch the build instance
+// with the builder's profile, reach it through Session Manager, snapshot it) and retire the
+// channel's images: read which images every stack's parameter names, and deregister images
+// and delete snapshots that carry the project's and this channel's tags, as Packer's template
+// tags them, and nothing else (EC2 evaluates aws:ResourceTag on both, per the Service
+// Authorization Reference's DeregisterImage and DeleteSnapshot rows).
 func (s scope) imagePolicy() iampolicy.Document {
+	channel := cond{"StringEquals": {"aws:ResourceTag/Project": s.Project, "aws:ResourceTag/Channel": s.Stack.Name}}
 	return iampolicy.New(
 		allow("BuildImages", imageActions, all, s.inRegion()),
+		allow("RetireChannelImages", []string{"ec2:DeregisterImage", "ec2:DeleteSnapshot"}, []string{
+			"arn:" + s.Partition + ":ec2:" + s.Region + "::image/*", "arn:" + s.Partition + ":ec2:" + s.Region + "::snapshot/*",
+		}, channel),
+		// The AMI ids of every stack's channel parameter: authorised against the path itself
+		// (https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-retrieval-authorization.html).
+		// prune.sh asks for String parameters only; SecureString values would stay encrypted
+		// without a key grant, which this role has not.
+		allow("ImagesInUse", []string{"ssm:GetParametersByPath"}, []string{s.arn("ssm", s.Region, "parameter/"+s.Project)}, nil),
 		allow("BuilderSession", []string{"ssm:StartSession"}, []string{
 			s.arn("ec2", s.Region, "instance/*"),
 			"arn:" + s.Partition + ":ssm:" + s.Region + "::document/AWS-StartPortForwardingSession",

@@ -35,7 +35,7 @@ var keyInputs = map[string][]string{
 	"aws:acm/certificate:Certificate":  {"domainName", "subjectAlternativeNames"},
 	"aws:route53/record:Record":        {"name", "type"},
 	"aws:ec2/eip:Eip":                  {"domain"},
-	"command:local:Command":            {"environment.CHANNEL", "environment.ROLLOUT_TEMPLATE_VERSION", "environment.ROLLOUT_BAKE"},
+	"command:local:Command":            {"create", "environment.CHANNEL", "environment.KEEP", "environment.ROLLOUT_TEMPLATE_VERSION", "environment.ROLLOUT_BAKE"},
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {"rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"},
 }
 

@@ -1,7 +1,8 @@
 // Package permissions says what the AWS provider will ask of a stack's roles: every request it
 // sends for each planned resource over the resource's lifecycle, from internal/awsapi's table
 // (derived from the provider's source), plus the checks AWS makes beyond the calls themselves
-// and Packer's calls. The account tests ask the IAM evaluator for each; cmd/docgen counts them.
+// and the calls of the image build and image retention. The account tests ask the IAM
+// evaluator for each; cmd/docgen counts them.
 package permissions
 
 import (
@@ -37,8 +38,12 @@ func Needs(table *awsapi.Table, p *plan.Plan) ([]Need, []string, error) {
 		if !r.Custom || r.Type == "pulumi:providers:aws" {
 			continue
 		}
-		if r.Type == "command:local:Command" { // not the AWS provider: modelled in commands.go
-			out = append(out, command(p, r)...)
+		if r.Type == "command:local:Command" { // not the AWS provider: modelled by hand (commands.go)
+			more, err := commandNeeds(p, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, more...)
 			continue
 		}
 		typ, tf, err := table.Type(r.Type)
@@ -300,51 +305,6 @@ func Without(table *awsapi.Table, docs []iampolicy.Document, action string) []ia
 			nd.Statement = append(nd.Statement, st)
 		}
 		out = append(out, nd)
-	}
-	return out
-}
-
-// packer is what images/build.sh makes Packer's amazon-ebs builder call with the deploy role's
-// credentials: the calls of its documented minimal policy
-// (https://developer.hashicorp.com/packer/integrations/hashicorp/amazon#iam-task-or-instance-role)
-// that this template's steps use, the builder's profile, and Session Manager, its communicator.
-func packer(p *plan.Plan, r plan.Resource) []Need {
-	arn := func(service, resource string) string {
-		return "arn:aws:" + service + ":" + r.Region + ":" + plan.Account + ":" + resource
-	}
-	ctx := map[string]string{"aws:RequestedRegion": r.Region, "aws:RequestTag/Stack": p.Stack, "aws:ResourceTag/Stack": p.Stack}
-	var out []Need
-	add := func(action, resource string, extra ...string) {
-		c := maps.Clone(ctx)
-		for i := 0; i+1 < len(extra); i += 2 {
-			c[extra[i]] = extra[i+1]
-		}
-		out = append(out, Need{iampolicy.Request{Action: action, Resource: resource, Context: c}, "Packer (" + r.Name + ")", awsapi.Create})
-	}
-	for _, a := range []string{"RunInstances", "CreateKeyPair", "CreateImage", "CreateTags", "StopInstances", "TerminateInstances", "DeleteKeyPair", "DeregisterImage", "DeleteSnapshot"} {
-		add("ec2:"+a, arn("ec2", "*"))
-	}
-	add("iam:PassRole", "arn:aws:iam::"+plan.Account+":role/immutable-edge/immutable-edge-image-builder", "iam:PassedToService", "ec2.amazonaws.com")
-	add("ssm:StartSession", arn("ec2", "instance/i-0123"))
-	add("ssm:StartSession", "arn:aws:ssm:"+r.Region+"::document/AWS-StartPortForwardingSession")
-	add("ssm:TerminateSession", arn("ssm", "session/botocore-session-1"))
-	add("ssm:DescribeInstanceInformation", "*")
-	return out
-}
-
-// deregister is what the build command's delete (images/deregister.sh, run by destroy) calls
-// with the deploy role's credentials: it looks up the image's snapshots, deregisters the image
-// and deletes them. Which images it may touch is the image component's business; these are
-// the calls.
-func deregister(p *plan.Plan, r plan.Resource) []Need {
-	if r.Str("delete") == "" {
-		return nil
-	}
-	ctx := map[string]string{"aws:RequestedRegion": r.Region, "aws:ResourceTag/Stack": p.Stack}
-	var out []Need
-	for _, a := range []string{"ec2:DescribeImages", "ec2:DeregisterImage", "ec2:DeleteSnapshot"} {
-		out = append(out, Need{iampolicy.Request{Action: a, Resource: "arn:aws:ec2:" + r.Region + ":" + plan.Account + ":*", Context: ctx},
-			"images/deregister.sh (" + r.Name + " delete)", awsapi.Delete})
 	}
 	return out
 }

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// clone copies what the program reads from a checkout (the project file, the stack files,
+// images/) into a directory of its own, as a second clone elsewhere on disk would hold them.
+func clone(t *testing.T, root, dir string) {
+	t.Helper()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
+	}
+	src := filepath.Join(root, "images")
+	require.NoError(t, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dir, "images", rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, info.Mode().Perm())
+	}))
+}
+
+// TestPlansFromTwoClonePathsAreIdentical: `pulumi up` from a clone in another directory plans
+// no change, because no input holds a path of the checkout (the image commands run relative
+// to the project directory pulumi starts them in). The plan JSON of each stack is the same,
+// byte for byte, from two clones at different paths, and names neither path.
+func TestPlansFromTwoClonePathsAreIdentical(t *testing.T) {
+	root := mustRoot(t)
+	dirs := []string{filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "deeper", "clone-b")}
+	for _, stack := range []string{"dev", "prod"} {
+		var docs []string
+		for _, dir := range dirs {
+			require.NoError(t, os.MkdirAll(dir, 0o755))
+			clone(t, root, dir)
+			t.Chdir(dir)
+			code, doc, stderr := synth("-stack", stack, "-format", "json")
+			require.Equal(t, 0, code, stderr)
+			for _, path := range []string{dir, root, filepath.Dir(dir)} {
+				require.NotContains(t, doc, path, "%s plan from %s names a path of the checkout", stack, dir)
+			}
+			docs = append(docs, doc)
+		}
+		require.Equal(t, docs[0], docs[1], "%s: the same plan from either clone", stack)
+		require.True(t, strings.Contains(docs[0], `"create": "images/build.sh"`) || stack == "prod", "dev builds the image, relative to the project")
+	}
+}
