@@ -67,6 +67,7 @@ func twoChannels(dev, prod string) account {
 }
 
 func TestPromoteCopiesOneChannelToAnother(t *testing.T) {
+	t.Parallel()
 	script := project(t, committedStacks(t))
 	dev, prod := "ami-0ddddddddddddddd1", "ami-0eeeeeeeeeeeeeee2"
 
@@ -108,6 +109,7 @@ func TestPromoteCopiesOneChannelToAnother(t *testing.T) {
 // TestPromoteReadsEachStacksImageParameter: the parameters come from the stack files, in block
 // or flow style, quoted or not, or the program's default when a stack sets none.
 func TestPromoteReadsEachStacksImageParameter(t *testing.T) {
+	t.Parallel()
 	dev, prod := "ami-0ddddddddddddddd1", "ami-0eeeeeeeeeeeeeee2"
 	for name, tc := range map[string]struct{ devFile, prodFile, devParam, prodParam string }{
 		"block style, a comment and quotes": {

@@ -83,6 +83,7 @@ func imageIDs(a account) []string {
 func sorted(s ...string) []string { return slices.Sorted(slices.Values(s)) }
 
 func TestRetentionKeepsTheNewestAndEveryImageInUse(t *testing.T) {
+	t.Parallel()
 	after, stderr, calls, err := prune(t, anAccount(), nil, pruneEnv...)
 	require.NoError(t, err, stderr)
 	require.Equal(t, sorted(
@@ -109,6 +110,7 @@ func TestRetentionKeepsTheNewestAndEveryImageInUse(t *testing.T) {
 }
 
 func TestRetentionOnDestroyLeavesWhatOtherStacksUse(t *testing.T) {
+	t.Parallel()
 	// By the time the delete command runs, the destroy has removed dev's parameter and launch
 	// template (they depend on it); prod's are what is left.
 	a := anAccount()
@@ -123,6 +125,7 @@ func TestRetentionOnDestroyLeavesWhatOtherStacksUse(t *testing.T) {
 }
 
 func TestRetentionWindowAndDefaultVersion(t *testing.T) {
+	t.Parallel()
 	a := anAccount()
 	// prod rolled back by hand to version 1 as the default: its image is in use again.
 	a.Templates[1].Default = 1
@@ -137,6 +140,7 @@ func TestRetentionWindowAndDefaultVersion(t *testing.T) {
 }
 
 func TestRetentionWithNothingToRetire(t *testing.T) {
+	t.Parallel()
 	a := anAccount()
 	a.Images = a.Images[5:7] // days 6 and 7
 	after, stderr, calls, err := prune(t, a, nil, pruneEnv...)
@@ -149,6 +153,7 @@ func TestRetentionWithNothingToRetire(t *testing.T) {
 }
 
 func TestRetentionLeavesAPendingBuildAlone(t *testing.T) {
+	t.Parallel()
 	a := anAccount()
 	a.Templates = a.Templates[1:] // day 5 is only kept for being among the newest three
 	building := channelImage(8)
@@ -161,6 +166,7 @@ func TestRetentionLeavesAPendingBuildAlone(t *testing.T) {
 }
 
 func TestRetentionKeepsASnapshotAnotherImageUses(t *testing.T) {
+	t.Parallel()
 	a := anAccount()
 	a.Images[0].Snapshots = append(a.Images[0].Snapshots, channelImage(7).Snapshots[0]) // day 1 shares day 7's
 	after, stderr, _, err := prune(t, a, nil, pruneEnv...)
@@ -171,6 +177,7 @@ func TestRetentionKeepsASnapshotAnotherImageUses(t *testing.T) {
 }
 
 func TestRetentionDeletesNothingWhenAReadFails(t *testing.T) {
+	t.Parallel()
 	for _, call := range []string{"ec2 describe-images", "ssm get-parameters-by-path", "ec2 describe-launch-templates",
 		"ec2 describe-launch-template-versions", "ec2 describe-instances"} {
 		a := anAccount()
@@ -188,6 +195,7 @@ func TestRetentionDeletesNothingWhenAReadFails(t *testing.T) {
 }
 
 func TestRetentionReportsAFailedDeletion(t *testing.T) {
+	t.Parallel()
 	a := anAccount()
 	a.Fail = map[string]string{"ec2 delete-snapshot": "UnauthorizedOperation"}
 	after, stderr, _, err := prune(t, a, nil, pruneEnv...)
@@ -198,6 +206,7 @@ func TestRetentionReportsAFailedDeletion(t *testing.T) {
 }
 
 func TestRetentionRefusesBadSettings(t *testing.T) {
+	t.Parallel()
 	env := func(drop string, extra ...string) []string {
 		var out []string
 		for _, e := range pruneEnv {

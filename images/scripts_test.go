@@ -13,23 +13,18 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
-// runWithFakes runs an images/ script in a copy of images/ with fake programs first on PATH.
+// runWithFakes runs a copy of an images/ script with fake programs first on PATH.
 func runWithFakes(t *testing.T, script string, fakes map[string]string, env ...string) (stdout, stderr string, calls []string, err error) {
 	t.Helper()
 	testtools.Need(t, "jq")
-	dir, bin := t.TempDir(), t.TempDir()
-	src := imagesDir(t)
-	for _, f := range []string{"build.sh"} {
-		b, rerr := os.ReadFile(filepath.Join(src, f))
-		require.NoError(t, rerr)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o755))
-	}
+	parts := strings.Fields(script)
+	copied, bin := scriptCopy(t, parts[0]), t.TempDir()
+	dir := filepath.Dir(copied)
 	log := filepath.Join(dir, "calls.log")
 	for name, body := range fakes {
 		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\necho \""+name+" $*\" >>"+log+"\n"+body+"\n"), 0o755))
 	}
-	parts := strings.Fields(script)
-	cmd := exec.Command("bash", append([]string{filepath.Join(dir, parts[0])}, parts[1:]...)...)
+	cmd := exec.Command("bash", append([]string{copied}, parts[1:]...)...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + bin + ":" + os.Getenv("PATH")}, env...)
 	var out, errb strings.Builder

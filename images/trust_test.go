@@ -2,6 +2,7 @@ package images_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +43,7 @@ func (k keyring) gpg(args ...string) string {
 	cmd := exec.Command("gpg", append([]string{"--homedir", k.home, "--batch", "--pinentry-mode", "loopback", "--passphrase", ""}, args...)...)
 	out, err := cmd.Output()
 	var stderr []byte
-	if ee, ok := err.(*exec.ExitError); ok {
+	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 		stderr = ee.Stderr
 	}
 	require.NoError(k.t, err, "gpg %v: %s", args, stderr)
@@ -93,6 +94,7 @@ func fetchVerified(t *testing.T, url, out, keyfile, fingerprint string) (string,
 }
 
 func TestFetchVerifiedInstallsOnlyWhatThePinnedKeySigned(t *testing.T) {
+	t.Parallel()
 	k := newKeyring(t)
 	dir := t.TempDir()
 	amazon := k.newKey("Amazon stand-in <a@example.invalid>", "never")
@@ -154,6 +156,7 @@ func TestFetchVerifiedInstallsOnlyWhatThePinnedKeySigned(t *testing.T) {
 }
 
 func TestCommittedKeysAreThePinnedOnes(t *testing.T) {
+	t.Parallel()
 	pins := map[string]string{}
 	b, err := os.ReadFile(filepath.Join(imagesDir(t), "trust", "fingerprints"))
 	require.NoError(t, err)
@@ -190,6 +193,7 @@ func TestCommittedKeysAreThePinnedOnes(t *testing.T) {
 // URL or a snap, the one plain download is the CloudWatch agent's key file (fetch-verified.sh
 // checks its fingerprint before use), and each pinned version is one the tags record.
 func TestEveryDownloadIsPinnedAndVerified(t *testing.T) {
+	t.Parallel()
 	scripts, err := filepath.Glob(filepath.Join(imagesDir(t), "scripts", "*.sh"))
 	require.NoError(t, err)
 	var plain []string
@@ -221,6 +225,7 @@ func TestEveryDownloadIsPinnedAndVerified(t *testing.T) {
 }
 
 func TestManifestRecordsTheInstalledPackages(t *testing.T) {
+	t.Parallel()
 	testtools.Need(t, "jq")
 	testtools.Need(t, "dpkg-query")
 	dir := t.TempDir()

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
 // clone copies what the program reads from a checkout (the project file, the stack files,
@@ -19,26 +20,7 @@ func clone(t *testing.T, root, dir string) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
 	}
-	src := filepath.Join(root, "images")
-	require.NoError(t, filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dir, "images", rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, info.Mode().Perm())
-	}))
+	testtools.CopyTree(t, filepath.Join(root, "images"), filepath.Join(dir, "images"))
 }
 
 // TestPlansFromTwoClonePathsAreIdentical: `pulumi up` from a clone in another directory plans

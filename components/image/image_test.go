@@ -11,6 +11,7 @@ import (
 
 	"github.com/immutable-edge/immutable-edge/components/image"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
+	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
 // templateCopy copies the repository's images/ into a temp dir, so a test can change it.
@@ -19,26 +20,7 @@ func templateCopy(t *testing.T) string {
 	root, err := plan.Root()
 	require.NoError(t, err)
 	dst := t.TempDir()
-	src := filepath.Join(root, "images")
-	require.NoError(t, filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, info.Mode().Perm())
-	}))
+	testtools.CopyTree(t, filepath.Join(root, "images"), dst)
 	return dst
 }
 

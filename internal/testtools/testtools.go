@@ -1,5 +1,5 @@
 // Package testtools finds the real programs tests run (HAProxy, cloud-init, shellcheck, Packer,
-// Mermaid's parser).
+// Mermaid's parser), and copies repository trees for tests that change or move them.
 // Under CI a missing program fails the test, because the README's test command installs them;
 // elsewhere the test is skipped with the command that would install it.
 package testtools
@@ -74,4 +74,32 @@ func missing(t testing.TB, what string) {
 		t.Fatalf("%s; the README's test command (make test) installs it", what)
 	}
 	t.Skipf("%s (run make test to install it)", what)
+}
+
+// CopyTree copies the files under src to dst with their modes, so a test can change a copy of
+// a directory of the repository or place it elsewhere.
+func CopyTree(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
