@@ -76,3 +76,34 @@ func TestStackNamesCannotOverlap(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 }
+
+// TestSecretsArePerStack: each stack's deploy role decrypts its own secrets, the preview role
+// dev's (previewSecrets) and never prod's, and every secrets key is the account stack's by tag.
+func TestSecretsArePerStack(t *testing.T) {
+	r := roles(t)
+	for _, tc := range []struct {
+		role, key string
+		want      bool
+	}{
+		{"dev", "dev", true}, {"prod", "prod", true}, {"preview", "dev", true},
+		{"dev", "prod", false}, {"prod", "dev", false}, {"preview", "prod", false},
+	} {
+		ok, why, err := r.Decide(tc.role, iampolicy.Request{Action: "kms:Decrypt", Resource: r.SecretsKeys[tc.key]})
+		require.NoError(t, err)
+		require.Equal(t, tc.want, ok, "%s decrypting %s's secrets: %s", tc.role, tc.key, why)
+	}
+	cfg, err := plan.ReadConfigFile("../Pulumi.account.yaml")
+	require.NoError(t, err)
+	p, err := plan.RunProject(setup.Project, setup.AccountStack, cfg, nil, setup.Deploy)
+	require.NoError(t, err)
+	for _, stack := range []string{"dev", "prod"} {
+		key, ok := p.Find("aws:kms/key:Key", "immutable-edge-"+stack+"-secrets")
+		require.True(t, ok)
+		require.Equal(t, setup.AccountStack, key.Str("tags.Stack"), "no stack role may manage a secrets key")
+		require.True(t, key.Protect)
+	}
+	require.Equal(t, map[string]string{
+		"dev":  "awskms://alias/immutable-edge/dev/secrets?region=eu-central-1",
+		"prod": "awskms://alias/immutable-edge/prod/secrets?region=eu-central-1",
+	}, p.Outputs["stackSecretsProviders"])
+}

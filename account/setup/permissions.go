@@ -25,6 +25,7 @@ type scope struct {
 
 func (s scope) prefix() string { return s.Project + "-" + s.Stack.Name }
 func (s scope) path() string   { return "/" + s.Project + "/" + s.Stack.Name + "/" }
+
 // accountRoles matches every role the account program makes (deploy, preview, image builder):
 // they sit on the project's path with names starting <project>-, the stacks' own roles one
 // level down under /<project>/<stack>/.

@@ -16,7 +16,7 @@ import (
 type state struct {
 	bucket, key pulumi.StringOutput
 	alias       string
-	stacks      []string             // the main stacks, in config order
+	stacks      []string              // the main stacks, in config order
 	secrets     []pulumi.StringOutput // their secrets keys' ARNs, in the same order
 }
 
