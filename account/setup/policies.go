@@ -140,7 +140,16 @@ func (s scope) computePolicy() iampolicy.Document {
 		}, nil),
 		// ACM lists aws:RequestTag on RequestCertificate and aws:ResourceTag on a certificate
 		// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html).
-		allow("NewCertificate", []string{"acm:AddTagsToCertificate", "acm:RequestCertificate"}, all, s.created()),
+		// Tagging outside a request only on the stack's own certificates (RetagOwnacm); the
+		// grant for tags that come with RequestCertificate, should ACM authorise them as
+		// AddTagsToCertificate before the certificate exists (its permissions page does not say:
+		// https://docs.aws.amazon.com/acm/latest/userguide/authen-apipermissions.html), takes only
+		// certificates without a Stack tag, as for KMS keys.
+		allow("NewCertificate", []string{"acm:RequestCertificate"}, all, s.created()),
+		allow("TagNewCertificate", []string{"acm:AddTagsToCertificate"}, all, cond{
+			"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region},
+			"Null":         {"aws:ResourceTag/Stack": "true"},
+		}),
 		allow("OwnCertificates", []string{"acm:DeleteCertificate", "acm:UpdateCertificateOptions"}, all, s.owned()),
 		s.retagOwn("acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate"),
 		allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"},
