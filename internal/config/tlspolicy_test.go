@@ -42,9 +42,9 @@ func TestSSLPoliciesMeetTheBar(t *testing.T) {
 // The bar itself bites: each weak suite AWS's wider policies add is refused by weakness.
 func TestWeaknessRefusesTheWiderPoliciesCiphers(t *testing.T) {
 	for cipher, why := range map[string]string{
-		"ECDHE-ECDSA-AES128-SHA256": "CBC",             // TLS13-1-2-2021-06
+		"ECDHE-ECDSA-AES128-SHA256": "CBC",              // TLS13-1-2-2021-06
 		"AES128-GCM-SHA256":         "RSA key exchange", // TLS13-1-2-Ext1-2021-06
-		"ECDHE-RSA-AES128-SHA":      "CBC",             // TLS13-1-2-Ext2-2021-06 (and SHA-1)
+		"ECDHE-RSA-AES128-SHA":      "CBC",              // TLS13-1-2-Ext2-2021-06 (and SHA-1)
 		"AES256-SHA":                "RSA key exchange",
 	} {
 		require.Equal(t, why, weakness(cipher), cipher)

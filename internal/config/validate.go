@@ -18,13 +18,13 @@ var (
 	regionRE       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[0-9]*(nano|micro|small|medium|large|xlarge|metal)(-[0-9]+xl)?$`)
 	// Graviton families carry a "g" after the generation digit (t4g, m7g, c7gn); a1 is the first.
-	armFamilyRE   = regexp.MustCompile(`^(a1|[a-z]+[0-9]+g[a-z0-9-]*)\.`)
-	ssmSegmentRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	armFamilyRE  = regexp.MustCompile(`^(a1|[a-z]+[0-9]+g[a-z0-9-]*)\.`)
+	ssmSegmentRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	// URL paths as HAProxy reads them unquoted: RFC 3986 path characters without the ones its
 	// configuration parser treats specially (quotes, backslash, $ for variables, # for comments,
 	// spaces) or that the ACLs' braces would end, and %-escapes only when complete.
-	urlPathRE    = regexp.MustCompile(`^/([A-Za-z0-9._~!*+,;=:@/-]|%[0-9A-Fa-f]{2})*$`)
-	healthPathRE = regexp.MustCompile(`^/([A-Za-z0-9._~!*+,;=:@/?&-]|%[0-9A-Fa-f]{2})*$`)
+	urlPathRE     = regexp.MustCompile(`^/([A-Za-z0-9._~!*+,;=:@/-]|%[0-9A-Fa-f]{2})*$`)
+	healthPathRE  = regexp.MustCompile(`^/([A-Za-z0-9._~!*+,;=:@/?&-]|%[0-9A-Fa-f]{2})*$`)
 	ruleIDRE      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*([_.-][A-Za-z0-9]+)*$`)
 	tagDigestRE   = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 	imageTagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
