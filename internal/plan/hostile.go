@@ -1,11 +1,15 @@
 package plan
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // Hostile is one hostile config value from issue 16's review: the edit that plants it in a
@@ -85,4 +89,62 @@ func HostileKeys(cases []Hostile) []string {
 		set[h.WantKey] = true
 	}
 	return slices.Sorted(maps.Keys(set))
+}
+
+// Accepted are edits just inside each limit the hostile cases break: the fuzz targets start
+// from them too, so the renderer's corpus also holds configs that reach HAProxy.
+var Accepted = []Hostile{
+	{Name: "committed dev", Stack: "dev"},
+	{Name: "committed prod", Stack: "prod"},
+	{Name: "escaped quote in pathPrefix", Stack: "dev", Key: "services", Path: "1.pathPrefix", Value: `"/a%27b"`},
+	{Name: "query in healthPath", Stack: "prod", Key: "services", Path: "0.healthPath", Value: `"/ready?probe=1&full=yes"`},
+	{Name: "TLS 1.3-only FIPS PQ policy", Stack: "prod", Key: "alb", Path: "sslPolicy", Value: `"ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09"`},
+	{Name: "port next to the node exporter", Stack: "dev", Key: "services", Path: "0.port", Value: "9101"},
+	{Name: "fractional budget", Stack: "dev", Key: "monthlyBudgetUsd", Value: "12.5"},
+	{Name: "deeper parameter in the own channel", Stack: "dev", Key: "image", Path: "parameter", Value: `"/immutable-edge/dev/channel/ami-id"`},
+	{Name: "49 tags", Stack: "dev", Tags: 45},
+}
+
+// SeedFile is h as a file of a Go fuzz corpus for targets taking (stack, key, path, value, tags).
+func SeedFile(h Hostile) []byte {
+	return fmt.Appendf(nil, "go test fuzz v1\nstring(%q)\nstring(%q)\nstring(%q)\nstring(%q)\nint(%d)\n",
+		h.Stack, h.Key, h.Path, h.Value, h.Tags)
+}
+
+// SeedName is the corpus file name of h: its name in lower case, words joined by hyphens.
+func SeedName(h Hostile) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(h.Name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+// CheckSeedCorpus reports the cases whose seed file in dir is missing or stale; with write it
+// (re)writes them instead.
+func CheckSeedCorpus(dir string, cases []Hostile, write bool) ([]string, error) {
+	var stale []string
+	for _, h := range cases {
+		path := filepath.Join(dir, SeedName(h))
+		got, err := os.ReadFile(path)
+		if err == nil && bytes.Equal(got, SeedFile(h)) {
+			continue
+		}
+		if !write {
+			stale = append(stale, path)
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, SeedFile(h), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return stale, nil
 }
