@@ -66,6 +66,10 @@ func generate(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	hostile, err := hostileInput(root)
+	if err != nil {
+		return nil, err
+	}
 	choices, err := costChoices(stacks["prod"])
 	if err != nil {
 		return nil, fmt.Errorf("cost choices: %w", err)
@@ -85,6 +89,7 @@ func generate(root string) (map[string]string, error) {
 		"provider-checks": providerChecks(table, stacks),
 		"config-error":    fence("", configError),
 		"stacks":          stackTable(stacks),
+		"hostile-input":   hostile,
 	}, nil
 }
 

@@ -108,7 +108,7 @@ func checkKeys(path string, raw []byte, t reflect.Type, depth int) (string, stri
 				return path + "." + name, "is given twice; write each key once"
 			}
 			seen[name] = true
-			elem := t
+			var elem reflect.Type
 			if t.Kind() == reflect.Map {
 				elem = t.Elem()
 			} else if ft, ok := fields[name]; ok {
