@@ -131,9 +131,9 @@ func RunProject(project, stackName string, cfg Config, env *Environment, program
 	return p, nil
 }
 
-// MaxConfigFile is the largest stack config file read: far above any real one (a few KB), and
-// small enough that a hostile file fails before YAML parsing could take time.
-const MaxConfigFile = 512 * 1024
+// MaxConfigFile is the largest stack config file read: sixteen times the committed ones (under
+// 4 KB), and small enough that a hostile file fails before YAML parsing could take time.
+const MaxConfigFile = 64 * 1024
 
 // ReadConfigFile reads the config: block of a Pulumi.<stack>.yaml into the form the Pulumi CLI
 // hands a program: scalars as their text, structured values JSON-encoded.
