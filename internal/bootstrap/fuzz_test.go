@@ -53,11 +53,11 @@ func FuzzRender(f *testing.F) {
 		require.NoError(t, yaml.Unmarshal([]byte(ud), &doc), "user-data must parse as YAML")
 		require.ElementsMatch(t, []string{"write_files", "runcmd"}, keysOf(doc))
 
-		cfg := testConfig(t, s, nil)
 		sum := sha256.Sum256([]byte(renderedHAProxy(t, s)))
 		if _, done := checked.LoadOrStore(sum, true); done {
 			return
 		}
+		cfg := testConfig(t, s, nil) // writes the error pages and a certificate for haproxy -c
 		out, err := exec.Command(haproxy, "-c", "-f", cfg).CombinedOutput()
 		require.NoError(t, err, "haproxy -c refuses the config of an accepted stack: %s", out)
 		require.NotContains(t, string(out), "[WARNING]", "%s", out)
