@@ -27,3 +27,7 @@ test: deps
 	.tools/bin/golangci-lint run ./...
 	.tools/bin/actionlint
 	go test ./...
+	# Fuzz the config loader and the payload renderer a few seconds each, from the committed seed
+	# corpus (every hostile value of plan/hostile.json); a failing input is written to testdata/fuzz.
+	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 3s ./internal/config
+	go test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime 3s ./internal/bootstrap

@@ -75,6 +75,10 @@ func generate(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("refusal table: %w", err)
 	}
+	hostile, err := hostileInput(root)
+	if err != nil {
+		return nil, err
+	}
 	choices, err := costChoices(stacks["prod"])
 	if err != nil {
 		return nil, fmt.Errorf("cost choices: %w", err)
@@ -95,6 +99,7 @@ func generate(root string) (map[string]string, error) {
 		"provider-checks": providerChecks(table, stacks),
 		"config-error":    fence("", configError),
 		"stacks":          stackTable(stacks),
+		"hostile-input":   hostile,
 	}, nil
 }
 

@@ -18,7 +18,7 @@ const (
 )
 
 // NodeExporterPort is where the AMI's prometheus-node-exporter listens.
-const NodeExporterPort = 9100
+const NodeExporterPort = config.NodeExporterPort
 
 // CertMetric is the custom metric the eip node publishes: days left on its certificate.
 const CertMetric = "CertificateDaysToExpiry"

@@ -190,3 +190,19 @@ func cutNamespace(k string) (string, bool) {
 	}
 	return "", false
 }
+
+// encoding/json alone ignores trailing data, lets the last of two equal keys win and matches
+// keys regardless of case; Load refuses all three, naming the key.
+func TestStructuredValuesAreStrict(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"tags":{"Owner":"a","Owner":"b"}}`:          "aws:defaultTags.tags.Owner",
+		`{"tags":{"Owner":"a"}} {"tags":{}}`:          "aws:defaultTags",
+		`{"Tags":{"Owner":"a"}}`:                      "aws:defaultTags.Tags",
+		`{"tags":{"Owner":"a"},"tags":{"Owner":"b"}}`: "aws:defaultTags.tags",
+	} {
+		_, err := config.Load("immutable-edge", "dev", map[string]string{config.KeyDefaultTags: raw})
+		require.Contains(t, config.ErrorKeys(err), want, raw)
+	}
+	_, err := config.Load("immutable-edge", "dev", map[string]string{"immutable-edge:fleet": `{"Max":3}`})
+	require.ErrorContains(t, err, "immutable-edge:fleet.Max: unknown key (did you mean max?)")
+}

@@ -4,7 +4,16 @@ package config
 const (
 	ProxyPort = 8080 // plain HTTP listener the ALB targets (alb edge)
 	StatsPort = 8404 // stats and Prometheus exporter, bound to 127.0.0.1
+	// NodeExporterPort is where the AMI's prometheus-node-exporter listens (its Debian default).
+	NodeExporterPort = 9100
 )
+
+// reservedPorts are the instance's own listeners above 1024, by what holds them: a service
+// published on one would fail to start or, worse, answer HAProxy's or the agent's requests.
+var reservedPorts = map[int]string{
+	ProxyPort: "HAProxy's load-balancer listener", StatsPort: "HAProxy's stats and metrics",
+	NodeExporterPort: "the node exporter",
+}
 
 // EdgeHealthPath is HAProxy's own health endpoint: 200 only while HAProxy runs and at least
 // one backend is up. The ALB target group and the EIP boot gate both check it.

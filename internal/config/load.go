@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -44,6 +43,9 @@ func key(k string) string { return Namespace + ":" + k }
 func Load(project, stack string, raw map[string]string) (*Config, error) {
 	l := loader{raw: raw}
 	c := &Config{Project: project, Stack: stack}
+	if !l.checkSizes() {
+		return nil, errors.Join(l.errs...)
+	}
 	l.unknownKeys()
 
 	c.Region = l.str(KeyRegion)
@@ -187,8 +189,9 @@ func (l *loader) number(k string) float64 {
 		return 0
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil {
-		l.fail(k, "must be a number, got %q", v)
+	if err != nil || !decimalRE.MatchString(strings.TrimSpace(v)) {
+		l.fail(k, "must be a decimal number like 40 or 12.5, got %q", v)
+		return 0
 	}
 	return f
 }
@@ -201,9 +204,11 @@ func (l *loader) object(k string, into any) {
 
 // decodeJSON decodes a structured value strictly, naming the nested key of any mistake.
 func (l *loader) decodeJSON(k, v string, into any) bool {
-	dec := json.NewDecoder(bytes.NewReader([]byte(v)))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(into)
+	badKey, reason, err := strictJSON(k, v, into)
+	if badKey != "" {
+		l.fail(badKey, "%s", reason)
+		return false
+	}
 	if err == nil {
 		return true
 	}

@@ -9,11 +9,21 @@ import (
 	"unicode/utf8"
 )
 
+// MaxTags is AWS's limit of user tags on one resource.
+const MaxTags = 50
+
 // validateTags checks aws:defaultTags and requiredTags, and that the first holds every key the
 // second asks for: a stack without a required tag gets one error naming aws:defaultTags here,
 // not one policy failure per resource after the plan.
 func (c *Config) validateTags() error {
 	var errs problems
+	if n := len(c.Tags()); n > MaxTags-1 {
+		// EC2 and most services allow 50 user tags per resource (CreateTags:
+		// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTags.html); each
+		// resource also gets its Name from the program.
+		errs.add(KeyDefaultTags, "holds %d tags with Project and Stack; with each resource's Name that passes AWS's %d tags per resource", n, MaxTags)
+		return errors.Join(errs...) // one error, not one per key of a pathological map
+	}
 	for _, k := range slices.Sorted(maps.Keys(c.DefaultTags)) {
 		if !validTagKey(k) || utf8.RuneCountInString(c.DefaultTags[k]) > 256 {
 			errs.add(KeyDefaultTags, "tag %q: keys are 1-128 characters not starting with aws:, values at most 256", k)

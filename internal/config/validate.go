@@ -18,11 +18,13 @@ var (
 	regionRE       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[0-9]*(nano|micro|small|medium|large|xlarge|metal)(-[0-9]+xl)?$`)
 	// Graviton families carry a "g" after the generation digit (t4g, m7g, c7gn); a1 is the first.
-	armFamilyRE   = regexp.MustCompile(`^(a1|[a-z]+[0-9]+g[a-z0-9-]*)\.`)
-	ssmSegmentRE  = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	urlPathRE     = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$`)
-	healthPathRE  = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$`)
-	sslPolicyRE   = regexp.MustCompile(`^ELBSecurityPolicy-TLS13-1-[23]-[A-Za-z0-9-]+$`)
+	armFamilyRE  = regexp.MustCompile(`^(a1|[a-z]+[0-9]+g[a-z0-9-]*)\.`)
+	ssmSegmentRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	// URL paths as HAProxy reads them unquoted: RFC 3986 path characters without the ones its
+	// configuration parser treats specially (quotes, backslash, $ for variables, # for comments,
+	// spaces) or that the ACLs' braces would end, and %-escapes only when complete.
+	urlPathRE     = regexp.MustCompile(`^/([A-Za-z0-9._~!*+,;=:@/-]|%[0-9A-Fa-f]{2})*$`)
+	healthPathRE  = regexp.MustCompile(`^/([A-Za-z0-9._~!*+,;=:@/?&-]|%[0-9A-Fa-f]{2})*$`)
 	ruleIDRE      = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*([_.-][A-Za-z0-9]+)*$`)
 	tagDigestRE   = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 	imageTagRE    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
@@ -39,6 +41,14 @@ func (p *problems) add(k, format string, a ...any) {
 
 // MaxServices is the most containers one instance runs.
 const MaxServices = 20
+
+// Size limits of single values; with the limits on raw input (load.go) they keep hostile
+// input from costing more than a moment.
+const (
+	MaxPathLength    = 256     // pathPrefix and healthPath
+	MaxDomainLength  = 64      // ACM's limit on the certificate's first name
+	MaxMonthlyBudget = 1000000 // USD: a typo guard, far above any stack of this shape
+)
 
 // MaxAZs is the most Availability Zones a stack spreads over (and so the most subnets of each kind).
 const MaxAZs = 6
@@ -61,8 +71,13 @@ func (c *Config) Validate() error {
 	if c.Edge != EdgeEIP && c.Edge != EdgeALB {
 		fail(key("edge"), "must be %q or %q, got %q", EdgeEIP, EdgeALB, c.Edge)
 	}
-	if !isDNSName(c.Domain) || !strings.Contains(c.Domain, ".") {
+	switch {
+	case !isDNSName(c.Domain) || !strings.Contains(c.Domain, "."):
 		fail(key("domain"), "%q is not a DNS name like example.com", c.Domain)
+	case len(c.Domain) > MaxDomainLength:
+		// The domain is the certificate's common name, which ACM and RFC 5280 cap at 64 octets
+		// (RequestCertificate, DomainName: https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
+		fail(key("domain"), "%q is %d characters; a certificate's first name (its common name) may have at most %d", c.Domain, len(c.Domain), MaxDomainLength)
 	}
 	if !hostedZoneRE.MatchString(c.HostedZoneID) {
 		fail(key("hostedZoneId"), "%q is not a Route 53 hosted zone id (Z followed by capitals and digits)", c.HostedZoneID)
@@ -88,8 +103,8 @@ func (c *Config) Validate() error {
 	if c.PermissionsBoundary != "" && !boundaryRE.MatchString(c.PermissionsBoundary) {
 		fail(key("permissionsBoundary"), "%q is not an IAM policy ARN like arn:aws:iam::123456789012:policy/immutable-edge/immutable-edge-dev-boundary", c.PermissionsBoundary)
 	}
-	if !(c.MonthlyBudget > 0) {
-		fail(key("monthlyBudgetUsd"), "must be more than 0, got %v", c.MonthlyBudget)
+	if !(c.MonthlyBudget > 0 && c.MonthlyBudget <= MaxMonthlyBudget) { // also refuses NaN and infinities
+		fail(key("monthlyBudgetUsd"), "must be more than 0 and at most %d, got %v", MaxMonthlyBudget, c.MonthlyBudget)
 	}
 	seen := map[string]bool{}
 	for i, w := range c.PolicyWaivers {
@@ -171,9 +186,11 @@ func (c *Config) validateFleet() error {
 	}
 	if err := validSSMName(c.Image.Parameter); err != nil {
 		fail("image.parameter", "%v", err)
-	} else if prefix := "/" + c.Project + "/"; c.Project != "" && !strings.HasPrefix(c.Image.Parameter, prefix) {
-		// Image retention protects every AMI a parameter under this prefix names (images/prune.sh).
-		fail("image.parameter", "%q must be under %s, where image retention looks for the images in use", c.Image.Parameter, prefix)
+	} else if prefix := "/" + c.Project + "/" + c.Stack + "/"; c.Project != "" && !strings.HasPrefix(c.Image.Parameter, prefix) {
+		// Image retention protects every AMI a parameter under the project names (images/prune.sh),
+		// and a stack reads (or, building, writes) only its own channel: another stack's would let
+		// dev's build replace prod's image. The trailing slash keeps dev-eu out of dev's.
+		fail("image.parameter", "%q must be under %s, this stack's own channel", c.Image.Parameter, prefix)
 	}
 	if k := c.Image.Keep; k != nil && (*k < 1 || *k > 100) {
 		fail("image.keep", "must be 1..100 (images of the channel kept besides the referenced ones), got %d", *k)
@@ -203,8 +220,8 @@ func (c *Config) validateServices() error {
 		switch {
 		case s.Port < 1024 || s.Port > 65535:
 			fail(k+".port", "must be 1024..65535, got %d", s.Port)
-		case s.Port == ProxyPort || s.Port == StatsPort:
-			fail(k+".port", "%d belongs to HAProxy on the instance", s.Port)
+		case reservedPorts[s.Port] != "":
+			fail(k+".port", "%d is taken on the instance by %s", s.Port, reservedPorts[s.Port])
 		case ports[s.Port] != "":
 			fail(k+".port", "%d is used by service %q", s.Port, ports[s.Port])
 		default:
@@ -216,11 +233,11 @@ func (c *Config) validateServices() error {
 		if !isDNSName(s.Host) || (s.Host != c.Domain && !strings.HasSuffix(s.Host, "."+c.Domain)) {
 			fail(k+".host", "%q must be a DNS name equal to or under %q", s.Host, c.Domain)
 		}
-		if s.PathPrefix != "" && !urlPathRE.MatchString(s.PathPrefix) {
-			fail(k+".pathPrefix", "%q must be a URL path starting with /", s.PathPrefix)
+		if s.PathPrefix != "" && (len(s.PathPrefix) > MaxPathLength || !urlPathRE.MatchString(s.PathPrefix)) {
+			fail(k+".pathPrefix", "%q must be a URL path starting with / of at most %d characters: letters, digits, %s and %%-escapes", s.PathPrefix, MaxPathLength, "-._~!*+,;=:@/")
 		}
-		if !healthPathRE.MatchString(s.HealthPath) {
-			fail(k+".healthPath", "%q must be a URL path starting with /", s.HealthPath)
+		if len(s.HealthPath) > MaxPathLength || !healthPathRE.MatchString(s.HealthPath) {
+			fail(k+".healthPath", "%q must be a URL path starting with / of at most %d characters: letters, digits, %s and %%-escapes", s.HealthPath, MaxPathLength, "-._~!*+,;=:@/?&")
 		}
 		route := s.Host + s.PathPrefix
 		if other, dup := routes[route]; dup {
@@ -243,8 +260,8 @@ func (c *Config) validateEdge() error {
 		fail("subjectAlternativeNames", "the certificate would cover %d names (domain, service hosts and these); ACM allows 10", n)
 	}
 	a := c.ALB
-	if !sslPolicyRE.MatchString(a.SSLPolicy) {
-		fail("alb.sslPolicy", "%q is not a TLS 1.3 policy with TLS 1.2 or newer as minimum (ELBSecurityPolicy-TLS13-1-2-… or -1-3-…)", a.SSLPolicy)
+	if !allowedSSLPolicy(a.SSLPolicy) {
+		fail("alb.sslPolicy", "%q is not one of the ALB policies with TLS 1.3 and no CBC, SHA-1 or RSA key exchange: %s", a.SSLPolicy, strings.Join(SSLPolicyNames(), ", "))
 	}
 	if a.IdleTimeout < 1 || a.IdleTimeout > 4000 {
 		fail("alb.idleTimeoutSeconds", "must be 1..4000, got %d", a.IdleTimeout)

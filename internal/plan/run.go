@@ -131,12 +131,28 @@ func RunProject(project, stackName string, cfg Config, env *Environment, program
 	return p, nil
 }
 
+// MaxConfigFile is the largest stack config file read: sixteen times the committed ones (under
+// 4 KB), and small enough that a hostile file fails before YAML parsing could take time.
+const MaxConfigFile = 64 * 1024
+
 // ReadConfigFile reads the config: block of a Pulumi.<stack>.yaml into the form the Pulumi CLI
 // hands a program: scalars as their text, structured values JSON-encoded.
 func ReadConfigFile(path string) (Config, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > MaxConfigFile {
+		return nil, fmt.Errorf("%s: %d bytes; a stack config may have at most %d", path, fi.Size(), MaxConfigFile)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	return ParseConfigFile(path, b)
+}
+
+// ParseConfigFile is ReadConfigFile on a file's bytes. yaml.v3 refuses a key given twice in one
+// mapping (at any depth), so a duplicate never silently wins.
+func ParseConfigFile(path string, b []byte) (Config, error) {
+	if len(b) > MaxConfigFile {
+		return nil, fmt.Errorf("%s: %d bytes; a stack config may have at most %d", path, len(b), MaxConfigFile)
 	}
 	var doc struct {
 		Config map[string]any `yaml:"config"`

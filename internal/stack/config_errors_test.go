@@ -152,7 +152,8 @@ func TestBadConfigReportsEveryKeyAtOnce(t *testing.T) {
 func TestStackNameTooLongForBucketNames(t *testing.T) {
 	base, err := plan.StackConfig("dev")
 	require.NoError(t, err)
-	cfg := base.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Owner": "o", "CostCenter": "c"}})
+	cfg := base.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Owner": "o", "CostCenter": "c"}}).
+		Set("image.parameter", "/immutable-edge/feature-login-redesign/ami-id")
 	p, err := plan.RunConfig("feature-login-redesign", cfg, nil)
 	require.Equal(t, []string{"stack"}, config.ErrorKeys(err))
 	require.ErrorContains(t, err, "immutable-edge-feature-login-redesign")

@@ -127,19 +127,21 @@ func customResources(p *plan.Plan) []plan.Resource {
 	return out
 }
 
-// longest253 gives the config the longest domain and service names it accepts: a domain of
-// 249 characters (so its "api." host stays within DNS's 253), 63-character labels, and
-// 32-character service names.
+// longest253 gives the config the longest domain and service names it accepts: a domain of 64
+// characters (ACM's limit on the certificate's first name), a web host of 249 under it (so the
+// "api." host stays within DNS's 253), 63-character labels, and 32-character service names.
 func longest253(t *testing.T, cfg plan.Config) plan.Config {
 	t.Helper()
 	label := strings.Repeat("d", 63)
-	domain := label + "." + label + "." + label + "." + strings.Repeat("e", 53) + ".com"
-	require.Len(t, domain, 249)
+	domain := strings.Repeat("e", 60) + ".com"
+	require.Len(t, domain, config.MaxDomainLength)
+	host := label + "." + label + "." + strings.Repeat("h", 56) + "." + domain
+	require.Len(t, host, 249)
 	web, api := strings.Repeat("w", 32), strings.Repeat("a", 32)
 	out := maps.Clone(cfg)
 	out["immutable-edge:domain"] = domain
 	delete(out, "immutable-edge:subjectAlternativeNames")
-	out["immutable-edge:services"] = `[{"name":"` + web + `","image":"` + web + `:1.4.2","port":3000,"host":"` + domain + `","healthPath":"/ready"},` +
-		`{"name":"` + api + `","image":"` + api + `:2.0.1","port":3001,"host":"api.` + domain + `","healthPath":"/ready"}]`
+	out["immutable-edge:services"] = `[{"name":"` + web + `","image":"` + web + `:1.4.2","port":3000,"host":"` + host + `","healthPath":"/ready"},` +
+		`{"name":"` + api + `","image":"` + api + `:2.0.1","port":3001,"host":"api.` + host + `","healthPath":"/ready"}]`
 	return out
 }
