@@ -89,6 +89,7 @@ case "$*" in
 *meta-data/instance-id*) echo "${FAKE_INSTANCE_ID:-i-0abc}" ;;
 *meta-data/autoscaling/target-lifecycle-state*) echo "${FAKE_LIFECYCLE:-InService}" ;;
 */.edge/health*)
+	[ -z "$FAKE_GATE_SLEEP" ] || sleep "$FAKE_GATE_SLEEP"
 	if [ -e "$FAKE_DIR/health" ]; then [ "$(cat "$FAKE_DIR/health")" = up ]; exit; fi
 	n=$(($(cat "$FAKE_DIR/gates" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/gates"
 	[ "$n" -gt "${FAKE_GATE_FAILS:-0}" ] ;;

@@ -84,12 +84,15 @@ state_member_ok() {
 
 # check_members reads the archive's index before anything is unpacked: the first character of
 # tar's long listing is the member's type (- file, d directory, l symlink, h hard link, c/b/p
-# devices and FIFOs), the names come from a plain listing (tar escapes control characters).
+# devices and FIFOs), the names come from a plain listing (tar escapes control characters);
+# -P lists absolute names as they are, which extraction would strip.
 check_members() {
-	local archive=$1 types names i
-	mapfile -t types < <(tar -tvzf "$archive" | cut -c1) || return 1
-	mapfile -t names < <(tar -tzf "$archive") || return 1
-	if ((${#types[@]} != ${#names[@]} || ${#names[@]} == 0)); then
+	local archive=$1 long plain types names i
+	long=$(tar -tvzPf "$archive") || return 1
+	plain=$(tar -tzPf "$archive") || return 1
+	mapfile -t types < <(cut -c1 <<<"$long")
+	mapfile -t names <<<"$plain"
+	if ((${#types[@]} != ${#names[@]})) || [[ -z $plain ]]; then
 		log "certificate state: unreadable member list"
 		return 1
 	fi
@@ -105,7 +108,8 @@ check_members() {
 # and every symlink points at its own kind in archive/<name>/, as certbot makes them.
 check_tree() {
 	local dir=$1 type path links target base
-	while IFS=$'\t' read -r type path links target; do
+	# NUL-separated: no name can shift the fields.
+	while IFS= read -r -d '' type && IFS= read -r -d '' path && IFS= read -r -d '' links && IFS= read -r -d '' target; do
 		[[ $type == f ]] && type=-
 		if ! state_member_ok "$type" "letsencrypt${path:+/$path}" || { [[ $type == - ]] && ((links != 1)); }; then
 			log "certificate state: refusing unpacked '$path' ($type)"
@@ -118,7 +122,7 @@ check_tree() {
 				return 1
 			fi
 		fi
-	done < <(find "$dir" -printf '%y\t%P\t%n\t%l\n')
+	done < <(find "$dir" -printf '%y\0%P\0%n\0%l\0')
 }
 
 # check_lineage: all four links are there, the private key is the certificate's, fullchain starts
