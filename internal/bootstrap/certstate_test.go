@@ -9,10 +9,14 @@ import (
 	"encoding/pem"
 	"io/fs"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -291,6 +295,82 @@ func TestUnreadableStateAbandonsInsteadOfIssuing(t *testing.T) {
 			require.GreaterOrEqual(t, r.index("--lifecycle-action-result ABANDON"), 0)
 			require.Equal(t, "Terminating", b.lifecycle())
 			requireEmpty(t, b.tmp())
+		})
+	}
+}
+
+// TestTheAWSCLITellsNoStateFromAnError runs the state lookup with the real AWS CLI against a
+// stand-in S3 (ListObjectsV2): a listing without the key is "no state yet" and certbot issues,
+// the key listed restores, a longer key that only starts with it is not the state, and a refused
+// listing abandons the launch without asking Let's Encrypt.
+func TestTheAWSCLITellsNoStateFromAnError(t *testing.T) {
+	t.Parallel()
+	cli := testtools.Need(t, "aws")
+	stage := t.TempDir()
+	lineage(t, stage, devNames, true)
+	state := tarball(t, []string{"-C", stage, "letsencrypt"})
+	key := "letsencrypt/" + bootstrap.CertStateObject
+	listing := func(keys ...string) string {
+		var b strings.Builder
+		b.WriteString(`<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>dev-certs-1</Name><Prefix>` + key + `</Prefix>`)
+		for _, k := range keys {
+			b.WriteString(`<Contents><Key>` + k + `</Key><Size>1</Size><StorageClass>STANDARD</StorageClass></Contents>`)
+		}
+		b.WriteString(`<KeyCount>` + strconv.Itoa(len(keys)) + `</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`)
+		return b.String()
+	}
+	cases := map[string]struct {
+		status   int
+		body     string
+		restored bool
+		issued   bool
+	}{
+		"no state yet":            {http.StatusOK, listing(), false, true},
+		"only a longer key":       {http.StatusOK, listing(key + ".old"), false, true},
+		"the state is there":      {http.StatusOK, listing(key), true, false},
+		"the listing is refused":  {http.StatusForbidden, `<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`, false, false},
+		"the service has a fault": {http.StatusServiceUnavailable, `<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>`, false, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var query url.Values
+			s3 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/dev-certs-1" && r.URL.Path != "/dev-certs-1/" {
+					http.Error(w, "unexpected "+r.URL.Path, http.StatusBadRequest)
+					return
+				}
+				query = r.URL.Query()
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(c.status)
+				_, _ = w.Write([]byte(c.body))
+			}))
+			defer s3.Close()
+			wrapper := `case "$1" in s3api) echo "aws $*" >>"$FAKE_LOG"; exec ` + cli + ` --endpoint-url ` + s3.URL + ` "$@" ;; esac
+exec aws-fake "$@"`
+			b := newSandbox(t, stackFor(t, "dev"), map[string]string{"aws-fake": fakes["aws"], "aws": wrapper})
+			require.NoError(t, os.WriteFile(filepath.Join(b.fakeDir, "state.tar.gz"), state, 0o600))
+			r := b.run("boot.sh", nil, "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_EC2_METADATA_DISABLED=true",
+				"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_MAX_ATTEMPTS=1")
+			require.Equal(t, "2", query.Get("list-type"), "ListObjectsV2")
+			require.Equal(t, key, query.Get("prefix"))
+			require.Equal(t, c.restored, r.index("aws s3 cp s3://dev-certs-1/"+key) >= 0)
+			require.Equal(t, c.issued || c.restored, r.index("certbot certonly") >= 0)
+			if !c.issued && !c.restored {
+				require.Error(t, r.err)
+				require.Contains(t, r.output, "could not tell whether certificate state exists")
+				require.GreaterOrEqual(t, r.index("--lifecycle-action-result ABANDON"), 0)
+				return
+			}
+			require.NoError(t, r.err)
+			archived, err := filepath.Glob(filepath.Join(b.etc, "letsencrypt/archive/edge/cert*.pem"))
+			require.NoError(t, err)
+			require.Len(t, archived, 1)
+			cert, err := os.ReadFile(archived[0])
+			require.NoError(t, err)
+			original, err := os.ReadFile(filepath.Join(stage, "letsencrypt/archive/edge/cert1.pem"))
+			require.NoError(t, err)
+			require.Equal(t, c.restored, string(original) == string(cert), "restored, or issued anew")
 		})
 	}
 }
