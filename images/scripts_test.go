@@ -136,5 +136,8 @@ func TestTheDeployHookIsRegisteredOnce(t *testing.T) {
 			return nil
 		}))
 	}
-	require.Equal(t, []string{"images/files/usr/local/lib/immutable-edge/lib.sh: --deploy-hook /usr/local/lib/immutable-edge/renew-hook.sh)"}, found)
+	// The renewal file boot writes for a restored lineage names the same hook, as certbot would
+	// from --deploy-hook (internal/bootstrap checks IE_RENEW_HOOK is renew-hook.sh).
+	require.Equal(t, []string{"images/files/usr/local/lib/immutable-edge/certstate.sh: deploy_hook = $IE_RENEW_HOOK",
+		"images/files/usr/local/lib/immutable-edge/lib.sh: --deploy-hook /usr/local/lib/immutable-edge/renew-hook.sh)"}, found)
 }

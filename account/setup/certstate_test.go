@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/permissions"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
@@ -35,7 +36,7 @@ func TestInstanceRoleKeepsItsCertificateState(t *testing.T) {
 		Resource: []iampolicy.Document{doc(t, find(t, p, "aws:s3/bucketPolicy:BucketPolicy", "dev-certs").Str("policy"))},
 	}
 	keyPolicy := []iampolicy.Document{doc(t, find(t, p, "aws:kms/key:Key", "dev-key").Str("policy"))}
-	object := bucketARN + "/letsencrypt/state.tar.gz"
+	object := bucketARN + "/letsencrypt/" + bootstrap.CertStateObject
 	tls := map[string]string{"aws:SecureTransport": "true", "aws:RequestedRegion": region}
 	viaS3 := map[string]string{"aws:SecureTransport": "true", "aws:RequestedRegion": region,
 		"kms:ViaService": "s3." + region + ".amazonaws.com", "aws:ResourceTag/Stack": "dev"}
@@ -53,8 +54,8 @@ func TestInstanceRoleKeepsItsCertificateState(t *testing.T) {
 		key   bool // a KMS call: the key policy joins in
 		allow bool
 	}{
-		{"is there state (aws s3 ls)", iampolicy.Request{Action: "s3:ListBucket", Resource: bucketARN, Context: with(tls, "s3:prefix", "letsencrypt/state.tar.gz")}, false, true},
-		{"restore (aws s3 cp s3://... -)", iampolicy.Request{Action: "s3:GetObject", Resource: object, Context: tls}, false, true},
+		{"is there state (aws s3api list-objects-v2 --prefix)", iampolicy.Request{Action: "s3:ListBucket", Resource: bucketARN, Context: with(tls, "s3:prefix", "letsencrypt/"+bootstrap.CertStateObject)}, false, true},
+		{"restore (aws s3 cp s3://... FILE)", iampolicy.Request{Action: "s3:GetObject", Resource: object, Context: tls}, false, true},
 		{"S3 decrypts it for the role", iampolicy.Request{Action: "kms:Decrypt", Resource: keyARN, Context: viaS3}, true, true},
 		{"save (aws s3 cp - s3://...)", iampolicy.Request{Action: "s3:PutObject", Resource: object, Context: tls}, false, true},
 		{"S3 asks the key for a data key", iampolicy.Request{Action: "kms:GenerateDataKey", Resource: keyARN, Context: viaS3}, true, true},

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/immutable-edge/immutable-edge/components/fleet"
 	"github.com/immutable-edge/immutable-edge/internal/config"
 )
 
@@ -26,6 +27,10 @@ const (
 	ScriptDir   = "/usr/local/lib/immutable-edge" // baked into the AMI from images/files
 	DockerFile  = "/root/.docker/config.json"
 )
+
+// CertStateObject is the object, under the stack's certificate prefix, that keeps the eip edge's
+// certificate lineage between instances (certstate.sh).
+const CertStateObject = "certificates.tar.gz"
 
 // HSTS is the Strict-Transport-Security value HAProxy adds on the eip edge (the ALB adds it on
 // the alb edge).
@@ -56,11 +61,28 @@ type Stack struct {
 	LaunchHook string `json:"launchHook"`
 	// Namespace is the CloudWatch namespace of the instance's metrics.
 	Namespace string    `json:"metricNamespace"`
+	Lifecycle Lifecycle `json:"lifecycle"`
 	Edge      Edge      `json:"edge"`
 	Healing   Healing   `json:"healing"`
 	Services  []Service `json:"services"`
 	// Redirects are host names HAProxy answers with a 301 to the same path on https://Domain.
 	Redirects []string `json:"redirects,omitempty"`
+}
+
+// Lifecycle is how the boot keeps the launch hook: heartbeats while it works, and a budget after
+// which it abandons the launch (lifecycle.sh).
+type Lifecycle struct {
+	HookTimeoutSeconds int `json:"hookTimeoutSeconds"` // the hook's heartbeat timeout
+	BudgetSeconds      int `json:"budgetSeconds"`      // the whole boot, CONTINUE included
+	HeartbeatSeconds   int `json:"heartbeatSeconds"`   // between RecordLifecycleActionHeartbeat calls
+}
+
+// LaunchLifecycle derives the boot's budget and heartbeat from the hook's timeout, so the two
+// cannot drift: the budget is 80% of it, leaving the instance's own start (before cloud-init
+// runs boot.sh) and the last call inside the timeout even if no heartbeat gets through; a
+// heartbeat every tenth of it means nine may fail in a row before the hook times out.
+func LaunchLifecycle(hookTimeout int) Lifecycle {
+	return Lifecycle{HookTimeoutSeconds: hookTimeout, BudgetSeconds: hookTimeout * 4 / 5, HeartbeatSeconds: hookTimeout / 10}
 }
 
 // Healing is when the instance marks itself unhealthy (health-watch.sh).
@@ -109,7 +131,7 @@ func Describe(c *config.Config, account string) Stack {
 	}
 	registry := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", account, c.Region)
 	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, Registry: registry,
-		LaunchHook: config.LaunchHook, Namespace: config.MetricNamespace, Edge: e, Redirects: c.RedirectNames(),
+		LaunchHook: config.LaunchHook, Lifecycle: LaunchLifecycle(fleet.LaunchHookTimeout), Namespace: config.MetricNamespace, Edge: e, Redirects: c.RedirectNames(),
 		Healing: Healing{UnhealthyMinutes: c.UnhealthyMinutes()}}
 	for _, svc := range c.Services {
 		s.Services = append(s.Services, Service{

@@ -171,7 +171,7 @@ func TestReplacementTakesTheAddress(t *testing.T) {
 	require.Equal(t, "i-0new\n", string(holder), "the replacement holds the address")
 	claim := r.index("aws ec2 associate-address", "--instance-id i-0new")
 	require.Less(t, r.index("curl", "/.edge/health"), claim, "only after its own gate")
-	require.Less(t, claim, r.index("--lifecycle-action-result CONTINUE"))
+	require.Less(t, r.index("--lifecycle-action-result CONTINUE"), claim, "only once it is in service")
 }
 
 func TestSystemdAcceptsTheHealthWatch(t *testing.T) {

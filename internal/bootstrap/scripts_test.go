@@ -29,10 +29,18 @@ import (
 // steered by FAKE_* variables, counters live in $FAKE_DIR.
 var fakes = map[string]string{
 	"aws": `echo "aws $*" >>"$FAKE_LOG"
+# The launch hook: Pending:Wait until completed; once it has ended, calls on it are refused as
+# Auto Scaling refuses them.
+state=$(cat "$FAKE_DIR/lifecycle" 2>/dev/null || echo Pending:Wait)
+gone() { echo "An error occurred (ValidationError) when calling the $1 operation: No active Lifecycle Action found with instance ID i-0abc" >&2; exit 254; }
 case "$*" in
-"s3 ls "*) [ "$FAKE_STATE" = present ] ;;
-"s3 cp s3://"*) tar -cz -C "$FAKE_DIR/saved" letsencrypt ;;
-"s3 cp - s3://"*) cat >/dev/null ;;
+"s3api list-objects-v2"*)
+	[ -z "$FAKE_S3_LIST_ERROR" ] || { echo "An error occurred (AccessDenied) when calling the ListObjectsV2 operation: Access Denied" >&2; exit 254; }
+	if [ -e "$FAKE_DIR/state.tar.gz" ]; then echo "$*" | sed 's/.*--prefix \([^ ]*\).*/\1/'; else echo; fi ;;
+"s3 cp s3://"*)
+	[ -z "$FAKE_S3_CP_ERROR" ] || { echo "download failed: (ExpiredToken)" >&2; exit 1; }
+	cp "$FAKE_DIR/state.tar.gz" "$4" ;;
+"s3 cp - s3://"*) cat >"$FAKE_DIR/saved.tar.gz" ;;
 "ec2 associate-address"*)
 	n=$(($(cat "$FAKE_DIR/claims" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/claims"
 	[ "$n" -gt "${FAKE_CLAIM_FAILS:-0}" ] || exit 1
@@ -41,17 +49,39 @@ case "$*" in
 	id=$(echo "$*" | sed 's/.*--instance-id \([^ ]*\).*/\1/')
 	case "$*" in *--allow-reassociation*) ;; *) [ -z "$holder" ] || [ "$holder" = "$id" ] || exit 254 ;; esac
 	echo "$id" >"$FAKE_DIR/holder" ;;
+"autoscaling describe-auto-scaling-instances"*LifecycleState*) echo "$state" ;;
 "autoscaling describe-auto-scaling-instances"*) echo dev-asg-1 ;;
+"autoscaling record-lifecycle-action-heartbeat"*)
+	[ "$state" = Pending:Wait ] || gone RecordLifecycleActionHeartbeat
+	[ -z "$FAKE_HEARTBEAT_FAILS" ] || { echo "An error occurred (Throttling) when calling the RecordLifecycleActionHeartbeat operation: Rate exceeded" >&2; exit 254; } ;;
+"autoscaling complete-lifecycle-action"*CONTINUE*)
+	[ "$state" = Pending:Wait ] || gone CompleteLifecycleAction
+	case "$FAKE_CONTINUE" in
+	fail) echo "An error occurred (Throttling) when calling the CompleteLifecycleAction operation: Rate exceeded" >&2; exit 254 ;;
+	lost) echo InService >"$FAKE_DIR/lifecycle"; echo "Read timeout on endpoint URL" >&2; exit 255 ;;
+	esac
+	echo InService >"$FAKE_DIR/lifecycle" ;;
+"autoscaling complete-lifecycle-action"*ABANDON*)
+	[ "$state" = Pending:Wait ] || gone CompleteLifecycleAction
+	echo Terminating >"$FAKE_DIR/lifecycle" ;;
 "autoscaling set-instance-health"*)
 	n=$(($(cat "$FAKE_DIR/marks" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/marks"
 	[ "$n" -gt "${FAKE_MARK_FAILS:-0}" ] ;;
 esac`,
+	// certbot keeps a valid lineage (--keep-until-expiring), else issues one as it lays it out:
+	// archive/edge/<kind>N.pem and live/edge/<kind>.pem symlinks, for the -d names.
 	"certbot": `echo "certbot $*" >>"$FAKE_LOG"
-mkdir -p "$IE_ETC/letsencrypt/live/edge"
-echo CHAIN >"$IE_ETC/letsencrypt/live/edge/fullchain.pem"
-echo KEY >"$IE_ETC/letsencrypt/live/edge/privkey.pem"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 -subj /CN=dev.example.com \
-	-keyout /dev/null -out "$IE_ETC/letsencrypt/live/edge/cert.pem" 2>/dev/null`,
+le=$IE_ETC/letsencrypt
+if [ -e "$le/live/edge/cert.pem" ] && openssl x509 -checkend 2592000 -noout -in "$le/live/edge/cert.pem" >/dev/null; then exit 0; fi
+mkdir -p "$le/archive/edge" "$le/live/edge"
+n=$(($(ls "$le/archive/edge" | grep -c '^cert') + 1)) san= cn=
+while [ $# -gt 0 ]; do [ "$1" = -d ] && { san="$san,DNS:$2"; cn=${cn:-$2}; }; shift; done
+a=$le/archive/edge
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 -subj "/CN=$cn" -addext "subjectAltName=${san#,}" \
+	-keyout "$a/privkey$n.pem" -out "$a/cert$n.pem" 2>/dev/null
+cp "$a/cert$n.pem" "$a/chain$n.pem"
+cat "$a/cert$n.pem" "$a/chain$n.pem" >"$a/fullchain$n.pem"
+for f in cert chain fullchain privkey; do ln -sfn "../../archive/edge/$f$n.pem" "$le/live/edge/$f.pem"; done`,
 	"amazon-cloudwatch-agent-ctl": `echo "amazon-cloudwatch-agent-ctl $*" >>"$FAKE_LOG"`,
 	"curl": `echo "curl $*" >>"$FAKE_LOG"
 case "$*" in
@@ -59,6 +89,7 @@ case "$*" in
 *meta-data/instance-id*) echo "${FAKE_INSTANCE_ID:-i-0abc}" ;;
 *meta-data/autoscaling/target-lifecycle-state*) echo "${FAKE_LIFECYCLE:-InService}" ;;
 */.edge/health*)
+	[ -z "$FAKE_GATE_SLEEP" ] || sleep "$FAKE_GATE_SLEEP"
 	if [ -e "$FAKE_DIR/health" ]; then [ "$(cat "$FAKE_DIR/health")" = up ]; exit; fi
 	n=$(($(cat "$FAKE_DIR/gates" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/gates"
 	[ "$n" -gt "${FAKE_GATE_FAILS:-0}" ] ;;
@@ -78,8 +109,8 @@ type bootRun struct {
 // sandbox is an instance's filesystem for the scripts: a temporary /etc with the stack
 // description, fakes first on PATH, and the fakes' state, kept across runs.
 type sandbox struct {
-	t                                *testing.T
-	root, bin, etc, fakeDir, logFile string
+	t                                     *testing.T
+	dir, root, bin, etc, fakeDir, logFile string
 }
 
 // newSandbox writes the stack description and the fakes (more, when given, add to or replace them).
@@ -91,9 +122,9 @@ func newSandbox(t *testing.T, s bootstrap.Stack, more map[string]string) *sandbo
 	root, err := plan.Root()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	b := &sandbox{t: t, root: root, bin: filepath.Join(dir, "bin"), etc: filepath.Join(dir, "etc"),
+	b := &sandbox{t: t, dir: dir, root: root, bin: filepath.Join(dir, "bin"), etc: filepath.Join(dir, "etc"),
 		fakeDir: filepath.Join(dir, "fake"), logFile: filepath.Join(dir, "calls.log")}
-	for _, d := range []string{b.bin, filepath.Join(b.etc, "immutable-edge"), filepath.Join(b.fakeDir, "saved", "letsencrypt", "live", "edge")} {
+	for _, d := range []string{b.bin, filepath.Join(b.etc, "immutable-edge"), b.fakeDir, b.tmp()} {
 		require.NoError(t, os.MkdirAll(d, 0o755))
 	}
 	all := maps.Clone(fakes)
@@ -101,12 +132,14 @@ func newSandbox(t *testing.T, s bootstrap.Stack, more map[string]string) *sandbo
 	for name, body := range all {
 		require.NoError(t, os.WriteFile(filepath.Join(b.bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755))
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(b.fakeDir, "saved", "letsencrypt", "live", "edge", "fullchain.pem"), []byte("SAVED\n"), 0o600))
 	desc, err := json.Marshal(s)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(b.etc, "immutable-edge", "stack.json"), desc, 0o644))
 	return b
 }
+
+// tmp is the scripts' TMPDIR, inside the sandbox.
+func (b *sandbox) tmp() string { return filepath.Join(b.dir, "tmp") }
 
 // run runs one of the instance scripts; the calls logged are every run's so far.
 func (b *sandbox) run(script string, args []string, env ...string) bootRun {
@@ -117,6 +150,7 @@ func (b *sandbox) run(script string, args []string, env ...string) bootRun {
 		"PATH=" + b.bin + ":" + os.Getenv("PATH"), "IE_ETC=" + b.etc, "FAKE_LOG=" + b.logFile, "FAKE_DIR=" + b.fakeDir,
 		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
 		"IE_AGENT_CTL=" + filepath.Join(b.bin, "amazon-cloudwatch-agent-ctl"), "IE_VAR=" + filepath.Join(b.fakeDir, "var"),
+		"TMPDIR=" + b.tmp(),
 	}, env...)
 	out, runErr := cmd.CombinedOutput()
 	calls, _ := os.ReadFile(b.logFile)
@@ -136,6 +170,21 @@ func runScript(t *testing.T, script string, s bootstrap.Stack, setup func(etc st
 		setup(b.etc)
 	}
 	return b.run(script, nil, env...)
+}
+
+// holder is the instance the fake's Elastic IP is associated with.
+func (b *sandbox) holder() string {
+	raw, _ := os.ReadFile(filepath.Join(b.fakeDir, "holder"))
+	return strings.TrimSpace(string(raw))
+}
+
+// lifecycle is the fake launch hook's state for the instance.
+func (b *sandbox) lifecycle() string {
+	raw, err := os.ReadFile(filepath.Join(b.fakeDir, "lifecycle"))
+	if err != nil {
+		return "Pending:Wait"
+	}
+	return strings.TrimSpace(string(raw))
 }
 
 // index returns the position of the first call containing all of parts, or -1.
@@ -180,17 +229,18 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_GATE_FAILS=2")
 	require.NoError(t, r.err)
 	certbot := r.index("certbot certonly", "--dns-route53", "-d dev.example.com", "-d api.dev.example.com", "--keep-until-expiring")
-	save := r.index("aws s3 cp - s3://dev-certs-1/letsencrypt/state.tar.gz")
+	save := r.index("aws s3 cp - s3://dev-certs-1/letsencrypt/" + bootstrap.CertStateObject)
 	web := r.index("systemctl enable --now ie-svc@web.service")
 	haproxy := r.index("systemctl reload-or-restart haproxy.service")
 	gate := r.index("curl", "http://127.0.0.1:80/.edge/health")
 	claim := r.index("aws ec2 associate-address", "--allocation-id eipalloc-0abc", "--instance-id i-0abc", "--allow-reassociation")
 	ready := r.index("aws autoscaling complete-lifecycle-action", "--lifecycle-hook-name instance-ready", "--auto-scaling-group-name dev-asg-1", "--lifecycle-action-result CONTINUE")
+	beat := r.index("aws autoscaling record-lifecycle-action-heartbeat", "--lifecycle-hook-name instance-ready", "--auto-scaling-group-name dev-asg-1", "--instance-id i-0abc")
 	agent := r.index("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + bootstrap.AgentConfigFile)
 	days := r.index("aws cloudwatch put-metric-data", "--namespace ImmutableEdge", "--metric-name "+bootstrap.CertMetric, "--dimensions Stack=dev")
 	timer := r.index("systemctl enable --now ie-cert-metric.timer")
 	for name, i := range map[string]int{"certbot": certbot, "save": save, "web": web, "haproxy": haproxy, "gate": gate, "claim": claim, "ready": ready,
-		"agent": agent, "days": days, "timer": timer} {
+		"agent": agent, "days": days, "timer": timer, "heartbeat": beat} {
 		require.GreaterOrEqual(t, i, 0, "%s not called; calls:\n%s", name, strings.Join(r.log, "\n"))
 	}
 	require.Less(t, agent, certbot, "the agent ships the logs of a boot that fails")
@@ -198,8 +248,9 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	require.Less(t, certbot, web, "the certificate exists before HAProxy needs it")
 	require.Less(t, web, haproxy, "containers before HAProxy")
 	require.Less(t, haproxy, gate)
-	require.Less(t, gate, claim, "the address moves only after the gate passes")
-	require.Less(t, claim, ready)
+	require.Less(t, beat, certbot, "the hook is kept open from the start")
+	require.Less(t, gate, ready)
+	require.Less(t, ready, claim, "the address moves only once the instance is in service")
 	require.Equal(t, 3, r.count("/.edge/health"), "two failed gate checks, then a pass")
 	require.Contains(t, r.log[r.index("curl", "api/token")], "-X PUT", "IMDSv2 token")
 	env, err := os.ReadFile(filepath.Join(r.etc, "immutable-edge/services/web.env"))
@@ -210,23 +261,20 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	require.Equal(t, os.FileMode(0o600), pemInfo.Mode().Perm(), "the key is readable by root only")
 }
 
-func TestBootRestoresCertificateState(t *testing.T) {
+func TestFailedClaimAsksToBeReplaced(t *testing.T) {
 	t.Parallel()
-	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_STATE=present")
-	require.NoError(t, r.err)
-	restore := r.index("aws s3 cp s3://dev-certs-1/letsencrypt/state.tar.gz -")
-	require.GreaterOrEqual(t, restore, 0)
-	require.Less(t, restore, r.index("certbot certonly"), "certbot sees the restored certificate and keeps it")
-}
-
-func TestFailedClaimAbandonsTheInstance(t *testing.T) {
-	t.Parallel()
-	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_CLAIM_FAILS=99")
+	b := newSandbox(t, stackFor(t, "dev"), nil)
+	require.NoError(t, os.WriteFile(filepath.Join(b.fakeDir, "holder"), []byte("i-0old\n"), 0o644))
+	r := b.run("boot.sh", nil, "FAKE_CLAIM_FAILS=99")
 	require.Error(t, r.err)
 	require.NotZero(t, r.exit)
 	require.Equal(t, 3, r.count("aws ec2 associate-address"), "bounded retries")
-	require.GreaterOrEqual(t, r.index("complete-lifecycle-action", "--lifecycle-action-result ABANDON"), 0)
-	require.Equal(t, -1, r.index("--lifecycle-action-result CONTINUE"))
+	require.Less(t, r.index("--lifecycle-action-result CONTINUE"), r.index("aws ec2 associate-address"))
+	require.Equal(t, -1, r.index("--lifecycle-action-result ABANDON"), "the hook was completed already")
+	mark := r.index("aws autoscaling set-instance-health", "--instance-id i-0abc", "--health-status Unhealthy")
+	require.GreaterOrEqual(t, mark, 0, "an instance in service without the address asks to be replaced")
+	require.Equal(t, "i-0old", b.holder(), "the address stays where it was")
+	require.Equal(t, -1, r.index("ie-health-watch.timer"))
 }
 
 func TestGateNeverHealthyNeverClaims(t *testing.T) {
@@ -250,11 +298,15 @@ func TestBootBehindTheLoadBalancer(t *testing.T) {
 
 func TestRenewHookRebuildsReloadsAndSaves(t *testing.T) {
 	t.Parallel()
-	renewed := func(etc string) { // certbot has just renewed: live/ holds the new chain and key
-		live := filepath.Join(etc, "letsencrypt/live/edge")
-		require.NoError(t, os.MkdirAll(live, 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(live, "fullchain.pem"), []byte("NEW-CHAIN\n"), 0o644))
-		require.NoError(t, os.WriteFile(filepath.Join(live, "privkey.pem"), []byte("NEW-KEY\n"), 0o600))
+	renewed := func(etc string) { // certbot has just renewed: live/ points at the new chain and key
+		le := filepath.Join(etc, "letsencrypt")
+		for _, d := range []string{"live/edge", "archive/edge"} {
+			require.NoError(t, os.MkdirAll(filepath.Join(le, d), 0o700))
+		}
+		for kind, body := range map[string]string{"fullchain": "NEW-CHAIN\n", "privkey": "NEW-KEY\n"} {
+			require.NoError(t, os.WriteFile(filepath.Join(le, "archive/edge", kind+"2.pem"), []byte(body), 0o600))
+			require.NoError(t, os.Symlink("../../archive/edge/"+kind+"2.pem", filepath.Join(le, "live/edge", kind+".pem")))
+		}
 	}
 	r := runScript(t, "renew-hook.sh", stackFor(t, "dev"), renewed)
 	require.NoError(t, r.err)
@@ -262,7 +314,7 @@ func TestRenewHookRebuildsReloadsAndSaves(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "NEW-CHAIN\nNEW-KEY\n", string(pem))
 	reload := r.index("systemctl reload haproxy.service")
-	save := r.index("aws s3 cp - s3://dev-certs-1/letsencrypt/state.tar.gz")
+	save := r.index("aws s3 cp - s3://dev-certs-1/letsencrypt/" + bootstrap.CertStateObject)
 	require.GreaterOrEqual(t, reload, 0)
 	require.Greater(t, save, reload, "the state is saved once HAProxy serves the new certificate")
 }
@@ -275,7 +327,7 @@ func TestScriptsAreShellcheckClean(t *testing.T) {
 	dir := filepath.Join(root, "images/files/usr/local/lib/immutable-edge")
 	scripts, err := filepath.Glob(filepath.Join(dir, "*.sh"))
 	require.NoError(t, err)
-	require.Len(t, scripts, 5)
+	require.Len(t, scripts, 7)
 	cmd := exec.Command(shellcheck, append([]string{"-x", "--severity=style"}, scripts...)...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
@@ -319,6 +371,10 @@ func TestScriptsAgreeWithTheRenderer(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(lib), "IE_PEM=$IE_ETC/"+strings.TrimPrefix(bootstrap.CertFile, "/etc/"), "HAProxy reads the PEM the scripts write")
 	require.Contains(t, string(lib), "--deploy-hook "+bootstrap.ScriptDir+"/renew-hook.sh")
+	state, err := os.ReadFile(filepath.Join(root, "images/files/usr/local/lib/immutable-edge/certstate.sh"))
+	require.NoError(t, err)
+	require.Contains(t, string(state), "\nIE_STATE_OBJECT="+bootstrap.CertStateObject+"\n")
+	require.Contains(t, string(state), "\nIE_RENEW_HOOK="+bootstrap.ScriptDir+"/renew-hook.sh\n")
 	boot, err := os.ReadFile(filepath.Join(root, "images/files/usr/local/lib/immutable-edge/boot.sh"))
 	require.NoError(t, err)
 	require.Contains(t, string(boot), `systemctl enable --now "`+bootstrap.UnitName("$svc")+`"`)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Brings an immutable-edge instance from boot to serving, run once by cloud-init (runcmd):
 #   eip: certificate (restored, else Let's Encrypt) -> containers -> HAProxy -> health gate ->
-#        claim the Elastic IP -> report ready -> self-healing;
+#        report ready -> claim the Elastic IP -> self-healing;
 #   alb: containers -> HAProxy -> health gate -> report ready -> self-healing (the ALB checks
 #        the same gate).
-# Any failure reports ABANDON, so the Auto Scaling group replaces the instance instead of
-# putting it in service, and exits non-zero.
+# Heartbeats keep the launch hook open while it works, within a total budget (lifecycle.sh).
+# Any failure before CONTINUE reports ABANDON, so the Auto Scaling group replaces the instance
+# instead of putting it in service, and exits non-zero.
 set -Eeuo pipefail
 
 lib_dir=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -25,6 +26,7 @@ start_services() {
 
 abandon() {
 	log "boot failed; abandoning this instance"
+	stop_heartbeats
 	report ABANDON || log "could not report ABANDON; the lifecycle hook times out instead"
 	exit 1
 }
@@ -32,6 +34,7 @@ abandon() {
 main() {
 	load_stack
 	start_agent || log "the CloudWatch agent did not start; this boot's logs stay on the instance"
+	start_lifecycle
 	trap abandon ERR
 	if [[ $MODE == eip ]]; then
 		ensure_certificate
@@ -40,11 +43,11 @@ main() {
 	fi
 	start_services
 	wait_for_gate
-	if [[ $MODE == eip ]]; then
-		claim_address
-	fi
+	continue_launch
 	trap - ERR
-	report CONTINUE
+	if [[ $MODE == eip ]]; then
+		claim_after_continue
+	fi
 	went_in_service || log "could not start self-healing; the instance serves without it"
 	log "serving ($MODE edge)"
 }

@@ -4,14 +4,13 @@
 # here holds a secret: AWS access is the instance role through IMDSv2.
 #
 # Overridable for tests: IE_ETC (/etc), IE_STACK_FILE, IE_IMDS, IE_GATE_TRIES/IE_GATE_DELAY,
-# IE_CLAIM_TRIES/IE_CLAIM_DELAY, IE_AGENT_CTL, IE_VAR (/var/lib/immutable-edge).
+# IE_CLAIM_TRIES/IE_CLAIM_DELAY, IE_AGENT_CTL, IE_VAR (/var/lib/immutable-edge), TMPDIR.
 
 IE_ETC=${IE_ETC:-/etc}
 IE_STACK_FILE=${IE_STACK_FILE:-$IE_ETC/immutable-edge/stack.json}
 IE_IMDS=${IE_IMDS:-http://169.254.169.254}
 IE_CERT_NAME=edge
 IE_PEM=$IE_ETC/haproxy/certs/edge.pem
-IE_STATE_OBJECT=state.tar.gz
 IE_VAR=${IE_VAR:-/var/lib/immutable-edge}
 # IE_IN_SERVICE exists once the launch hook was completed with CONTINUE: the instance went into
 # service. It outlives a reboot, which does not take the instance out of service.
@@ -19,17 +18,27 @@ IE_IN_SERVICE=$IE_VAR/in-service
 
 log() { printf 'immutable-edge: %s\n' "$*" >&2; }
 
+# shellcheck source=SCRIPTDIR/certstate.sh
+. "$(dirname "${BASH_SOURCE[0]}")/certstate.sh"
+# shellcheck source=SCRIPTDIR/lifecycle.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lifecycle.sh"
+
 # stack QUERY prints a value of the stack description (jq syntax).
 stack() { jq -r "$1" "$IE_STACK_FILE"; }
 
 # retry TRIES DELAY COMMAND... runs COMMAND until it succeeds, at most TRIES times, waiting
-# DELAY seconds (doubling, at most 30) between attempts.
+# DELAY seconds (doubling, at most 30) between attempts, and never past the boot's deadline
+# (IE_DEADLINE, epoch seconds, set by lifecycle.sh while boot.sh runs).
 retry() {
 	local tries=$1 delay=$2 attempt=1
 	shift 2
 	until "$@"; do
 		if ((attempt >= tries)); then
 			log "gave up after $attempt attempts: $*"
+			return 1
+		fi
+		if [[ -n ${IE_DEADLINE:-} ]] && (($(date +%s) + delay >= IE_DEADLINE)); then
+			log "gave up after $attempt attempts, the boot budget is spent: $*"
 			return 1
 		fi
 		log "attempt $attempt failed, retrying in ${delay}s: $*"
@@ -63,28 +72,6 @@ write_env_files() {
 			"IMAGE=\(.ref)\nPORT=\(.port)\nROOT_FLAGS=\(if .writableRoot then "" else "--read-only --tmpfs /tmp:rw,size=64m" end)"' \
 			"$IE_STACK_FILE" >"$dir/$name.env"
 	done
-}
-
-cert_bucket_url() { printf 's3://%s/%s%s' "$(stack .edge.certBucket)" "$(stack .edge.certPrefix)" "$IE_STATE_OBJECT"; }
-
-# restore_state unpacks the Let's Encrypt account and certificates kept by earlier instances,
-# if there are any. A tarball keeps certbot's live/ -> archive/ symlinks intact.
-restore_state() {
-	local url
-	url=$(cert_bucket_url)
-	if aws s3 ls "$url" --region "$REGION" >/dev/null 2>&1; then
-		log "restoring certificate state from $url"
-		aws s3 cp "$url" - --region "$REGION" --only-show-errors | tar -xz -C "$IE_ETC"
-	else
-		log "no certificate state at $url yet"
-	fi
-}
-
-save_state() {
-	local url
-	url=$(cert_bucket_url)
-	tar -cz -C "$IE_ETC" letsencrypt | aws s3 cp - "$url" --region "$REGION" --only-show-errors
-	log "saved certificate state to $url"
 }
 
 # build_pem joins chain and key into the one file HAProxy reads, readable by root only.
@@ -173,14 +160,4 @@ went_in_service() {
 	if (($(stack .healing.unhealthyMinutes) > 0)); then
 		systemctl enable --now ie-health-watch.timer
 	fi
-}
-
-# report RESULT completes the launch lifecycle hook: CONTINUE puts the instance in service,
-# ABANDON has it replaced.
-report() {
-	local group
-	group=$(aws autoscaling describe-auto-scaling-instances --region "$REGION" --instance-ids "$INSTANCE_ID" \
-		--query 'AutoScalingInstances[0].AutoScalingGroupName' --output text) || return 1
-	aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$group" \
-		--lifecycle-hook-name "$(stack .launchHook)" --instance-id "$INSTANCE_ID" --lifecycle-action-result "$1"
 }
