@@ -61,6 +61,7 @@ case "$*" in
 */.edge/health*)
 	if [ -e "$FAKE_DIR/health" ]; then [ "$(cat "$FAKE_DIR/health")" = up ]; exit; fi
 	n=$(($(cat "$FAKE_DIR/gates" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/gates"
+	if [ -n "${FAKE_GATE_SEQ:-}" ]; then set -- $FAKE_GATE_SEQ; shift $((n - 1)); [ "${1:-down}" = up ]; exit; fi
 	[ "$n" -gt "${FAKE_GATE_FAILS:-0}" ] ;;
 *) exit 22 ;;
 esac`,
@@ -115,7 +116,7 @@ func (b *sandbox) run(script string, args []string, env ...string) bootRun {
 	cmd := exec.Command("bash", append([]string{filepath.Join(b.root, "images/files/usr/local/lib/immutable-edge", script)}, args...)...)
 	cmd.Env = append([]string{
 		"PATH=" + b.bin + ":" + os.Getenv("PATH"), "IE_ETC=" + b.etc, "FAKE_LOG=" + b.logFile, "FAKE_DIR=" + b.fakeDir,
-		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
+		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_GATE_SETTLE=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
 		"IE_AGENT_CTL=" + filepath.Join(b.bin, "amazon-cloudwatch-agent-ctl"), "IE_VAR=" + filepath.Join(b.fakeDir, "var"),
 	}, env...)
 	out, runErr := cmd.CombinedOutput()
@@ -200,7 +201,7 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	require.Less(t, haproxy, gate)
 	require.Less(t, gate, claim, "the address moves only after the gate passes")
 	require.Less(t, claim, ready)
-	require.Equal(t, 3, r.count("/.edge/health"), "two failed gate checks, then a pass")
+	require.Equal(t, 4, r.count("/.edge/health"), "two failed gate checks, then two passes in a row")
 	require.Contains(t, r.log[r.index("curl", "api/token")], "-X PUT", "IMDSv2 token")
 	env, err := os.ReadFile(filepath.Join(r.etc, "immutable-edge/services/web.env"))
 	require.NoError(t, err)
@@ -236,6 +237,21 @@ func TestGateNeverHealthyNeverClaims(t *testing.T) {
 	require.Equal(t, 4, r.count("/.edge/health"), "bounded wait")
 	require.Equal(t, -1, r.index("associate-address"), "a node that is not healthy never takes the address")
 	require.GreaterOrEqual(t, r.index("--lifecycle-action-result ABANDON"), 0)
+}
+
+// TestGateIgnoresAPassBeforeHAProxysChecks: the first answer after HAProxy starts can pass before
+// any check ran (servers count as up until then); the next one, after the checks, fails.
+func TestGateIgnoresAPassBeforeHAProxysChecks(t *testing.T) {
+	t.Parallel()
+	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_GATE_SEQ=up down down down down")
+	require.Error(t, r.err)
+	require.Equal(t, -1, r.index("associate-address"), "one early pass never takes the address")
+	require.GreaterOrEqual(t, r.index("--lifecycle-action-result ABANDON"), 0)
+
+	r = runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_GATE_SEQ=up down up up")
+	require.NoError(t, r.err)
+	require.Equal(t, 4, r.count("/.edge/health"), "two passes in a row, the second after the checks")
+	require.Less(t, r.index("curl", "/.edge/health"), r.index("associate-address"))
 }
 
 func TestBootBehindTheLoadBalancer(t *testing.T) {
