@@ -188,7 +188,7 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	claim := r.index("aws ec2 associate-address", "--allocation-id eipalloc-0abc", "--instance-id i-0abc", "--allow-reassociation")
 	ready := r.index("aws autoscaling complete-lifecycle-action", "--lifecycle-hook-name instance-ready", "--auto-scaling-group-name dev-asg-1", "--lifecycle-action-result CONTINUE")
 	agent := r.index("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + bootstrap.AgentConfigFile)
-	days := r.index("aws cloudwatch put-metric-data", "--namespace ImmutableEdge", "--metric-name "+bootstrap.CertMetric, "--dimensions Stack=dev")
+	days := r.index("aws cloudwatch put-metric-data", "--namespace ImmutableEdge/dev --", "--metric-name "+bootstrap.CertMetric, "--dimensions Stack=dev")
 	timer := r.index("systemctl enable --now ie-cert-metric.timer")
 	for name, i := range map[string]int{"certbot": certbot, "save": save, "web": web, "haproxy": haproxy, "gate": gate, "claim": claim, "ready": ready,
 		"agent": agent, "days": days, "timer": timer} {
@@ -307,7 +307,7 @@ func TestCertMetricPublishesTheDaysLeft(t *testing.T) {
 	}
 	r := runScript(t, "cert-metric.sh", stackFor(t, "dev"), expiring)
 	require.NoError(t, r.err)
-	require.Equal(t, []string{"aws cloudwatch put-metric-data --region eu-central-1 --namespace " + config.MetricNamespace +
+	require.Equal(t, []string{"aws cloudwatch put-metric-data --region eu-central-1 --namespace ImmutableEdge/dev" +
 		" --metric-name " + bootstrap.CertMetric + " --dimensions " + bootstrap.DimStack + "=dev --unit Count --value 40"}, r.log)
 
 	missing := runScript(t, "cert-metric.sh", stackFor(t, "dev"), nil)
