@@ -31,9 +31,6 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
-// echoPath is where a stand-in service answers with the request headers it received, as JSON.
-const echoPath = "/.echo/headers"
-
 // backend is a stand-in service: /ready answers 200, everything else names the service.
 type backend struct {
 	name string
@@ -411,40 +408,4 @@ func exposition(t *testing.T, text string) []map[string]string {
 	}
 	require.NotEmpty(t, out)
 	return out
-}
-
-// spoofed are forwarding headers a client makes up, each as two header lines.
-var spoofed = map[string][]string{
-	"X-Forwarded-For":    {"6.6.6.6", "10.9.9.9, 7.7.7.7"},
-	"X-Forwarded-Proto":  {"http", "gopher"},
-	"X-Forwarded-Port":   {"1", "2"},
-	"X-Forwarded-Host":   {"evil.test", "evil.test"},
-	"X-Forwarded-Server": {"evil.test", "evil.test"},
-	"X-Real-Ip":          {"6.6.6.6", "6.6.6.6"},
-	"Forwarded":          {"for=6.6.6.6;proto=http", "for=7.7.7.7"},
-}
-
-// echoHeaders sends the spoofed headers (and extra, appended after them, as a proxy in front
-// would) to a stand-in service's echo path and returns the headers that reached it.
-func echoHeaders(t *testing.T, c *http.Client, url, host string, extra ...[2]string) http.Header {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	require.NoError(t, err)
-	req.Host = host
-	for name, values := range spoofed {
-		for _, v := range values {
-			req.Header.Add(name, v)
-		}
-	}
-	for _, kv := range extra {
-		req.Header.Add(kv[0], kv[1])
-	}
-	defer c.CloseIdleConnections()
-	resp, err := c.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, 200, resp.StatusCode)
-	var got http.Header
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
-	return got
 }
