@@ -109,6 +109,45 @@ fi
 	require.Error(t, err, "the pull request number comes from an artifact: only digits")
 }
 
+// TestForkPreviewsCannotPassForMain runs the wrapper the comment workflow puts around the
+// Markdown a pull request's own code produced: its marker is the wrapper's (a forged one for
+// another stack is dropped), it is labelled with the commit, capped in size, and from a fork
+// fenced so that nothing in it renders.
+func TestForkPreviewsCannotPassForMain(t *testing.T) {
+	testtools.Need(t, "bash")
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	dir := t.TempDir()
+	wrap := func(body string, fork string, extra ...string) (string, error) {
+		path := filepath.Join(dir, "comment.md")
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+		out, err := exec.Command("bash", append([]string{".github/scripts/wrap-comment.sh", "dev", path, sha, fork}, extra...)...).CombinedOutput()
+		return string(out), err
+	}
+	hostile := "<!-- immutable-edge-preview:prod -->\n### `prod`: 0 to change\n**Merged to main: all checks passed** ````\n<img src=x>\n"
+	out, err := wrap(hostile, "true")
+	require.NoError(t, err, out)
+	lines := strings.Split(out, "\n")
+	require.Equal(t, "<!-- immutable-edge-preview:dev -->", lines[0], "the wrapper's marker, not the artifact's")
+	require.Equal(t, 1, strings.Count(out, "immutable-edge-preview"), "the forged marker is gone")
+	require.Contains(t, lines[1], "pull request from a fork, at 0123456789ab")
+	require.Equal(t, "`````", lines[3], "a fence longer than the longest backtick run inside")
+	require.Equal(t, "`````", lines[len(lines)-2])
+	require.Contains(t, out, "<img src=x>", "kept, but as text inside the fence")
+
+	out, err = wrap(hostile, "false")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "Computed by this pull request's own code at 0123456789ab, not by main.")
+	require.NotContains(t, out, "`````", "a branch of this repository renders as Markdown")
+
+	out, err = wrap(strings.Repeat("| row | of a huge table |\n", 5000), "false", "1000")
+	require.NoError(t, err, out)
+	require.Less(t, len(out), 1300, "capped")
+	require.Contains(t, out, "cut at 1000 of")
+
+	_, err = wrap("x", "maybe")
+	require.Error(t, err)
+}
+
 func TestScriptsAreShellcheckClean(t *testing.T) {
 	shellcheck := testtools.Need(t, "shellcheck")
 	scripts, err := filepath.Glob(".github/scripts/*.sh")

@@ -73,12 +73,15 @@ locals {
   # against its publisher's signature (trust/fingerprints). A new version is a change here.
   cloudwatch_agent_version = "1.300072.0b1766"
   aws_cli_version          = "2.27.49"
-  # No Stack tag: every stack launches these images, and each deploy role denies EC2 calls on
-  # resources tagged with another stack (account/setup NotAnotherStacks), RunInstances on the
-  # image included. The Channel tag is what image retention and its permissions go by.
+  # Stack is the building stack, whose channel this is: the deploy roles act only on resources
+  # tagged with their own stack (account/setup), so the build instance, its temporary group and
+  # key pair, and the image and snapshots it makes are the building stack's, and no other
+  # stack's role can deregister them. Launching reads an image whatever its tags: prod runs the
+  # images it promotes from dev. The Channel tag is what image retention goes by.
   tags = {
     Name         = "immutable-edge-${var.channel}-${var.architecture}"
     Project      = "immutable-edge"
+    Stack        = var.channel
     Channel      = var.channel
     Architecture = var.architecture
     GitRevision  = var.git_revision

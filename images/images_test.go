@@ -47,6 +47,17 @@ func TestPackerValidatesTheTemplate(t *testing.T) {
 	require.NotNil(t, builder)
 	require.Regexp(t, `(?m)^\s*subnet_id\s*=\s*var\.subnet_id\s*$`, string(builder[1]), "the build runs in the subnet it is given")
 	require.NotRegexp(t, `vpc_id|vpc_filter|subnet_filter`, string(builder[1]), "and nowhere else")
+	// The deploy roles act only on what carries their stack's tag (account/setup's isolation
+	// table; internal/permissions models Packer's calls with these tags): the building stack
+	// is the channel's, and every thing the build makes carries it.
+	tags := regexp.MustCompile(`(?ms)^  tags = \{\n(.*?)^  \}`).FindSubmatch(src)
+	require.NotNil(t, tags)
+	for _, kv := range []string{`Project\s*=\s*"immutable-edge"`, `Stack\s*=\s*var\.channel`, `Channel\s*=\s*var\.channel`} {
+		require.Regexp(t, `(?m)^\s*`+kv+`\s*$`, string(tags[1]))
+	}
+	for _, field := range []string{"tags", "run_tags", "snapshot_tags", "run_volume_tags"} {
+		require.Regexp(t, `(?m)^\s*`+field+`\s*=\s*(merge\()?local\.tags\b`, string(builder[1]), field)
+	}
 }
 
 // subnet is a subnet id for validation; a real build gets the stack's from components/image.

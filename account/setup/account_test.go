@@ -119,8 +119,8 @@ func TestEachRoleHoldsItsOwnPolicies(t *testing.T) {
 		slices.Sort(names)
 	}
 	require.Equal(t, map[string][]string{
-		"immutable-edge-dev-deploy":  {"immutable-edge-dev-deploy-compute", "immutable-edge-dev-deploy-identity", "immutable-edge-dev-deploy-image", "immutable-edge-dev-deploy-named"},
-		"immutable-edge-prod-deploy": {"immutable-edge-prod-deploy-compute", "immutable-edge-prod-deploy-identity", "immutable-edge-prod-deploy-named"},
+		"immutable-edge-dev-deploy":  {"immutable-edge-dev-deploy-compute", "immutable-edge-dev-deploy-identity", "immutable-edge-dev-deploy-image", "immutable-edge-dev-deploy-named", "immutable-edge-dev-deploy-network"},
+		"immutable-edge-prod-deploy": {"immutable-edge-prod-deploy-compute", "immutable-edge-prod-deploy-identity", "immutable-edge-prod-deploy-named", "immutable-edge-prod-deploy-network"},
 		"immutable-edge-preview":     {"immutable-edge-preview"},
 	}, attached)
 	// The boundary is a policy for the stack's roles, never attached to a deploy role.

@@ -26,6 +26,9 @@ type Stack struct {
 	// Protect is the main program's protect (nil means true, as there): a stack with protect
 	// false empties its buckets on destroy, so its deploy role may delete their objects.
 	Protect *bool `json:"protect,omitempty"`
+	// PreviewSecrets lets the pull-request preview role decrypt the stack's secrets; off by
+	// default, so a stack's secrets are decrypted only by its deploy role (from main).
+	PreviewSecrets bool `json:"previewSecrets,omitempty"`
 }
 
 // Disposable reports whether the stack sets protect false, so destroy empties its buckets.
@@ -95,7 +98,7 @@ func load(raw map[string]string) (*Settings, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw[key("stacks")])))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s.Stacks); err != nil || len(s.Stacks) == 0 {
-		fail(key("stacks"), "needs a list of {name, hostedZoneId, buildsImage, promotesFrom, protect} with at least one stack (%v)", err)
+		fail(key("stacks"), "needs a list of {name, hostedZoneId, buildsImage, promotesFrom, protect, previewSecrets} with at least one stack (%v)", err)
 	}
 	s.validateStacks(fail)
 	return s, errors.Join(errs...)
@@ -114,6 +117,15 @@ func (s *Settings) validateStacks(fail func(k, format string, a ...any)) {
 		case st.Name == "state":
 			// A stack's bucket grants cover <project>-<stack>-*, which would take in the state bucket.
 			fail(k+".name", "%q is reserved: %s-state-* is the state bucket", st.Name, s.Project)
+		case st.Name == AccountStack:
+			// The account program's resources carry Stack=<its stack>; a main stack of that name
+			// would own them by tag.
+			fail(k+".name", "%q is reserved: it is the account stack's Stack tag", st.Name)
+		case slices.ContainsFunc(s.Stacks, func(o Stack) bool { return strings.HasPrefix(st.Name, o.Name+"-") }):
+			// Every name pattern of a stack is <stack>-* (groups, load balancers, buckets, topics,
+			// alarms): dev's would match every name of a stack called dev-eu. Anchoring the
+			// patterns is not possible with Pulumi's auto-names, so such pairs are refused.
+			fail(k+".name", "%q starts with another stack's name and a hyphen: that stack's name patterns (<name>-*) would match this one's resources", st.Name)
 		}
 		if !zoneRE.MatchString(st.HostedZoneID) {
 			fail(k+".hostedZoneId", "%q is not a Route 53 hosted zone id", st.HostedZoneID)

@@ -203,7 +203,7 @@ func TestProdTeardownAsTheReadmeSaysIt(t *testing.T) {
 	acct, err := run(committed(t).With("immutable-edge-account:stacks", stacks))
 	require.NoError(t, err)
 	var docs []iampolicy.Document
-	for _, part := range []string{"compute", "named", "identity"} {
+	for _, part := range []string{"compute", "network", "named", "identity"} {
 		docs = append(docs, doc(t, find(t, acct, tPolicy, "immutable-edge-prod-deploy-"+part).Str("policy")))
 	}
 	up, _ := stackNeeds(t, table, p)

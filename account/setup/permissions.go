@@ -18,10 +18,26 @@ type scope struct {
 	Boundary                   string // ARN of the stack's permissions boundary policy
 	BuilderRole                string // ARN of the image builder role; needed when the stack builds
 	StateBucket, StateKey      string // state bucket name and KMS key ARN; empty without the S3 backend
+	// SecretsKeys are the main stacks' secrets keys' ARNs by stack; empty without the backend.
+	SecretsKeys map[string]string
+	Stacks      []Stack // every main stack, for the preview role
 }
 
 func (s scope) prefix() string { return s.Project + "-" + s.Stack.Name }
 func (s scope) path() string   { return "/" + s.Project + "/" + s.Stack.Name + "/" }
+
+// accountRoles matches every role the account program makes (deploy, preview, image builder):
+// they sit on the project's path with names starting <project>-, the stacks' own roles one
+// level down under /<project>/<stack>/.
+func (s scope) accountRoles() string {
+	return "arn:" + s.Partition + ":iam::" + s.Account + ":role/" + s.Project + "/" + s.Project + "-*"
+}
+func (s scope) deployRole() string {
+	return "arn:" + s.Partition + ":iam::" + s.Account + ":role/" + s.Project + "/" + s.prefix() + "-deploy"
+}
+func (s scope) previewRole() string {
+	return "arn:" + s.Partition + ":iam::" + s.Account + ":role/" + s.Project + "/" + s.Project + "-preview"
+}
 func (s scope) arn(service, region, resource string) string {
 	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", s.Partition, service, region, s.Account, resource)
 }
@@ -77,14 +93,5 @@ var readActions = []string{
 
 // readEverywhere is the one statement on Resource "*": listed reads only.
 func readEverywhere() iampolicy.Statement { return allow("Read", readActions, all, nil) }
-
-// otherStacks denies touching anything tagged as another stack's, whatever else allows it:
-// the region-scoped EC2, Auto Scaling, load-balancer, ACM and KMS grants cannot be narrowed
-// by name, so the Stack tag (aws:defaultTags) draws the line between dev and prod.
-func (s scope) otherStacks() iampolicy.Statement {
-	return deny("NotAnotherStacks",
-		[]string{"acm:*", "autoscaling:*", "ec2:*", "elasticloadbalancing:*", "kms:*"}, all,
-		cond{"Null": {"aws:ResourceTag/Stack": "false"}, "StringNotEquals": {"aws:ResourceTag/Stack": s.Stack.Name}})
-}
 
 func (s scope) inRegion() cond { return cond{"StringEquals": {"aws:RequestedRegion": s.Region}} }

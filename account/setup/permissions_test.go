@@ -32,7 +32,7 @@ func policies(t *testing.T, names ...string) []iampolicy.Document {
 
 func deployDocs(t *testing.T, stack string) []iampolicy.Document {
 	p := "immutable-edge-" + stack + "-deploy-"
-	names := []string{p + "compute", p + "named", p + "identity"}
+	names := []string{p + "compute", p + "network", p + "named", p + "identity"}
 	if _, ok := accountPlan(t).Find(tPolicy, p+"image"); ok {
 		names = append(names, p+"image")
 	}
@@ -97,7 +97,8 @@ func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
 				"locks/organization/immutable-edge/" + stack + "/x.json", "backups/immutable-edge/" + stack + "/" + stack + ".1.json"} {
 				require.True(t, allows(t, iampolicy.Request{Action: "s3:PutObject", Resource: stateObject(key)}, docs), key)
 			}
-			require.True(t, allows(t, iampolicy.Request{Action: "kms:Decrypt", Resource: stateKey}, docs))
+			require.True(t, allows(t, iampolicy.Request{Action: "kms:Decrypt", Resource: stateKey, Context: viaS3}, docs))
+			require.True(t, allows(t, iampolicy.Request{Action: "kms:Decrypt", Resource: secretsKey(stack)}, docs), "pulumi decrypts the stack's secrets")
 		})
 	}
 }
@@ -134,6 +135,13 @@ func apiTable(t *testing.T) *awsapi.Table {
 
 const stateKey = "arn:aws:kms:eu-central-1:" + plan.Account + ":key/0123abcd-immutable-edge-state"
 
+// viaS3 is a KMS request S3 makes for the caller (SSE-KMS of the state objects).
+var viaS3 = map[string]string{"kms:ViaService": "s3." + region + ".amazonaws.com"}
+
+func secretsKey(stack string) string {
+	return "arn:aws:kms:eu-central-1:" + plan.Account + ":key/0123abcd-immutable-edge-" + stack + "-secrets"
+}
+
 func stateObject(key string) string {
 	return "arn:aws:s3:::immutable-edge-state-" + plan.UniqueSuffix + "/.pulumi/" + key
 }
@@ -149,7 +157,8 @@ func TestDeployRoleRefuses(t *testing.T) {
 	inRegion := map[string]string{"aws:RequestedRegion": region}
 	image := func(resource string) string { return "arn:aws:ec2:" + region + "::" + resource } // images and snapshots have no account
 	tagged := func(project, channel string) map[string]string {
-		return map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Project": project, "aws:ResourceTag/Channel": channel}
+		return map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Project": project, "aws:ResourceTag/Channel": channel,
+			"aws:ResourceTag/Stack": channel}
 	}
 	for _, tc := range []struct {
 		name  string

@@ -1,21 +1,33 @@
 package setup
 
 import (
+	"strings"
+
 	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 )
 
-// ec2Actions are the EC2 calls the network, security groups, launch template and Auto Scaling
-// group need; none has a name to scope by, so they are held to the region and the Stack tag.
-var ec2Actions = []string{
+// EC2 is held to the stack positively: a call on an existing resource needs the resource's
+// Stack tag to be this stack's (aws:ResourceTag/Stack), a call that creates one needs the
+// request to tag it so (aws:RequestTag/Stack), and an untagged resource is no stack's. The
+// Service Authorization Reference's EC2 page lists aws:RequestTag on the created resource types
+// of each create call and aws:ResourceTag on every existing one
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
+// A create call also names the resources it creates in (a subnet's VPC, an instance's subnet
+// and security groups): those are authorised as existing resources, so each create statement
+// lists only the types the call creates, never a type it takes as a parent.
+
+// ec2Own are the EC2 calls on the stack's existing network, security groups, launch templates
+// and instances (and a create call's parents); tags have their own statement.
+var ec2Own = []string{
 	"ec2:AllocateAddress", "ec2:AssociateRouteTable", "ec2:AttachInternetGateway",
 	"ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress",
-	"ec2:CreateFlowLogs", "ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion",
+	"ec2:CreateFlowLogs", "ec2:CreateLaunchTemplateVersion",
 	"ec2:CreateNatGateway", "ec2:CreateRoute", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateSubnet",
-	"ec2:CreateTags", "ec2:CreateVpc", "ec2:CreateVpcEndpoint", "ec2:DeleteFlowLogs", "ec2:DeleteInternetGateway", "ec2:DeleteLaunchTemplate",
+	"ec2:CreateVpcEndpoint", "ec2:DeleteFlowLogs", "ec2:DeleteInternetGateway", "ec2:DeleteLaunchTemplate",
 	"ec2:DeleteLaunchTemplateVersions", "ec2:DeleteNatGateway", "ec2:DeleteRoute", "ec2:DeleteRouteTable", "ec2:DeleteVpcEndpoints",
 	"ec2:DeleteNetworkInterface", // deleting a subnet removes interfaces a load balancer left in it
-	"ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags", "ec2:DeleteVpc", "ec2:DetachInternetGateway",
+	"ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteVpc", "ec2:DetachInternetGateway",
 	"ec2:DetachNetworkInterface",
 	"ec2:DisassociateAddress", "ec2:DisassociateRouteTable", "ec2:ModifyLaunchTemplate", "ec2:ModifySecurityGroupRules",
 	"ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:ReleaseAddress", "ec2:ReplaceRoute",
@@ -24,22 +36,88 @@ var ec2Actions = []string{
 	"ec2:UpdateSecurityGroupRuleDescriptionsEgress", "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
 }
 
-// imageActions are what Packer's amazon-ebs builder calls (its documented minimum, less
-// password and Windows calls) on resources it makes itself. Deregistering images and deleting
-// snapshots are not among them: imagePolicy grants those only on the channel's own images.
-var imageActions = []string{
-	"ec2:AttachVolume", "ec2:CopyImage", "ec2:CreateImage", "ec2:CreateKeyPair", "ec2:CreateSnapshot",
-	"ec2:CreateVolume", "ec2:DeleteKeyPair", "ec2:DeleteVolume",
-	"ec2:DetachVolume", "ec2:ModifyImageAttribute", "ec2:ModifyInstanceAttribute", "ec2:ModifySnapshotAttribute",
-	"ec2:RegisterImage", "ec2:StopInstances", "ec2:TerminateInstances",
+// ec2Creates maps groups of create calls to the resource types they create; no group lists a
+// type that one of its calls takes as a parent (CreateSubnet's VPC, RunInstances' subnet).
+var ec2Creates = []struct {
+	sid     string
+	actions []string
+	types   []string
+}{
+	{"NewNetwork", []string{"ec2:AllocateAddress", "ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate", "ec2:CreateVpc"},
+		[]string{"elastic-ip", "internet-gateway", "launch-template", "vpc"}},
+	{"NewInVpc", []string{"ec2:CreateFlowLogs", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup", "ec2:CreateSubnet"},
+		[]string{"route-table", "security-group", "subnet", "vpc-flow-log"}},
+	{"NewRules", []string{"ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress"}, []string{"security-group-rule"}},
+	{"NewInSubnet", []string{"ec2:CreateNatGateway", "ec2:CreateVpcEndpoint", "ec2:RunInstances"},
+		[]string{"instance", "natgateway", "network-interface", "volume", "vpc-endpoint"}},
 }
 
-// computePolicy covers the region-scoped services: EC2, Auto Scaling, load balancing, ACM.
+// ec2Statements are the EC2 grants of the compute policy: create tagged, change only the own.
+func (s scope) ec2Statements() []iampolicy.Statement {
+	var sts []iampolicy.Statement
+	for _, c := range ec2Creates {
+		var res []string
+		for _, t := range c.types {
+			res = append(res, s.arn("ec2", s.Region, t+"/*"))
+		}
+		sts = append(sts, allow(c.sid, c.actions, res, s.created()))
+	}
+	return append(sts,
+		allow("OwnNetwork", ec2Own, all, s.owned()),
+		// Launching reads the image, whichever stack's channel built it (prod runs dev's).
+		allow("LaunchImages", []string{"ec2:RunInstances"}, []string{"arn:" + s.Partition + ":ec2:" + s.Region + "::image/*"}, s.inRegion()),
+		s.retagOwn("ec2:CreateTags", "ec2:DeleteTags"),
+		// Tags in a create call (TagSpecifications) are authorised as ec2:CreateTags with
+		// ec2:CreateAction (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html).
+		allow("TagOnCreate", []string{"ec2:CreateTags"}, all, cond{
+			"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region, "ec2:CreateAction": ec2CreateActions()},
+		}),
+	)
+}
+
+// ec2CreateActions are the create calls' names, as ec2:CreateAction spells them.
+func ec2CreateActions() []string {
+	var out []string
+	for _, c := range ec2Creates {
+		for _, a := range c.actions {
+			out = append(out, strings.TrimPrefix(a, "ec2:"))
+		}
+	}
+	return append(out, "CopyImage", "CreateImage", "CreateKeyPair")
+}
+
+// retagOwn lets the stack tag and untag what is already its own, and never tag it another's.
+func (s scope) retagOwn(actions ...string) iampolicy.Statement {
+	c := s.owned()
+	c["StringEqualsIfExists"] = map[string]any{"aws:RequestTag/Stack": s.Stack.Name}
+	return allow("RetagOwn"+strings.Split(actions[0], ":")[0], actions, all, c)
+}
+
+// owned is the condition of a call on an existing resource: this stack's tag, in its region.
+func (s scope) owned() cond {
+	return cond{"StringEquals": {"aws:ResourceTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region}}
+}
+
+// created is the condition of a create call: the request tags the new resource this stack's.
+func (s scope) created() cond {
+	return cond{"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region}}
+}
+
+// imageOwn are what Packer's amazon-ebs builder (its documented minimum, less password and
+// Windows calls) does to what it made: the build instance, its volumes, key pair and image.
+var imageOwn = []string{
+	"ec2:AttachVolume", "ec2:CopyImage", "ec2:CreateImage", "ec2:CreateSnapshot", "ec2:DeleteKeyPair", "ec2:DeleteVolume",
+	"ec2:DetachVolume", "ec2:ModifyImageAttribute", "ec2:ModifyInstanceAttribute", "ec2:ModifySnapshotAttribute",
+	"ec2:StopInstances", "ec2:TerminateInstances",
+}
+
+// networkPolicy is the stack's EC2: its network, security groups, launch templates, instances.
+func (s scope) networkPolicy() iampolicy.Document { return iampolicy.New(s.ec2Statements()...) }
+
+// computePolicy covers the other region-scoped services: Auto Scaling, load balancing, ACM.
 func (s scope) computePolicy() iampolicy.Document {
 	sts := []iampolicy.Statement{
 		readEverywhere(),
-		s.otherStacks(),
-		allow("Network", ec2Actions, all, s.inRegion()),
 		allow("AutoScaling", []string{
 			"autoscaling:AttachTrafficSources", "autoscaling:CreateAutoScalingGroup", "autoscaling:CreateOrUpdateTags",
 			"autoscaling:DeleteAutoScalingGroup", "autoscaling:DeleteLifecycleHook", "autoscaling:DeleteTags",
@@ -60,10 +138,20 @@ func (s scope) computePolicy() iampolicy.Document {
 			s.arn("elasticloadbalancing", s.Region, "targetgroup/"+s.Stack.Name+"-*"),
 			s.arn("elasticloadbalancing", s.Region, "listener/app/"+s.Stack.Name+"-*"),
 		}, nil),
-		allow("Certificates", []string{
-			"acm:AddTagsToCertificate", "acm:DeleteCertificate", "acm:RemoveTagsFromCertificate", "acm:RequestCertificate",
-			"acm:UpdateCertificateOptions",
-		}, all, s.inRegion()),
+		// ACM lists aws:RequestTag on RequestCertificate and aws:ResourceTag on a certificate
+		// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html).
+		// Tagging outside a request only on the stack's own certificates (RetagOwnacm); the
+		// grant for tags that come with RequestCertificate, should ACM authorise them as
+		// AddTagsToCertificate before the certificate exists (its permissions page does not say:
+		// https://docs.aws.amazon.com/acm/latest/userguide/authen-apipermissions.html), takes only
+		// certificates without a Stack tag, as for KMS keys.
+		allow("NewCertificate", []string{"acm:RequestCertificate"}, all, s.created()),
+		allow("TagNewCertificate", []string{"acm:AddTagsToCertificate"}, all, cond{
+			"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region},
+			"Null":         {"aws:ResourceTag/Stack": "true"},
+		}),
+		allow("OwnCertificates", []string{"acm:DeleteCertificate", "acm:UpdateCertificateOptions"}, all, s.owned()),
+		s.retagOwn("acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate"),
 		allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"},
 			[]string{"arn:" + s.Partition + ":iam::" + s.Account + ":role/aws-service-role/*"},
 			cond{"StringEquals": {"iam:AWSServiceName": []string{"autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"}}}),
@@ -78,12 +166,17 @@ func (s scope) computePolicy() iampolicy.Document {
 // tags them, and nothing else (EC2 evaluates aws:ResourceTag on both, per the Service
 // Authorization Reference's DeregisterImage and DeleteSnapshot rows).
 func (s scope) imagePolicy() iampolicy.Document {
-	channel := cond{"StringEquals": {"aws:ResourceTag/Project": s.Project, "aws:ResourceTag/Channel": s.Stack.Name}}
+	channel := cond{"StringEquals": {"aws:ResourceTag/Project": s.Project, "aws:ResourceTag/Channel": s.Stack.Name,
+		"aws:ResourceTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region}}
+	images := []string{"arn:" + s.Partition + ":ec2:" + s.Region + "::image/*", "arn:" + s.Partition + ":ec2:" + s.Region + "::snapshot/*"}
 	return iampolicy.New(
-		allow("BuildImages", imageActions, all, s.inRegion()),
-		allow("RetireChannelImages", []string{"ec2:DeregisterImage", "ec2:DeleteSnapshot"}, []string{
-			"arn:" + s.Partition + ":ec2:" + s.Region + "::image/*", "arn:" + s.Partition + ":ec2:" + s.Region + "::snapshot/*",
-		}, channel),
+		// CreateImage's and CopyImage's source (an instance, an image) is an existing resource:
+		// only the stack's own, through BuildOwn.
+		allow("NewImages", []string{"ec2:CopyImage", "ec2:CreateImage", "ec2:CreateSnapshot", "ec2:RegisterImage"}, images, s.created()),
+		allow("NewBuildParts", []string{"ec2:CreateKeyPair", "ec2:CreateVolume"},
+			[]string{s.arn("ec2", s.Region, "key-pair/*"), s.arn("ec2", s.Region, "volume/*")}, s.created()),
+		allow("BuildOwn", imageOwn, all, s.owned()),
+		allow("RetireChannelImages", []string{"ec2:DeregisterImage", "ec2:DeleteSnapshot"}, images, channel),
 		// The AMI ids of every stack's channel parameter: authorised against the path itself
 		// (https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-retrieval-authorization.html).
 		// prune.sh asks for String parameters only; SecureString values would stay encrypted
@@ -147,13 +240,20 @@ func (s scope) namedPolicy() iampolicy.Document {
 		}, s.inRegions("events", "rule/"+p+"-*"), nil),
 		allow("Budget", []string{"budgets:ModifyBudget", "budgets:TagResource", "budgets:UntagResource"},
 			[]string{s.arn("budgets", "", "budget/"+p+"-*")}, nil),
-		allow("CreateKey", []string{"kms:CreateKey", "kms:TagResource"}, all,
-			cond{"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region}}),
+		// Tags given to CreateKey are authorised as kms:TagResource on no particular key
+		// (https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html), so the
+		// tag-on-create grant takes keys without a Stack tag only; a key tagged another stack's
+		// (every key of the account program carries Stack=account) cannot be retagged.
+		allow("CreateKey", []string{"kms:CreateKey"}, all, s.created()),
+		allow("TagNewKey", []string{"kms:TagResource"}, all, cond{
+			"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region},
+			"Null":         {"aws:ResourceTag/Stack": "true"},
+		}),
 		allow("ManageKey", []string{
 			"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DisableKeyRotation", "kms:EnableKeyRotation",
-			"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
-			"kms:UpdateKeyDescription",
-		}, []string{s.arn("kms", s.Region, "key/*")}, cond{"StringEquals": {"aws:ResourceTag/Stack": s.Stack.Name}}),
+			"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+		}, []string{s.arn("kms", s.Region, "key/*")}, s.owned()),
+		s.retagOwn("kms:TagResource", "kms:UntagResource"),
 		allow("KeyAlias", []string{"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"},
 			[]string{s.arn("kms", s.Region, "alias/"+p+"-*")}, nil),
 	}
@@ -195,6 +295,13 @@ func (s scope) identityPolicy() iampolicy.Document {
 			"ec2.amazonaws.com", "events.amazonaws.com", "vpc-flow-logs.amazonaws.com",
 		}}}),
 		deny("KeepTheBoundary", []string{"iam:DeleteRolePermissionsBoundary"}, roles, nil),
+		// The account program's roles (this one, its siblings, the preview role) and their
+		// policies are the administrator's: no trust, policy or boundary change from a stack.
+		deny("AccountRolesAreFixed", []string{
+			"iam:AttachRolePolicy", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy",
+			"iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole",
+			"iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+		}, []string{s.accountRoles()}, nil),
 		deny("BoundaryIsFixed", []string{
 			"iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion",
 		}, []string{s.Boundary}, nil),
@@ -203,14 +310,19 @@ func (s scope) identityPolicy() iampolicy.Document {
 }
 
 // stateStatements reach the stack's files in the S3 backend (layout version 1:
-// .pulumi/{stacks,history,backups,locks}/<project>/<stack>); read-only for previews.
+// .pulumi/{stacks,history,backups,locks}/<project>/<stack>); read-only for previews, which
+// read the main program's checkpoints only, never the account stack's. The state key is
+// usable only through S3 (kms:ViaService), so it opens no object the role cannot read, and
+// the account stack's secrets, encrypted with it, stay closed
+// (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
 func (s scope) stateStatements(write bool) []iampolicy.Statement {
 	if s.StateBucket == "" {
 		return nil
 	}
 	bucket := "arn:" + s.Partition + ":s3:::" + s.StateBucket
-	objects, actions, key := []string{bucket + "/.pulumi/*"}, []string{"s3:GetObject"}, []string{"kms:Decrypt"}
-	var layout []iampolicy.Statement
+	objects := []string{bucket + "/.pulumi/meta.yaml", bucket + "/.pulumi/stacks/" + s.Project + "/*"}
+	actions, key := []string{"s3:GetObject"}, []string{"kms:Decrypt"}
+	var more []iampolicy.Statement
 	if write {
 		stack := s.Project + "/" + s.Stack.Name
 		objects = nil
@@ -220,13 +332,16 @@ func (s scope) stateStatements(write bool) []iampolicy.Statement {
 		actions = []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"}
 		key = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
 		// The backend's layout file is the account program's (it writes it once); stacks read it.
-		layout = append(layout, allow("StateLayout", []string{"s3:GetObject"}, []string{bucket + "/.pulumi/meta.yaml"}, nil))
+		more = append(more, allow("StateLayout", []string{"s3:GetObject"}, []string{bucket + "/.pulumi/meta.yaml"}, nil))
+		if k := s.SecretsKeys[s.Stack.Name]; k != "" {
+			more = append(more, allow("Secrets", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, []string{k}, nil))
+		}
 	}
 	return append([]iampolicy.Statement{
 		allow("StateList", []string{"s3:ListBucket"}, []string{bucket}, nil),
 		allow("StateObjects", actions, objects, nil),
-		allow("StateKey", key, []string{s.StateKey}, nil),
-	}, layout...)
+		allow("StateKey", key, []string{s.StateKey}, cond{"StringEquals": {"kms:ViaService": "s3." + s.Region + ".amazonaws.com"}}),
+	}, more...)
 }
 
 // previewPolicy is the pull-request role: reads, the project's parameters, and the state.
@@ -236,7 +351,24 @@ func (s scope) previewPolicy() iampolicy.Document {
 		allow("Parameters", []string{"ssm:GetParameter", "ssm:GetParameters"},
 			[]string{s.arn("ssm", s.Region, "parameter/"+s.Project+"/*")}, nil),
 	}
+	if keys := s.previewSecrets(); len(keys) > 0 {
+		sts = append(sts, allow("Secrets", []string{"kms:Decrypt"}, keys, nil))
+	}
 	return iampolicy.New(append(sts, s.stateStatements(false)...)...)
+}
+
+// previewSecrets are the secrets keys of the stacks whose previews may decrypt (previewSecrets).
+// A GitHub token's claims reach only the trust policy, not the role's policies, so "from main"
+// cannot be a condition here: a stack's secrets are either open to every pull request's
+// preview or to none, and prod's are to none.
+func (s scope) previewSecrets() []string {
+	var out []string
+	for _, st := range s.Stacks {
+		if k := s.SecretsKeys[st.Name]; st.PreviewSecrets && k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // boundaryPolicy is the most any role of the stack may do, whatever its own policy says: what

@@ -41,7 +41,7 @@ func newDeployRole(ctx *pulumi.Context, sc scope, st *state, provider pulumi.Str
 		name string
 		doc  func(scope) iampolicy.Document
 	}
-	parts := []part{{"compute", scope.computePolicy}, {"named", scope.namedPolicy}, {"identity", scope.identityPolicy}}
+	parts := []part{{"compute", scope.computePolicy}, {"network", scope.networkPolicy}, {"named", scope.namedPolicy}, {"identity", scope.identityPolicy}}
 	if sc.Stack.BuildsImage {
 		parts = append(parts, part{"image", scope.imagePolicy})
 	}

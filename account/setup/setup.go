@@ -5,6 +5,7 @@ package setup
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -17,6 +18,10 @@ import (
 // Project is the account program's Pulumi project name, as in account/Pulumi.yaml.
 const Project = "immutable-edge-account"
 
+// AccountStack is the account program's stack (docs/deploying.md); its resources carry
+// Stack=account, which no main stack may be called.
+const AccountStack = "account"
+
 // GitHubIssuer is the OIDC issuer of GitHub Actions' tokens.
 const GitHubIssuer = "token.actions.githubusercontent.com"
 
@@ -26,6 +31,9 @@ func Deploy(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	if slices.ContainsFunc(s.Stacks, func(st Stack) bool { return st.Name == ctx.Stack() }) {
+		return &config.KeyError{Key: key("stacks"), Reason: fmt.Sprintf("%q is the account stack's own name: its resources carry that Stack tag", ctx.Stack())}
+	}
 	caller, err := aws.GetCallerIdentity(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("caller identity: %w", err)
@@ -34,7 +42,7 @@ func Deploy(ctx *pulumi.Context) error {
 	if err != nil {
 		return fmt.Errorf("partition: %w", err)
 	}
-	base := scope{Partition: partition.Partition, Account: caller.AccountId, Region: s.Region, Project: s.Project}
+	base := scope{Partition: partition.Partition, Account: caller.AccountId, Region: s.Region, Project: s.Project, Stacks: s.Stacks}
 	tags := pulumi.StringMap{"Project": pulumi.String(s.Project), "Stack": pulumi.String(ctx.Stack())}
 
 	provider := pulumi.String(s.OIDCProviderARN).ToStringOutput()
@@ -56,6 +64,18 @@ func Deploy(ctx *pulumi.Context) error {
 		}
 		ctx.Export("backendUrl", pulumi.Sprintf("s3://%s?region=%s", st.bucket, s.Region))
 		ctx.Export("secretsProvider", pulumi.Sprintf("awskms://%s?region=%s", st.alias, s.Region))
+		providers := pulumi.StringMap{}
+		for _, stack := range s.Stacks {
+			sc := base
+			sc.Stack = stack
+			key, err := newSecretsKey(ctx, sc, base.previewRole(), tags)
+			if err != nil {
+				return err
+			}
+			st.stacks, st.secrets = append(st.stacks, stack.Name), append(st.secrets, key)
+			providers[stack.Name] = pulumi.Sprintf("awskms://%s?region=%s", secretsAlias(s.Project, stack.Name), s.Region)
+		}
+		ctx.Export("stackSecretsProviders", providers)
 	}
 	if s.buildsImages() {
 		builder, err := newImageBuilder(ctx, base, tags)

@@ -10,22 +10,88 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 )
 
-// state is the S3 backend: its bucket name and the KMS key that encrypts the bucket and the
-// stacks' secrets (Pulumi's awskms:// secrets provider). Both are empty without the backend.
+// state is the S3 backend: its bucket name, the KMS key that encrypts the bucket and the
+// account stack's secrets, and one secrets key per main stack (Pulumi's awskms:// secrets
+// provider). All are empty without the backend.
 type state struct {
 	bucket, key pulumi.StringOutput
 	alias       string
+	stacks      []string              // the main stacks, in config order
+	secrets     []pulumi.StringOutput // their secrets keys' ARNs, in the same order
 }
 
-// document builds a policy that may name the state bucket and key once they exist.
+// document builds a policy that may name the state bucket and keys once they exist.
 func (st *state) document(sc scope, doc func(scope) iampolicy.Document) pulumi.StringOutput {
 	if st.alias == "" {
 		return pulumi.String(doc(sc).JSON()).ToStringOutput()
 	}
-	return pulumi.All(st.bucket, st.key).ApplyT(func(in []any) string {
+	in := []any{st.bucket, st.key}
+	for _, k := range st.secrets {
+		in = append(in, k)
+	}
+	return pulumi.All(in...).ApplyT(func(in []any) string {
 		sc.StateBucket, sc.StateKey = in[0].(string), in[1].(string)
+		sc.SecretsKeys = map[string]string{}
+		for i, name := range st.stacks {
+			sc.SecretsKeys[name] = in[2+i].(string)
+		}
 		return doc(sc).JSON()
 	}).(pulumi.StringOutput)
+}
+
+// secretsAlias names a stack's secrets key. It is outside <project>-<stack>-*, which the
+// stack's alias grant covers: no stack role can move it.
+func secretsAlias(project, stack string) string { return "alias/" + project + "/" + stack + "/secrets" }
+
+// newSecretsKey creates the key a main stack's secrets are encrypted with. It carries the
+// account stack's tags, so no stack role can manage it (their key grants need their own Stack
+// tag), and its policy refuses encryption and decryption to every role of the project but the
+// stack's deploy role (and the preview role, for a stack whose previews may decrypt):
+// https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html.
+func newSecretsKey(ctx *pulumi.Context, sc scope, previewRole string, tags pulumi.StringMap) (pulumi.StringOutput, error) {
+	name := sc.prefix() + "-secrets"
+	readers := []string{sc.deployRole()}
+	if sc.Stack.PreviewSecrets {
+		readers = append(readers, previewRole)
+	}
+	keyTags := pulumi.StringMap{"SecretsOf": pulumi.String(sc.Stack.Name)}
+	for k, v := range tags {
+		keyTags[k] = v
+	}
+	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
+		Description:       pulumi.String("Pulumi secrets of stack " + sc.Stack.Name),
+		EnableKeyRotation: pulumi.Bool(true),
+		Policy:            pulumi.String(secretsKeyPolicy(sc, readers).JSON()),
+		Tags:              keyTags,
+	}, pulumi.Protect(true))
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("secrets key of %s: %w", sc.Stack.Name, err)
+	}
+	if _, err := kms.NewAlias(ctx, name, &kms.AliasArgs{Name: pulumi.String(secretsAlias(sc.Project, sc.Stack.Name)), TargetKeyId: key.KeyId}); err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("secrets key alias of %s: %w", sc.Stack.Name, err)
+	}
+	return key.Arn, nil
+}
+
+// secretsKeyPolicy delegates the key to the account's IAM policies and denies its use to every
+// role of the project but the readers, whatever an IAM policy says.
+func secretsKeyPolicy(sc scope, readers []string) iampolicy.Document {
+	return iampolicy.New(
+		iampolicy.Statement{
+			Sid: "AccountAdministers", Effect: "Allow",
+			Principal: map[string]any{"AWS": "arn:" + sc.Partition + ":iam::" + sc.Account + ":root"},
+			Action:    []string{"kms:*"}, Resource: all,
+		},
+		iampolicy.Statement{
+			Sid: "OnlyThisStacksRoles", Effect: "Deny", Principal: map[string]any{"AWS": "*"},
+			Action:   []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"},
+			Resource: all,
+			Condition: cond{
+				"ArnLike":      {"aws:PrincipalArn": "arn:" + sc.Partition + ":iam::" + sc.Account + ":role/" + sc.Project + "/*"},
+				"ArnNotEquals": {"aws:PrincipalArn": readers},
+			},
+		},
+	)
 }
 
 // metaYAML marks the bucket as a version 1 (project-scoped) Pulumi backend, the layout the

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/immutable-edge/immutable-edge/account/isolation"
 	"github.com/immutable-edge/immutable-edge/account/setup"
 	"github.com/immutable-edge/immutable-edge/internal/awsapi"
 	"github.com/immutable-edge/immutable-edge/internal/config"
@@ -66,6 +67,14 @@ func generate(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	isolated, err := isolation.FromPlan(account)
+	if err != nil {
+		return nil, fmt.Errorf("refusal table: %w", err)
+	}
+	refusals, err := setup.RefusalTable(isolated)
+	if err != nil {
+		return nil, fmt.Errorf("refusal table: %w", err)
+	}
 	choices, err := costChoices(stacks["prod"])
 	if err != nil {
 		return nil, fmt.Errorf("cost choices: %w", err)
@@ -81,6 +90,7 @@ func generate(root string) (map[string]string, error) {
 		"cost-prod":       costTable(stacks["prod"].estimate),
 		"cost-choices":    choices,
 		"deploy-policies": policySizes(account),
+		"refusals":        refusals,
 		"api-table":       apiTable(table),
 		"provider-checks": providerChecks(table, stacks),
 		"config-error":    fence("", configError),

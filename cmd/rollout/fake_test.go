@@ -58,7 +58,13 @@ func (s *fakeState) save(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o600)
+	// Written aside and renamed: the rollout's deadline kills a fake mid-call (exec.CommandContext),
+	// and a half-written state would be a fault of the fake, not of the rollout.
+	tmp := fmt.Sprintf("%s.%d", path, os.Getpid())
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // fakeAWS is the fake CLI's main: it prints JSON like the CLI, or an error and exit code 254.

@@ -48,6 +48,9 @@ type Alerts struct {
 	TopicARN pulumi.StringOutput `pulumi:"topicArn"`
 	// LogGroupNames are the created instance log groups, in LogGroups order.
 	LogGroupNames pulumi.StringArrayOutput `pulumi:"logGroupNames"`
+	// LogGroups are those log groups as resources, for a DependsOn that names exactly them (a
+	// DependsOn on the component lists the children registered so far, which races).
+	LogGroups []pulumi.Resource
 }
 
 func (a *AlertsArgs) validate() error {
@@ -145,6 +148,7 @@ func NewAlerts(ctx *pulumi.Context, name string, args *AlertsArgs, opts ...pulum
 			return nil, fmt.Errorf("alerts %s: log group %s: %w", name, g, err)
 		}
 		groups = append(groups, lg.Name)
+		a.LogGroups = append(a.LogGroups, lg)
 	}
 	a.KeyARN, a.TopicARN = key.Arn, topic.Arn
 	a.LogGroupNames = groups.ToStringArrayOutput()

@@ -2,6 +2,7 @@ package iampolicy
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -25,6 +26,15 @@ type Access struct {
 // boundary, or the resource's policy allows the principal by name. It models the same-account
 // case this project needs; it errors on what it cannot read, like Allows.
 func Decide(r Request, a Access) (bool, string, error) {
+	// Every request carries its principal's ARN (aws:PrincipalArn), which key and resource
+	// policies condition on.
+	if _, ok := r.Context["aws:PrincipalArn"]; !ok && a.Principal != "" {
+		r.Context = maps.Clone(r.Context)
+		if r.Context == nil {
+			r.Context = map[string]string{}
+		}
+		r.Context["aws:PrincipalArn"] = a.Principal
+	}
 	all := slices.Concat(a.Identity, a.Boundary)
 	for _, d := range all {
 		if denied, err := denies(r, d, ""); err != nil || denied {

@@ -61,9 +61,17 @@ func (st Statement) matches(r Request) (bool, error) {
 }
 
 // condition evaluates one operator on one key. A key the request lacks fails the positive
-// operators and passes the negated ones, as in IAM.
+// operators and passes the negated ones, as in IAM; an ...IfExists operator passes on a key
+// the request lacks and is its operator otherwise
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists).
 func condition(op string, ctx map[string]string, key string, want []string) (bool, error) {
 	got, present := ctx[key]
+	if base, ok := strings.CutSuffix(op, "IfExists"); ok && base != "Null" {
+		if !present {
+			return true, nil
+		}
+		op = base
+	}
 	if op == "Null" {
 		return slices.Contains(want, fmt.Sprint(!present)), nil
 	}

@@ -77,9 +77,18 @@ func (c *caller) add(action, resource string, ctx ...map[string]string) {
 }
 
 // channelTags are the condition keys of an image or snapshot the channel built: Packer tags
-// them with the template's tags (images/golden.pkr.hcl: Project, Channel; no Stack tag).
+// them with the template's tags (images/golden.pkr.hcl: Project, Channel, and Stack, the
+// building stack, which is the channel's).
 func channelTags(project, channel string) map[string]string {
-	return map[string]string{"aws:ResourceTag/Project": project, "aws:ResourceTag/Channel": channel}
+	return map[string]string{"aws:ResourceTag/Project": project, "aws:ResourceTag/Channel": channel, "aws:ResourceTag/Stack": channel}
+}
+
+// createdBy is the condition keys of a call that creates a resource with the template's tags,
+// and of the tagging that call implies (ec2:CreateAction names the create call:
+// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html).
+func createdBy(project, channel, action string) map[string]string {
+	return map[string]string{"aws:RequestTag/Project": project, "aws:RequestTag/Channel": channel, "aws:RequestTag/Stack": channel,
+		"ec2:CreateAction": action}
 }
 
 // packer is what images/build.sh makes Packer's amazon-ebs builder (packer-plugin-amazon
@@ -101,7 +110,9 @@ func packer(p *plan.Plan, r plan.Resource) ([]Need, error) {
 	_, vpcARN := Identity(p, vpc)
 	stack := map[string]string{"aws:ResourceTag/Stack": p.Stack}
 	run := channelTags(plan.Project, r.Str("environment.CHANNEL"))
-	created := map[string]string{"aws:RequestTag/Project": plan.Project, "aws:RequestTag/Channel": r.Str("environment.CHANNEL")}
+	channel := r.Str("environment.CHANNEL")
+	created := createdBy(plan.Project, channel, "")
+	delete(created, "ec2:CreateAction")
 
 	// Network info (step_network_info.go): the zone and VPC come from the subnet it is given.
 	c.add("ec2:DescribeSubnets", "*")
@@ -114,14 +125,18 @@ func packer(p *plan.Plan, r plan.Resource) ([]Need, error) {
 	c.add("ec2:DeleteSecurityGroup", c.arn("ec2", "security-group/*"), run)
 	c.add("ec2:CreateKeyPair", c.arn("ec2", "key-pair/*"), created)
 	c.add("ec2:DeleteKeyPair", c.arn("ec2", "key-pair/*"), run)
-	// The build instance in the stack's subnet, from Canonical's image.
-	for _, res := range []string{"instance/*", "network-interface/*", "volume/*", "security-group/*", "key-pair/*"} {
+	// The build instance in the stack's subnet, from Canonical's image, with the temporary
+	// group and key pair, which carry the run tags: existing resources of the stack's by then.
+	for _, res := range []string{"instance/*", "network-interface/*", "volume/*"} {
 		c.add("ec2:RunInstances", c.arn("ec2", res), created)
 	}
 	c.add("ec2:RunInstances", subnetARN, stack)
+	c.add("ec2:RunInstances", c.arn("ec2", "security-group/*"), run)
+	c.add("ec2:RunInstances", c.arn("ec2", "key-pair/*"), run)
 	c.add("ec2:RunInstances", c.ec2("image/ami-0canonical"))
-	for _, res := range []string{"instance/*", "volume/*", "security-group/*", "key-pair/*"} {
-		c.add("ec2:CreateTags", c.arn("ec2", res), created)
+	for _, t := range [][2]string{{"instance/*", "RunInstances"}, {"volume/*", "RunInstances"},
+		{"security-group/*", "CreateSecurityGroup"}, {"key-pair/*", "CreateKeyPair"}} {
+		c.add("ec2:CreateTags", c.arn("ec2", t[0]), createdBy(plan.Project, channel, t[1]))
 	}
 	c.add("ec2:DescribeInstances", "*")
 	c.add("iam:PassRole", "arn:aws:iam::"+plan.Account+":role/immutable-edge/immutable-edge-image-builder",
@@ -138,9 +153,11 @@ func packer(p *plan.Plan, r plan.Resource) ([]Need, error) {
 	c.add("ec2:CreateImage", c.arn("ec2", "instance/*"), run)
 	c.add("ec2:CreateImage", c.ec2("image/*"), created)
 	c.add("ec2:CreateImage", c.ec2("snapshot/*"), created)
+	c.add("ec2:CopyImage", c.ec2("image/ami-0unencrypted"), run) // the source: the image it made
 	c.add("ec2:CopyImage", c.ec2("image/*"), created)
-	c.add("ec2:CreateTags", c.ec2("image/*"), created)
-	c.add("ec2:CreateTags", c.ec2("snapshot/*"), created)
+	// The AMI's own tags (tags) go on after CreateImage: by then it carries the run tags.
+	c.add("ec2:CreateTags", c.ec2("image/*"), created, run)
+	c.add("ec2:CreateTags", c.ec2("snapshot/*"), created, run)
 	c.add("ec2:DeregisterImage", c.ec2("image/ami-0unencrypted"), run)
 	c.add("ec2:DeleteSnapshot", c.ec2("snapshot/snap-0unencrypted"), run)
 	c.add("ec2:TerminateInstances", c.arn("ec2", "instance/*"), run)

@@ -99,7 +99,7 @@ func Deploy(ctx *pulumi.Context) error {
 		RootVolumeGB:    cfg.RootVolumeGB,
 		BasicMonitoring: !cfg.DetailedMonitoring,
 		Tags:            tags,
-	}, pulumi.DependsOn([]pulumi.Resource{alerts})) // the agent writes to log groups it may not create
+	}, pulumi.DependsOn(alerts.LogGroups)) // the agent writes to log groups it may not create
 	if err != nil {
 		return err
 	}
