@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 )
 
@@ -150,7 +151,7 @@ func Attempts(r Roles) []Attempt {
 		{"SSM", "prod's AMI parameter", "dev", req("ssm:PutParameter", reg("ssm", "parameter/"+r.Project+"/prod/ami-id"), nil),
 			"prod would launch what dev names", "prod", own(req("ssm:PutParameter", reg("ssm", "parameter/"+r.Project+"/prod/ami-id"), nil)),
 			"Parameters: /<project>/<stack>/*", widen("dev", "Parameters", reg("ssm", "parameter/"+r.Project+"/*"))},
-		{"CloudWatch", "writing prod's metrics", "dev", req("cloudwatch:PutMetricData", "*", tags("cloudwatch:namespace", "ImmutableEdge")),
+		{"CloudWatch", "writing prod's metrics", "dev", req("cloudwatch:PutMetricData", "*", tags("cloudwatch:namespace", config.MetricNamespace("prod"))),
 			"prod's alarms read these; no deploy role publishes metrics", "", nil,
 			"no grant", grant("dev", "cloudwatch:PutMetricData")},
 		{"CloudWatch", "deleting prod's alarms", "dev", req("cloudwatch:DeleteAlarms", reg("cloudwatch", "alarm:"+r.Project+"-prod-cpu"), nil),

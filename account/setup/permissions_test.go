@@ -266,7 +266,7 @@ func TestPreviewRoleOnlyReads(t *testing.T) {
 func TestBoundaryCoversTheStacksRoles(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		boundary := policies(t, "immutable-edge-"+stack+"-boundary")
-		ctx := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": stack, "cloudwatch:namespace": "ImmutableEdge",
+		ctx := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": stack, "cloudwatch:namespace": "ImmutableEdge/" + stack,
 			"kms:ViaService": "s3." + region + ".amazonaws.com"}
 		n := 0
 		for _, rp := range mainPlan(t, stack).OfType("aws:iam/rolePolicy:RolePolicy") {

@@ -381,7 +381,7 @@ func (s scope) boundaryPolicy() iampolicy.Document {
 			"autoscaling:DescribeAutoScalingInstances", "ec2:DescribeAddresses", "ec2:DescribeTags",
 			"ecr:GetAuthorizationToken", "route53:ListHostedZones",
 		}, all, nil),
-		allow("Metrics", []string{"cloudwatch:PutMetricData"}, all, cond{"StringEquals": {"cloudwatch:namespace": config.MetricNamespace}}),
+		allow("Metrics", []string{"cloudwatch:PutMetricData"}, all, cond{"StringEquals": {"cloudwatch:namespace": config.MetricNamespace(s.Stack.Name)}}),
 		allow("Pull", []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
 			[]string{s.arn("ecr", s.Region, "repository/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
 		allow("Logs", []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},

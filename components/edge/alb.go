@@ -135,6 +135,10 @@ func NewALB(ctx *pulumi.Context, name string, args *ALBArgs, opts ...pulumi.Reso
 		EnableDeletionProtection: pulumi.Bool(!args.AllowDelete), // CKV_AWS_150
 		IdleTimeout:              pulumi.Int(orDefault(args.IdleTimeout, 60)),
 		EnableHttp2:              pulumi.Bool(true),
+		// HAProxy believes only the last X-Forwarded-For entry, the one the ALB appends; stated
+		// rather than left to the default ("append" of append|preserve|remove,
+		// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html).
+		XffHeaderProcessingMode: pulumi.String("append"),
 		AccessLogs: &lb.LoadBalancerAccessLogsArgs{ // CKV_AWS_91
 			Bucket: logs.Bucket, Prefix: pulumi.String(logPrefix), Enabled: pulumi.Bool(true),
 		},

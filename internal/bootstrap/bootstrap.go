@@ -131,7 +131,7 @@ func Describe(c *config.Config, account string) Stack {
 	}
 	registry := fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com", account, c.Region)
 	s := Stack{Project: c.Project, Stack: c.Stack, Region: c.Region, Domain: c.Domain, Registry: registry,
-		LaunchHook: config.LaunchHook, Lifecycle: LaunchLifecycle(fleet.LaunchHookTimeout), Namespace: config.MetricNamespace, Edge: e, Redirects: c.RedirectNames(),
+		LaunchHook: config.LaunchHook, Lifecycle: LaunchLifecycle(fleet.LaunchHookTimeout), Namespace: config.MetricNamespace(c.Stack), Edge: e, Redirects: c.RedirectNames(),
 		Healing: Healing{UnhealthyMinutes: c.UnhealthyMinutes()}}
 	for _, svc := range c.Services {
 		s.Services = append(s.Services, Service{

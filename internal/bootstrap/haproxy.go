@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/immutable-edge/immutable-edge/internal/config"
 )
@@ -23,11 +24,17 @@ func HAProxyConfig(s Stack) (string, error) {
 		}
 		return len(routes[i].PathPrefix) > len(routes[j].PathPrefix)
 	})
+	// One line per service, "NAME up" or "NAME down", from the server count HAProxy sees now.
+	var health strings.Builder
+	for _, svc := range s.Services {
+		fmt.Fprintf(&health, `%s %%[nbsrv(svc_%s),bool,iif(up,down)]\n`, svc.Name, svc.Name)
+	}
 	data := map[string]any{
 		"Stack": s.Stack, "Mode": s.Edge.Mode, "HealthPath": s.Edge.HealthPath,
 		"ProxyPort": s.Edge.ProxyPort, "StatsPort": config.StatsPort, "VpcCIDR": s.Edge.VpcCIDR,
 		"HSTS": HSTS, "CertPath": CertFile, "ErrorDir": ErrorDir,
 		"Backends": s.Services, "Routes": routes, "Domain": s.Domain, "Redirects": s.Redirects,
+		"HealthBody": health.String(),
 	}
 	var b bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&b, "haproxy.cfg.tmpl", data); err != nil {

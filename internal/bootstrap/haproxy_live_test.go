@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,8 +43,13 @@ func (b *backend) start(t *testing.T) {
 	l, err := net.Listen("tcp", b.addr)
 	require.NoError(t, err)
 	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/ready" {
+		switch r.URL.Path {
+		case "/ready":
 			w.WriteHeader(http.StatusOK)
+			return
+		case echoPath: // what reached the service, for the forwarding-header tests
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(r.Header)
 			return
 		}
 		fmt.Fprintf(w, "service=%s host=%s path=%s xfp=%s", b.name, r.Host, r.URL.Path, r.Header.Get("X-Forwarded-Proto"))
@@ -281,19 +288,49 @@ func TestRealHAProxyServesTheRenderedEdge(t *testing.T) {
 		_, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", e.https), &tls.Config{RootCAs: e.pool, ServerName: "dev.example.com", MinVersion: tls.VersionTLS11, MaxVersion: tls.VersionTLS11})
 		require.Error(t, err, "TLS 1.1 must be refused")
 	})
-	t.Run("a stopped backend answers 503, a restarted one 200", func(t *testing.T) {
+	t.Run("the health body names every service's state", func(t *testing.T) {
+		code, body, hdr := e.get(t, e.httpURL("/.edge/health"), "")
+		require.Equal(t, 200, code)
+		require.Equal(t, "web up\napi up\n", body)
+		require.Equal(t, "no-store", hdr.Get("Cache-Control"))
+		code, body, _ = e.get(t, e.httpsURL("/.edge/health"), "dev.example.com")
+		require.Equal(t, 200, code, "the same endpoint over HTTPS (the external check)")
+		require.Equal(t, "web up\napi up\n", body)
+	})
+	t.Run("spoofed forwarding headers never reach a service", func(t *testing.T) {
+		got := echoHeaders(t, e.client("dev.example.com", tls.VersionTLS12, 0), e.httpsURL(echoPath), "dev.example.com")
+		require.Equal(t, []string{"127.0.0.1"}, got["X-Forwarded-For"], "only the address HAProxy saw")
+		require.Equal(t, []string{"https"}, got["X-Forwarded-Proto"])
+		require.Equal(t, []string{strconv.Itoa(e.https)}, got["X-Forwarded-Port"], "the port the client reached")
+		for _, h := range []string{"X-Real-Ip", "Forwarded", "X-Forwarded-Host", "X-Forwarded-Server"} {
+			require.NotContains(t, got, h)
+		}
+	})
+	t.Run("one stopped service fails the gate, naming it; a restarted one passes it", func(t *testing.T) {
 		web := e.backends["web"]
 		web.stop()
 		e.waitFor(t, "503 from the stopped backend", func() bool { return e.status(t, e.httpsURL("/"), "dev.example.com") == 503 })
 		code, body, _ := e.get(t, e.httpsURL("/"), "dev.example.com")
 		require.Equal(t, 503, code)
 		require.Contains(t, string(e.unavailable), body, "the deterministic page")
-		require.Equal(t, 200, e.status(t, e.httpURL("/.edge/health"), ""), "healthy while another backend is up")
+		code, body, _ = e.get(t, e.httpURL("/.edge/health"), "")
+		require.Equal(t, 503, code, "the gate fails while one of two services is down")
+		require.Equal(t, "web down\napi up\n", body)
+		code, _, _ = e.get(t, e.httpsURL("/b"), "api.dev.example.com")
+		require.Equal(t, 200, code, "the other service still serves")
 
 		e.backends["api"].stop()
-		e.waitFor(t, "the gate to fail with no backend up", func() bool { return e.status(t, e.httpURL("/.edge/health"), "") == 503 })
+		e.waitFor(t, "api to be seen down too", func() bool {
+			_, body, _ := e.get(t, e.httpURL("/.edge/health"), "")
+			return body == "web down\napi down\n"
+		})
 
 		web.start(t)
+		e.waitFor(t, "web to be seen up again", func() bool {
+			_, body, _ := e.get(t, e.httpURL("/.edge/health"), "")
+			return body == "web up\napi down\n"
+		})
+		require.Equal(t, 503, e.status(t, e.httpURL("/.edge/health"), ""), "still failing while api is down")
 		e.backends["api"].start(t)
 		e.waitFor(t, "200 after the restart", func() bool { return e.status(t, e.httpsURL("/"), "dev.example.com") == 200 })
 		e.waitFor(t, "the gate to pass again", func() bool { return e.status(t, e.httpURL("/.edge/health"), "") == 200 })

@@ -92,6 +92,7 @@ case "$*" in
 	[ -z "$FAKE_GATE_SLEEP" ] || sleep "$FAKE_GATE_SLEEP"
 	if [ -e "$FAKE_DIR/health" ]; then [ "$(cat "$FAKE_DIR/health")" = up ]; exit; fi
 	n=$(($(cat "$FAKE_DIR/gates" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/gates"
+	if [ -n "${FAKE_GATE_SEQ:-}" ]; then set -- $FAKE_GATE_SEQ; shift $((n - 1)); [ "${1:-down}" = up ]; exit; fi
 	[ "$n" -gt "${FAKE_GATE_FAILS:-0}" ] ;;
 *) exit 22 ;;
 esac`,
@@ -148,7 +149,7 @@ func (b *sandbox) run(script string, args []string, env ...string) bootRun {
 	cmd := exec.Command("bash", append([]string{filepath.Join(b.root, "images/files/usr/local/lib/immutable-edge", script)}, args...)...)
 	cmd.Env = append([]string{
 		"PATH=" + b.bin + ":" + os.Getenv("PATH"), "IE_ETC=" + b.etc, "FAKE_LOG=" + b.logFile, "FAKE_DIR=" + b.fakeDir,
-		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
+		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_GATE_SETTLE=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
 		"IE_AGENT_CTL=" + filepath.Join(b.bin, "amazon-cloudwatch-agent-ctl"), "IE_VAR=" + filepath.Join(b.fakeDir, "var"),
 		"TMPDIR=" + b.tmp(),
 	}, env...)
@@ -237,7 +238,7 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	ready := r.index("aws autoscaling complete-lifecycle-action", "--lifecycle-hook-name instance-ready", "--auto-scaling-group-name dev-asg-1", "--lifecycle-action-result CONTINUE")
 	beat := r.index("aws autoscaling record-lifecycle-action-heartbeat", "--lifecycle-hook-name instance-ready", "--auto-scaling-group-name dev-asg-1", "--instance-id i-0abc")
 	agent := r.index("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + bootstrap.AgentConfigFile)
-	days := r.index("aws cloudwatch put-metric-data", "--namespace ImmutableEdge", "--metric-name "+bootstrap.CertMetric, "--dimensions Stack=dev")
+	days := r.index("aws cloudwatch put-metric-data", "--namespace ImmutableEdge/dev --", "--metric-name "+bootstrap.CertMetric, "--dimensions Stack=dev")
 	timer := r.index("systemctl enable --now ie-cert-metric.timer")
 	for name, i := range map[string]int{"certbot": certbot, "save": save, "web": web, "haproxy": haproxy, "gate": gate, "claim": claim, "ready": ready,
 		"agent": agent, "days": days, "timer": timer, "heartbeat": beat} {
@@ -251,7 +252,7 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	require.Less(t, beat, certbot, "the hook is kept open from the start")
 	require.Less(t, gate, ready)
 	require.Less(t, ready, claim, "the address moves only once the instance is in service")
-	require.Equal(t, 3, r.count("/.edge/health"), "two failed gate checks, then a pass")
+	require.Equal(t, 4, r.count("/.edge/health"), "two failed gate checks, then two passes in a row")
 	require.Contains(t, r.log[r.index("curl", "api/token")], "-X PUT", "IMDSv2 token")
 	env, err := os.ReadFile(filepath.Join(r.etc, "immutable-edge/services/web.env"))
 	require.NoError(t, err)
@@ -284,6 +285,21 @@ func TestGateNeverHealthyNeverClaims(t *testing.T) {
 	require.Equal(t, 4, r.count("/.edge/health"), "bounded wait")
 	require.Equal(t, -1, r.index("associate-address"), "a node that is not healthy never takes the address")
 	require.GreaterOrEqual(t, r.index("--lifecycle-action-result ABANDON"), 0)
+}
+
+// TestGateIgnoresAPassBeforeHAProxysChecks: the first answer after HAProxy starts can pass before
+// any check ran (servers count as up until then); the next one, after the checks, fails.
+func TestGateIgnoresAPassBeforeHAProxysChecks(t *testing.T) {
+	t.Parallel()
+	r := runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_GATE_SEQ=up down down down down")
+	require.Error(t, r.err)
+	require.Equal(t, -1, r.index("associate-address"), "one early pass never takes the address")
+	require.GreaterOrEqual(t, r.index("--lifecycle-action-result ABANDON"), 0)
+
+	r = runScript(t, "boot.sh", stackFor(t, "dev"), nil, "FAKE_GATE_SEQ=up down up up")
+	require.NoError(t, r.err)
+	require.Equal(t, 4, r.count("/.edge/health"), "two passes in a row, the second after the checks")
+	require.Less(t, r.index("curl", "/.edge/health"), r.index("associate-address"))
 }
 
 func TestBootBehindTheLoadBalancer(t *testing.T) {
@@ -343,7 +359,7 @@ func TestCertMetricPublishesTheDaysLeft(t *testing.T) {
 	}
 	r := runScript(t, "cert-metric.sh", stackFor(t, "dev"), expiring)
 	require.NoError(t, r.err)
-	require.Equal(t, []string{"aws cloudwatch put-metric-data --region eu-central-1 --namespace " + config.MetricNamespace +
+	require.Equal(t, []string{"aws cloudwatch put-metric-data --region eu-central-1 --namespace ImmutableEdge/dev" +
 		" --metric-name " + bootstrap.CertMetric + " --dimensions " + bootstrap.DimStack + "=dev --unit Count --value 40"}, r.log)
 
 	missing := runScript(t, "cert-metric.sh", stackFor(t, "dev"), nil)

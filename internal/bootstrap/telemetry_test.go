@@ -13,7 +13,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
-	"github.com/immutable-edge/immutable-edge/internal/config"
 )
 
 // agentSchema is the CloudWatch agent's own configuration schema (testdata/cwagent-schema.md
@@ -56,7 +55,7 @@ func TestAgentConfigPassesTheAgentsSchema(t *testing.T) {
 			require.Equal(t, map[string]any{bootstrap.DimStack: s.Stack}, collected[plugin].(map[string]any)["append_dimensions"], name)
 		}
 		require.ElementsMatch(t, []string{"metrics_collection_interval", "omit_hostname", "region"}, keysOf(doc["agent"].(map[string]any)), name)
-		require.Equal(t, config.MetricNamespace, metrics["namespace"], name)
+		require.Equal(t, "ImmutableEdge/"+s.Stack, metrics["namespace"], name) // its own namespace, the only one its role may write
 	}
 	// The validator is live: what the agent's translator would reject fails here too.
 	cfg, err := bootstrap.AgentConfig(stackFor(t, "dev"))

@@ -15,8 +15,9 @@ var reservedPorts = map[int]string{
 	NodeExporterPort: "the node exporter",
 }
 
-// EdgeHealthPath is HAProxy's own health endpoint: 200 only while HAProxy runs and at least
-// one backend is up. The ALB target group and the EIP boot gate both check it.
+// EdgeHealthPath is HAProxy's own health endpoint: 200 only while HAProxy runs and every
+// service has a healthy server, 503 otherwise; the body names each service's state. The boot
+// gate (before the EIP claim), the ALB target group and self-healing all check it.
 const EdgeHealthPath = "/.edge/health"
 
 // LaunchHook is the Auto Scaling launch lifecycle hook a new instance completes once it is ready.
@@ -26,8 +27,16 @@ const LaunchHook = "instance-ready"
 // with the Mozilla-intermediate cipher set and post-quantum key exchange.
 const DefaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
 
-// MetricNamespace is the CloudWatch namespace of the instances' own metrics.
-const MetricNamespace = "ImmutableEdge"
+// MetricNamespace is the CloudWatch namespace of a stack's instance metrics. One per stack: the
+// instance role can fence PutMetricData only by namespace (cloudwatch:namespace is the action's
+// one condition key; a dimension such as Stack cannot be required,
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html,
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html),
+// so a shared namespace would let dev's instances write prod's alarm metrics.
+func MetricNamespace(stack string) string { return MetricNamespacePrefix + stack }
+
+// MetricNamespacePrefix starts every stack's metric namespace.
+const MetricNamespacePrefix = "ImmutableEdge/"
 
 // DefaultUnhealthyMinutes is how long an instance's edge health may fail before the instance
 // marks itself unhealthy, unless healing.unhealthyMinutes says otherwise. A container that

@@ -33,6 +33,7 @@ func TestProdLoadBalancerIsHardened(t *testing.T) {
 	require.False(t, alb.Get("internal").BoolValue(), "internet-facing")
 	require.True(t, alb.Get("dropInvalidHeaderFields").BoolValue())
 	require.Contains(t, []string{"defensive", "strictest"}, alb.Str("desyncMitigationMode"))
+	require.Equal(t, "append", alb.Str("xffHeaderProcessingMode"), "HAProxy trusts the last X-Forwarded-For entry, the one the ALB appends")
 	require.True(t, alb.Get("enableDeletionProtection").BoolValue(), "prod keeps deletion protection on")
 	require.Equal(t, 60.0, alb.Get("idleTimeout").NumberValue())
 	require.Equal(t, []string{"prod-edge-id"}, alb.Strings("securityGroups"), "the ALB has its own group")

@@ -257,7 +257,7 @@ func TestDashboardNamesOnlyMetricsTheStackProduces(t *testing.T) {
 			}
 		}
 		for _, m := range []string{"mem_used_percent", "disk_used_percent", "haproxy_frontend_http_requests_total"} {
-			require.True(t, seen["ImmutableEdge "+m+" Stack="+s], "%s: the dashboard shows %s", s, m)
+			require.True(t, seen["ImmutableEdge/"+s+" "+m+" Stack="+s], "%s: the dashboard shows %s", s, m)
 		}
 	}
 }
@@ -273,7 +273,7 @@ func producedMetrics(t *testing.T, p *plan.Plan) map[string]bool {
 	own, err := bootstrap.PublishedMetrics(string(ud))
 	require.NoError(t, err)
 	for _, m := range own {
-		out["ImmutableEdge "+m+" Stack="+p.Stack] = true
+		out["ImmutableEdge/"+p.Stack+" "+m+" Stack="+p.Stack] = true
 	}
 	group := one(t, p, tGroup)
 	asg := " AutoScalingGroupName=" + p.Outputs["asgName"].(string)

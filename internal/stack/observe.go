@@ -31,7 +31,7 @@ func newMonitor(ctx *pulumi.Context, cfg *config.Config, env *environment, alert
 	t, a := front.Telemetry(), cfg.Alarms
 	return observability.NewMonitor(ctx, cfg.Stack, &observability.MonitorArgs{
 		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: cfg.NamePrefix(),
-		Stack: cfg.Stack, Namespace: config.MetricNamespace,
+		Stack: cfg.Stack, Namespace: config.MetricNamespace(cfg.Stack),
 		TopicARN:  alerts.TopicARN,
 		GroupName: fl.GroupName, Desired: cfg.Fleet.Desired,
 		Edge: t.Mode, LoadBalancer: t.LoadBalancer, TargetGroup: t.TargetGroup, Certificate: t.Certificate,

@@ -231,3 +231,38 @@ func TestEveryTaggableResourceCarriesTheStackTags(t *testing.T) {
 		}
 	}
 }
+
+// TestInstancesPublishOnlyTheirStacksMetrics asks the evaluator whether each stack's instance
+// role may publish into each namespace: its own only, so dev's instances cannot feed prod's
+// alarms (http-5xx, service-down) with made-up figures.
+func TestInstancesPublishOnlyTheirStacksMetrics(t *testing.T) {
+	runtime := map[string]iampolicy.Document{}
+	for _, s := range stacks {
+		for _, rp := range stackPlan(t, s).OfType(tRolePolicy) {
+			if rp.Name == s+"-runtime" {
+				doc, err := iampolicy.Parse(rp.Str("policy"))
+				require.NoError(t, err)
+				runtime[s] = doc
+			}
+		}
+		require.Contains(t, runtime, s)
+	}
+	for _, tc := range []struct {
+		role, namespace string
+		allowed         bool
+	}{
+		{"dev", "ImmutableEdge/dev", true},
+		{"prod", "ImmutableEdge/prod", true},
+		{"dev", "ImmutableEdge/prod", false}, // dev forging prod's alarm metrics
+		{"prod", "ImmutableEdge/dev", false},
+		{"dev", "ImmutableEdge", false}, // the namespace the stacks once shared
+		{"dev", "ImmutableEdge/dev-eu", false},
+		{"dev", "AWS/ApplicationELB", false},
+	} {
+		req := iampolicy.Request{Action: "cloudwatch:PutMetricData", Resource: "*",
+			Context: map[string]string{"cloudwatch:namespace": tc.namespace, "aws:RequestedRegion": "eu-central-1"}}
+		ok, err := iampolicy.Allows(req, runtime[tc.role])
+		require.NoError(t, err)
+		require.Equal(t, tc.allowed, ok, "%s's instances publishing to %s", tc.role, tc.namespace)
+	}
+}

@@ -3,7 +3,7 @@
 # comes from stack.json (written by cloud-init from the launch template's user-data); nothing
 # here holds a secret: AWS access is the instance role through IMDSv2.
 #
-# Overridable for tests: IE_ETC (/etc), IE_STACK_FILE, IE_IMDS, IE_GATE_TRIES/IE_GATE_DELAY,
+# Overridable for tests: IE_ETC (/etc), IE_STACK_FILE, IE_IMDS, IE_GATE_TRIES/IE_GATE_DELAY/IE_GATE_SETTLE,
 # IE_CLAIM_TRIES/IE_CLAIM_DELAY, IE_AGENT_CTL, IE_VAR (/var/lib/immutable-edge), TMPDIR.
 
 IE_ETC=${IE_ETC:-/etc}
@@ -126,7 +126,8 @@ start_agent() {
 }
 
 # edge_health_url prints HAProxy's health endpoint on this instance, on the port the edge's
-# traffic arrives at: healthy only while HAProxy runs and at least one service is.
+# traffic arrives at: healthy only while HAProxy runs and every service has a healthy server (its
+# body names each service's state).
 edge_health_url() {
 	local port=80
 	if [[ $(stack .edge.mode) == alb ]]; then
@@ -138,9 +139,14 @@ edge_health_url() {
 # edge_healthy asks the endpoint once.
 edge_healthy() { curl -sS -f -o /dev/null --max-time 5 "$(edge_health_url)"; }
 
-# wait_for_gate waits until HAProxy answers its health endpoint.
+# edge_settled asks twice, IE_GATE_SETTLE seconds apart: HAProxy counts a server up from its start
+# until its first check (within the 2 s check interval) says otherwise, so a pass right after
+# HAProxy starts proves nothing (seen live: TestRealHAProxyGateWaitsForEveryService).
+edge_settled() { edge_healthy && sleep "${IE_GATE_SETTLE:-3}" && edge_healthy; }
+
+# wait_for_gate waits until HAProxy's health endpoint passes, after its checks have run.
 wait_for_gate() {
-	retry "${IE_GATE_TRIES:-60}" "${IE_GATE_DELAY:-5}" edge_healthy
+	retry "${IE_GATE_TRIES:-60}" "${IE_GATE_DELAY:-5}" edge_settled
 }
 
 # claim_address moves the stack's Elastic IP to this instance; --allow-reassociation takes it
