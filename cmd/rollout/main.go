@@ -42,7 +42,6 @@ type options struct {
 	spec          Spec
 	alarms        string
 	region, aws   string
-	timeout       time.Duration
 	waits         Waits
 	minH, maxH    string
 	warmup, bake  string
@@ -80,7 +79,7 @@ func parse(args []string, env func(string) string, stderr io.Writer) (*options, 
 	durations := []struct {
 		name, v, def string
 		p            *time.Duration
-	}{{"timeout", timeout, "45m", &o.timeout}, {"interval", interval, "15s", &o.waits.Interval}}
+	}{{"timeout", timeout, "45m", &o.waits.Timeout}, {"interval", interval, "15s", &o.waits.Interval}}
 	for _, d := range durations {
 		if d.v == "" {
 			d.v = d.def
@@ -140,7 +139,9 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rollout: %v\n", err)
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	// The refresh's own deadline starts when it starts (Rollout); this bound is for a hung CLI:
+	// an earlier refresh waited out, this one, and the grace of a rollback.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*o.waits.Timeout+o.waits.Grace)
 	defer cancel()
 	id, err := Rollout(ctx, cli{aws: o.aws, region: o.region}, o.spec, o.waits, stderr)
 	fmt.Fprintln(stdout, id)

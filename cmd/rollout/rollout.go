@@ -16,11 +16,12 @@ var (
 	errRolledBack = errors.New("the rollout did not succeed")
 )
 
-// Waits is how a rollout polls: Interval between describes, Grace for the rollback that
+// Waits is how a rollout polls: Timeout for the refresh (counted from its start, and again for
+// an earlier refresh it waits out), Interval between describes, Grace for the rollback that
 // follows a timeout, Retries for describe calls that fail in a row before the rollout gives up.
 type Waits struct {
-	Interval, Grace time.Duration
-	Retries         int
+	Timeout, Interval, Grace time.Duration
+	Retries                  int
 }
 
 // Rollout moves the group to s.Template with an instance refresh it starts itself and waits for
@@ -31,7 +32,9 @@ type Waits struct {
 // (https://docs.aws.amazon.com/autoscaling/ec2/userguide/instance-refresh-rollback.html).
 // A refresh that an earlier run left behind is waited out first and never decides this one.
 func Rollout(ctx context.Context, api API, s Spec, w Waits, report io.Writer) (string, error) {
-	if err := settle(ctx, api, s.Group, w, report); err != nil {
+	settled, cancel := context.WithTimeout(ctx, w.Timeout)
+	defer cancel()
+	if err := settle(settled, api, s.Group, w, report); err != nil {
 		return "", err
 	}
 	g, err := api.Group(ctx, s.Group)
@@ -54,7 +57,9 @@ func Rollout(ctx context.Context, api API, s Spec, w Waits, report io.Writer) (s
 		from = g.Template.Version
 	}
 	fmt.Fprintf(report, "refresh %s: %s version %s → %s, rollback on %v\n", id, s.Group, from, s.Template.Version, s.Alarms)
-	r, err := follow(ctx, api, s.Group, id, w, report)
+	running, stop := context.WithTimeout(ctx, w.Timeout)
+	defer stop()
+	r, err := follow(running, api, s.Group, id, w, report)
 	if errors.Is(err, errTimeout) {
 		return id, abandon(api, s.Group, id, w, report, err)
 	}
