@@ -29,8 +29,12 @@ var (
 // default and the PQ policies' hybrid ML-KEM key exchange). Left out on purpose: the plain
 // TLS13-1-2 policies (CBC suites with SHA-256/384 MACs), Ext1 (adds RSA key exchange, AES*-GCM
 // and AES*-SHA256), Ext2 and Ext0 (add SHA-1 CBC suites), TLS13-1-1 and TLS13-1-0 (TLS 1.0/1.1),
-// and their FIPS and PQ twins. TestSSLPoliciesMeetTheBar checks every entry's recorded ciphers,
-// so a bad one cannot be added silently.
+// and their FIPS and PQ twins. The same eight names are the recommended policies of AWS Security
+// Hub's control ELB.17, "Application and Network Load Balancers with listeners should use
+// recommended security policies" (https://docs.aws.amazon.com/securityhub/latest/userguide/elb-controls.html#elb-17,
+// as public checks that implement that control list them; read 2026-12-01), which corroborates
+// the names independently of the cipher table. TestSSLPoliciesMeetTheBar checks every entry's
+// recorded ciphers, so a bad one cannot be added silently.
 var SSLPolicies = []SSLPolicy{
 	{"ELBSecurityPolicy-TLS13-1-2-Res-2021-06", tls12and13, concat(tls13Ciphers, resCiphers)},
 	{"ELBSecurityPolicy-TLS13-1-3-2021-06", tls13Only, tls13Ciphers},
