@@ -210,6 +210,13 @@ var handlers = map[string]handler{
 		a.Snapshots = slices.Delete(a.Snapshots, i, i+1)
 		return nil, "", ""
 	}},
+	// create-tags and delete-tags as promote.sh calls them: one image, Key=K[,Value=V] specs.
+	"ec2 create-tags": {[]string{"resources", "tags"}, func(a *account, f flags) (any, string, string) {
+		return retag(a, f, func(tags map[string]string, k, v string) { tags[k] = v })
+	}},
+	"ec2 delete-tags": {[]string{"resources", "tags"}, func(a *account, f flags) (any, string, string) {
+		return retag(a, f, func(tags map[string]string, k, _ string) { delete(tags, k) })
+	}},
 	"ec2 describe-launch-templates":         {[]string{"filters"}, describeTemplates},
 	"ec2 describe-launch-template-versions": {[]string{"launch-template-id", "versions", "min-version", "max-version"}, describeVersions},
 	"ec2 describe-instances":                {[]string{"filters"}, describeInstances},
@@ -222,6 +229,23 @@ var handlers = map[string]handler{
 		return map[string]any{"Parameter": map[string]any{"Name": f.one("name"), "Type": "String", "Value": v, "DataType": "aws:ec2:image"}}, "", ""
 	}},
 	"ssm put-parameter": {[]string{"name", "type", "data-type", "value", "overwrite"}, putParameter},
+}
+
+func retag(a *account, f flags, edit func(tags map[string]string, k, v string)) (any, string, string) {
+	for _, id := range f["resources"] {
+		i := slices.IndexFunc(a.Images, func(im image) bool { return im.ID == id })
+		if i < 0 {
+			return nil, "InvalidAMIID.NotFound", "The image id '[" + id + "]' does not exist"
+		}
+		if a.Images[i].Tags == nil {
+			a.Images[i].Tags = map[string]string{}
+		}
+		for _, spec := range f["tags"] {
+			k, v, _ := strings.Cut(strings.TrimPrefix(spec, "Key="), ",Value=")
+			edit(a.Images[i].Tags, k, v)
+		}
+	}
+	return nil, "", ""
 }
 
 func describeImages(a *account, f flags) (any, string, string) {

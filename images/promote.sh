@@ -84,6 +84,15 @@ if [[ -z $yes ]]; then
 	read -r -p "Point $to at $new? [y/N] " answer
 	[[ $answer == y || $answer == Y ]] || die "nothing changed"
 fi
+# The pin comes first: the building stack's role may not deregister a pinned image
+# (account/setup, RetireChannelImages), so the image is safe before any parameter names it.
+pin="Pinned-$to"
+aws ec2 create-tags --region "$region" --resources "$new" --tags "Key=$pin,Value=$to_param" --output json >/dev/null
 aws ssm put-parameter --region "$region" --name "$to_param" --type String \
 	--data-type aws:ec2:image --value "$new" --overwrite --output json >/dev/null
-echo "promote.sh: $to now points at $new (was ${old:-none}); run pulumi up on the $to stack"
+# The replaced image stays in the launch template's rollback window, which the retention checks
+# itself (images/prune.sh); only the parameter's image needs the pin.
+if [[ -n $old ]] && ! aws ec2 delete-tags --region "$region" --resources "$old" --tags "Key=$pin" --output json >/dev/null; then
+	echo "promote.sh: could not unpin $old (it stays kept until someone removes $pin)" >&2
+fi
+echo "promote.sh: $to now points at $new (was ${old:-none}), pinned with $pin; run pulumi up on the $to stack"

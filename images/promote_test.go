@@ -71,11 +71,19 @@ func TestPromoteCopiesOneChannelToAnother(t *testing.T) {
 	script := project(t, committedStacks(t))
 	dev, prod := "ami-0ddddddddddddddd1", "ami-0eeeeeeeeeeeeeee2"
 
-	after, stdout, stderr, err := promote(t, script, twoChannels(dev, prod), "", "dev", "prod", "--yes")
+	pinned := twoChannels(dev, prod)
+	pinned.Images[1].Tags = map[string]string{"Pinned-prod": "/immutable-edge/prod/ami-id"} // the last promotion's
+	after, stdout, stderr, err := promote(t, script, pinned, "", "dev", "prod", "--yes")
 	require.NoError(t, err, stderr)
 	require.Contains(t, stdout, "dev: "+dev+" (/immutable-edge/dev/ami-id)\nprod:  "+prod+" (/immutable-edge/prod/ami-id)\n",
 		"both ids are shown before anything changes")
 	require.Equal(t, dev, after.Parameters["/immutable-edge/prod/ami-id"])
+	pins := map[string]string{}
+	for _, im := range after.Images {
+		pins[im.ID] = im.Tags["Pinned-prod"]
+	}
+	require.Equal(t, map[string]string{dev: "/immutable-edge/prod/ami-id", prod: ""}, pins,
+		"the promoted image is pinned (dev's role cannot deregister it), the replaced one unpinned")
 
 	after, _, _, err = promote(t, script, twoChannels(dev, prod), "n\n", "dev", "prod")
 	require.Error(t, err, "without --yes and without a 'y' nothing changes")

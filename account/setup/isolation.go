@@ -75,6 +75,15 @@ func Attempts(r Roles) []Attempt {
 		return iampolicy.Request{Action: action, Resource: resource, Context: ctx}
 	}
 	own := func(x iampolicy.Request) *iampolicy.Request { return &x }
+	merge := func(a, b map[string]string) map[string]string {
+		out := map[string]string{}
+		for _, m := range []map[string]string{a, b} {
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		return out
+	}
 	bucket := "arn:aws:s3:::" + r.StateBucket
 	channel := func(stack string) map[string]string {
 		return tags("aws:ResourceTag/Project", r.Project, "aws:ResourceTag/Channel", stack, "aws:ResourceTag/Stack", stack)
@@ -84,13 +93,22 @@ func Attempts(r Roles) []Attempt {
 		{"EC2 image", "deregistering prod's AMI", "dev", req("ec2:DeregisterImage", image("image/ami-prod"), channel("prod")),
 			"an image of prod's channel; dev retires only its own", "dev", own(req("ec2:DeregisterImage", image("image/ami-dev"), channel("dev"))),
 			"RetireChannelImages: aws:ResourceTag/Channel, Stack", loosen("dev", "RetireChannelImages", "aws:ResourceTag/Channel", "aws:ResourceTag/Stack")},
+		{"EC2 image", "deregistering the AMI prod runs", "dev",
+			req("ec2:DeregisterImage", image("image/ami-promoted"), merge(channel("dev"), tags("aws:ResourceTag/"+PinTag("prod"), "2026-12-01"))),
+			"dev built it, but prod's promotion pinned it: prod's parameter names it", "dev", own(req("ec2:DeregisterImage", image("image/ami-promoted"), channel("dev"))),
+			"RetireChannelImages: aws:ResourceTag/" + PinTag("prod"), loosen("dev", "RetireChannelImages", "aws:ResourceTag/"+PinTag("prod"))},
+		{"EC2 image", "taking dev's image through the pin", "prod",
+			req("ec2:CreateTags", image("image/ami-promoted"), merge(channel("dev"), tags("aws:TagKeys", PinTag("prod")+",Stack", "aws:RequestTag/Stack", "prod"))),
+			"prod may set only its pin, never the tags that say whose an image is", "prod",
+			own(req("ec2:CreateTags", image("image/ami-promoted"), merge(channel("dev"), tags("aws:TagKeys", PinTag("prod"))))),
+			"PinPromotedImage: aws:TagKeys", loosen("prod", "PinPromotedImage", "aws:TagKeys")},
 		{"EC2 image", "claiming an untagged AMI", "dev", req("ec2:CreateTags", image("image/ami-old"), tags("aws:RequestTag/Stack", "dev", "aws:RequestTag/Channel", "dev")),
 			"tagging an untagged image dev's would let dev deregister it", "dev",
 			own(req("ec2:CreateTags", image("image/ami-dev"), tags("aws:ResourceTag/Stack", "dev", "aws:RequestTag/Stack", "dev"))),
 			"RetagOwnec2: aws:ResourceTag/Stack", loosen("dev", "RetagOwnec2", "aws:ResourceTag/Stack")},
 		{"EC2 snapshot", "deleting an untagged snapshot", "dev", req("ec2:DeleteSnapshot", image("snapshot/snap-1"), tags()),
 			"a snapshot of no stack's", "dev", own(req("ec2:DeleteSnapshot", image("snapshot/snap-dev"), channel("dev"))),
-			"RetireChannelImages: aws:ResourceTag/*", loosen("dev", "RetireChannelImages", "aws:ResourceTag/Project", "aws:ResourceTag/Channel", "aws:ResourceTag/Stack")},
+			"RetireChannelSnapshots: aws:ResourceTag/*", loosen("dev", "RetireChannelSnapshots", "aws:ResourceTag/Project", "aws:ResourceTag/Channel", "aws:ResourceTag/Stack")},
 		{"EC2 instance", "terminating an untagged instance", "dev", req("ec2:TerminateInstances", reg("ec2", "instance/i-1"), tags()),
 			"an instance of no stack's", "dev", own(req("ec2:TerminateInstances", reg("ec2", "instance/i-dev"), tags("aws:ResourceTag/Stack", "dev"))),
 			"BuildOwn: aws:ResourceTag/Stack", loosen("dev", "BuildOwn", "aws:ResourceTag/Stack")},

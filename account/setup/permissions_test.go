@@ -220,8 +220,23 @@ func TestDeployRoleRefuses(t *testing.T) {
 			require.False(t, allows(t, tc.req, deployDocs(t, tc.stack)), "%s deploy role may %s on %s", tc.stack, tc.req.Action, tc.req.Resource)
 		})
 	}
-	// What prod may do with dev's channel: read it, to promote (images/promote.sh).
+	// What prod may do with dev's channel: read it, and pin and unpin the image it promotes
+	// with its own tag key only (images/promote.sh).
 	require.True(t, allows(t, iampolicy.Request{Action: "ssm:GetParameter", Resource: arn("ssm", "parameter/immutable-edge/dev/ami-id")}, deployDocs(t, "prod")))
+	pin := func(action, keys string) iampolicy.Request {
+		c := tagged("immutable-edge", "dev")
+		c["aws:TagKeys"] = keys
+		return iampolicy.Request{Action: action, Resource: image("image/ami-1"), Context: c}
+	}
+	for _, action := range []string{"ec2:CreateTags", "ec2:DeleteTags"} {
+		require.True(t, allows(t, pin(action, PinTag("prod")), deployDocs(t, "prod")), action)
+		require.False(t, allows(t, pin(action, "Channel"), deployDocs(t, "prod")), "%s of the tags that say whose it is", action)
+		require.False(t, allows(t, pin(action, PinTag("dev")), deployDocs(t, "prod")), "%s of another stack's pin", action)
+	}
+	pinned := tagged("immutable-edge", "dev")
+	pinned["aws:ResourceTag/"+PinTag("prod")] = "/immutable-edge/prod/ami-id"
+	require.False(t, allows(t, iampolicy.Request{Action: "ec2:DeregisterImage", Resource: image("image/ami-1"), Context: pinned}, deployDocs(t, "dev")),
+		"the image prod's parameter names is pinned: dev's retention cannot deregister it")
 	// What dev may retire: its own channel's images, tagged so by Packer.
 	require.True(t, allows(t, iampolicy.Request{Action: "ec2:DeregisterImage", Resource: image("image/ami-1"), Context: tagged("immutable-edge", "dev")}, deployDocs(t, "dev")))
 }

@@ -98,6 +98,27 @@ func (s scope) owned() cond {
 	return cond{"StringEquals": {"aws:ResourceTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region}}
 }
 
+// PinTag is the tag images/promote.sh puts on the image a stack's parameter names.
+func PinTag(stack string) string { return "Pinned-" + stack }
+
+// unpinned adds to c that no stack promoting from this one has pinned the image.
+func (s scope) unpinned(c cond) cond {
+	pins := map[string]any{}
+	for _, t := range s.Stacks {
+		if t.PromotesFrom == s.Stack.Name {
+			pins["aws:ResourceTag/"+PinTag(t.Name)] = "true"
+		}
+	}
+	if len(pins) == 0 {
+		return c
+	}
+	out := cond{"Null": pins}
+	for op, keys := range c {
+		out[op] = keys
+	}
+	return out
+}
+
 // created is the condition of a create call: the request tags the new resource this stack's.
 func (s scope) created() cond {
 	return cond{"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region}}
@@ -176,7 +197,10 @@ func (s scope) imagePolicy() iampolicy.Document {
 		allow("NewBuildParts", []string{"ec2:CreateKeyPair", "ec2:CreateVolume"},
 			[]string{s.arn("ec2", s.Region, "key-pair/*"), s.arn("ec2", s.Region, "volume/*")}, s.created()),
 		allow("BuildOwn", imageOwn, all, s.owned()),
-		allow("RetireChannelImages", []string{"ec2:DeregisterImage", "ec2:DeleteSnapshot"}, images, channel),
+		// An image a promoting stack pinned (images/promote.sh tags it Pinned-<stack>) is the
+		// one that stack's parameter names: no deregistering it from here, whatever its tags.
+		allow("RetireChannelImages", []string{"ec2:DeregisterImage"}, images[:1], s.unpinned(channel)),
+		allow("RetireChannelSnapshots", []string{"ec2:DeleteSnapshot"}, images[1:], channel),
 		// The AMI ids of every stack's channel parameter: authorised against the path itself
 		// (https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-retrieval-authorization.html).
 		// prune.sh asks for String parameters only; SecureString values would stay encrypted
@@ -267,7 +291,14 @@ func (s scope) namedPolicy() iampolicy.Document {
 	}
 	if from := s.Stack.PromotesFrom; from != "" {
 		sts = append(sts, allow("PromoteFrom", []string{"ssm:GetParameter"},
-			[]string{s.arn("ssm", s.Region, "parameter/"+s.Project+"/"+from+"/*")}, nil))
+			[]string{s.arn("ssm", s.Region, "parameter/"+s.Project+"/"+from+"/*")}, nil),
+			// images/promote.sh pins the image it promotes and unpins the one it replaces: one tag
+			// key, its own, on an image of the source channel and nothing else (aws:TagKeys is
+			// the request's keys; ForAllValues alone would also pass a request with none).
+			allow("PinPromotedImage", []string{"ec2:CreateTags", "ec2:DeleteTags"},
+				[]string{"arn:" + s.Partition + ":ec2:" + s.Region + "::image/*"},
+				cond{"StringEquals": {"aws:ResourceTag/Project": s.Project, "aws:ResourceTag/Channel": from, "aws:RequestedRegion": s.Region},
+					"ForAllValues:StringEquals": {"aws:TagKeys": PinTag(s.Stack.Name)}, "Null": {"aws:TagKeys": "false"}}))
 	}
 	return iampolicy.New(sts...)
 }

@@ -65,6 +65,9 @@ func (st Statement) matches(r Request) (bool, error) {
 // the request lacks and is its operator otherwise
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists).
 func condition(op string, ctx map[string]string, key string, want []string) (bool, error) {
+	if set, base, ok := setOperator(op); ok {
+		return setCondition(set, base, ctx, key, want)
+	}
 	got, present := ctx[key]
 	if base, ok := strings.CutSuffix(op, "IfExists"); ok && base != "Null" {
 		if !present {
@@ -94,6 +97,37 @@ func condition(op string, ctx map[string]string, key string, want []string) (boo
 	}
 	hit := slices.ContainsFunc(want, func(p string) bool { return match(p, got) })
 	return hit != negate, nil
+}
+
+// setOperator splits a set operator (ForAllValues:StringEquals) into its qualifier and base.
+func setOperator(op string) (set, base string, ok bool) {
+	set, base, ok = strings.Cut(op, ":")
+	return set, base, ok && (set == "ForAllValues" || set == "ForAnyValue")
+}
+
+// setCondition evaluates a set operator on a multivalued key, which a request's context holds
+// as a comma-separated list (tag keys cannot hold a comma). ForAllValues is true when every
+// value matches, and also when the key is absent or empty; ForAnyValue when one does
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
+func setCondition(set, base string, ctx map[string]string, key string, want []string) (bool, error) {
+	got := ctx[key]
+	var members []string
+	if got != "" {
+		members = strings.Split(got, ",")
+	}
+	for _, m := range members {
+		ok, err := condition(base, map[string]string{key: m}, key, want)
+		if err != nil {
+			return false, err
+		}
+		if set == "ForAnyValue" && ok {
+			return true, nil
+		}
+		if set == "ForAllValues" && !ok {
+			return false, nil
+		}
+	}
+	return set == "ForAllValues", nil
 }
 
 // values turns a condition value (a string or a list of strings) into a list.

@@ -62,3 +62,30 @@ func TestAllowsRefusesWhatItCannotModel(t *testing.T) {
 	_, err := iampolicy.Allows(iampolicy.Request{Action: "s3:GetObject", Resource: "x"}, d)
 	require.ErrorContains(t, err, "IpAddress is not modelled")
 }
+
+func TestSetOperatorsOnMultivaluedKeys(t *testing.T) {
+	only := iampolicy.Statement{Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{"*"},
+		Condition: map[string]map[string]any{"ForAllValues:StringEquals": {"aws:TagKeys": []string{"Pinned-prod"}}, "Null": {"aws:TagKeys": "false"}}}
+	anyKey := iampolicy.Statement{Effect: "Allow", Action: []string{"ec2:CreateTags"}, Resource: []string{"*"},
+		Condition: map[string]map[string]any{"ForAnyValue:StringEquals": {"aws:TagKeys": "Stack"}}}
+	for _, tc := range []struct {
+		st   iampolicy.Statement
+		keys string
+		want bool
+	}{
+		{only, "Pinned-prod", true},
+		{only, "Pinned-prod,Stack", false},
+		{only, "", false}, // the Null guard: ForAllValues alone is true on no keys
+		{anyKey, "Name,Stack", true},
+		{anyKey, "Name", false},
+		{anyKey, "", false},
+	} {
+		ctx := map[string]string{}
+		if tc.keys != "" {
+			ctx["aws:TagKeys"] = tc.keys
+		}
+		got, err := iampolicy.Allows(iampolicy.Request{Action: "ec2:CreateTags", Resource: "arn:x", Context: ctx}, iampolicy.New(tc.st))
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got, "%v %q", tc.st.Condition, tc.keys)
+	}
+}
