@@ -98,10 +98,8 @@ func (d *system) image() {
 	d.fleet = d.f.group("asg", fmt.Sprintf("Auto Scaling group %s: %d to %d instances over %d subnets",
 		d.asg.Name, int(d.asg.Num("minSize")), int(d.asg.Num("maxSize")), d.asg.Len("vpcZoneIdentifiers")))
 	rollout := "version " + d.asg.Str("launchTemplate.version")
-	for _, c := range d.p.OfType("command:local:Command") {
-		if alarms := c.Str("environment.ROLLOUT_ALARMS"); c.Str("environment.ROLLOUT_TEMPLATE_ID") == d.lt.ID && alarms != "" {
-			rollout += fmt.Sprintf(", refresh by pulumi up, rollback on %d alarms", len(strings.Split(alarms, ",")))
-		}
+	if c, ok := d.p.CommandWith("ROLLOUT_TEMPLATE_ID", d.lt.ID); ok && c.Str("environment.ROLLOUT_ALARMS") != "" {
+		rollout += fmt.Sprintf(", refresh by pulumi up, rollback on %d alarms", len(strings.Split(c.Str("environment.ROLLOUT_ALARMS"), ",")))
 	}
 	d.f.link(lt, "asg", rollout)
 }

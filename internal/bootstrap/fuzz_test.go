@@ -23,18 +23,11 @@ import (
 // is checked once, which keeps a few seconds of fuzzing within a few hundred HAProxy runs.
 func FuzzRender(f *testing.F) {
 	haproxy := testtools.Need(f, "haproxy")
-	bases := map[string]plan.Config{}
-	for _, s := range []string{"dev", "prod"} {
-		c, err := plan.StackConfig(s)
-		require.NoError(f, err)
-		bases[s] = c
-	}
+	edits, err := plan.CommittedEdits()
+	require.NoError(f, err)
 	var checked sync.Map
 	f.Fuzz(func(t *testing.T, stack, key, path, value string, tags int) {
-		if bases[stack] == nil {
-			stack = "dev"
-		}
-		raw, err := plan.Edit(bases[stack], key, path, value, tags)
+		stack, raw, err := edits.Apply(stack, key, path, value, tags)
 		if err != nil {
 			t.Skip("the edit does not apply to this stack's config")
 		}

@@ -17,17 +17,10 @@ import (
 // and either every problem is a KeyError naming a key or the config is valid and loads the same
 // twice. The seed corpus (testdata/fuzz/FuzzLoad) holds every value of plan/hostile.json.
 func FuzzLoad(f *testing.F) {
-	bases := map[string]plan.Config{}
-	for _, s := range []string{"dev", "prod"} {
-		c, err := plan.StackConfig(s)
-		require.NoError(f, err)
-		bases[s] = c
-	}
+	edits, err := plan.CommittedEdits()
+	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, stack, key, path, value string, tags int) {
-		if bases[stack] == nil {
-			stack = "dev"
-		}
-		raw, err := plan.Edit(bases[stack], key, path, value, tags)
+		stack, raw, err := edits.Apply(stack, key, path, value, tags)
 		if err != nil {
 			t.Skip("the edit does not apply to this stack's config")
 		}

@@ -34,23 +34,18 @@ func commandNeeds(p *plan.Plan, r plan.Resource) ([]Need, error) {
 // profile's role (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-launch-template-permissions.html),
 // which authorisations already asks of the group.
 func rollout(p *plan.Plan, r plan.Resource) []Need {
-	region := r.Str("environment.ROLLOUT_REGION")
-	ctx := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": p.Stack}
-	why := "rollout (" + r.Name + ")"
-	var out []Need
-	add := func(action, resource string) {
-		// The command runs on create and on every change it is triggered by; never on destroy.
-		out = append(out, Need{iampolicy.Request{Action: action, Resource: resource, Context: maps.Clone(ctx)}, why, awsapi.Update})
-	}
-	add("autoscaling:DescribeAutoScalingGroups", "*")
-	add("autoscaling:DescribeInstanceRefreshes", "*")
-	group := "arn:aws:autoscaling:" + region + ":" + plan.Account + ":autoScalingGroup:0123-uuid:autoScalingGroupName/" + r.Str("environment.ROLLOUT_GROUP")
-	add("autoscaling:StartInstanceRefresh", group)
-	add("autoscaling:RollbackInstanceRefresh", group)
+	// The command runs on create and on every change it is triggered by; never on destroy.
+	c := &caller{r: r, from: "rollout (" + r.Name + ")", phase: awsapi.Update}
+	own := map[string]string{"aws:ResourceTag/Stack": p.Stack}
+	c.add("autoscaling:DescribeAutoScalingGroups", "*", own)
+	c.add("autoscaling:DescribeInstanceRefreshes", "*", own)
+	group := c.arn("autoscaling", "autoScalingGroup:0123-uuid:autoScalingGroupName/"+r.Str("environment.ROLLOUT_GROUP"))
+	c.add("autoscaling:StartInstanceRefresh", group, own)
+	c.add("autoscaling:RollbackInstanceRefresh", group, own)
 	for _, alarm := range strings.Split(r.Str("environment.ROLLOUT_ALARMS"), ",") {
-		add("cloudwatch:DescribeAlarms", "arn:aws:cloudwatch:"+region+":"+plan.Account+":alarm:"+alarm)
+		c.add("cloudwatch:DescribeAlarms", c.arn("cloudwatch", "alarm:"+alarm), own)
 	}
-	return out
+	return c.out
 }
 
 // caller collects the requests one command makes in one lifecycle phase.

@@ -160,3 +160,29 @@ func CheckSeedCorpus(dir string, cases []Hostile, write bool) ([]string, error) 
 	}
 	return stale, nil
 }
+
+// Edits are the committed stacks' configs, by stack, that fuzz targets plant values into.
+type Edits map[string]Config
+
+// CommittedEdits reads the committed configs of dev and prod.
+func CommittedEdits() (Edits, error) {
+	e := Edits{}
+	for _, s := range []string{"dev", "prod"} {
+		c, err := StackConfig(s)
+		if err != nil {
+			return nil, err
+		}
+		e[s] = c
+	}
+	return e, nil
+}
+
+// Apply plants one edit (as Edit) into the named stack's config, or dev's when the fuzzer's
+// name is no committed stack, and says which stack it went to.
+func (e Edits) Apply(stack, key, path, value string, tags int) (string, Config, error) {
+	if e[stack] == nil {
+		stack = "dev"
+	}
+	cfg, err := Edit(e[stack], key, path, value, tags)
+	return stack, cfg, err
+}

@@ -76,6 +76,20 @@ func (p *Plan) ByID(id string) (Resource, bool) {
 	return Resource{}, false
 }
 
+// CommandWith returns the pulumi-command command whose environment sets key to value (the
+// rollout of a launch template: ROLLOUT_TEMPLATE_ID). An empty value finds nothing.
+func (p *Plan) CommandWith(key, value string) (Resource, bool) {
+	if value == "" {
+		return Resource{}, false
+	}
+	for _, c := range p.OfType("command:local:Command") {
+		if c.Str("environment."+key) == value {
+			return c, true
+		}
+	}
+	return Resource{}, false
+}
+
 // ByURN returns the resource with a URN.
 func (p *Plan) ByURN(urn string) (Resource, bool) {
 	i := sort.Search(len(p.Resources), func(i int) bool { return p.Resources[i].URN >= urn })

@@ -98,7 +98,7 @@ var computeRules = []Rule{
 	{ID: "IE_ASG_REFRESH", Ref: "design: rollout; terraform-provider-aws #34189; FSBP AutoScaling.1 spirit", Severity: High,
 		Rationale: "The program's own refresh moves the group (the provider's would set the new version first, so a rollback would keep it): launch before terminate, auto-rollback on alarms, room in MaxSize.",
 		check: each([]string{tGroup}, func(c *Context, r plan.Resource) (bool, string) {
-			roll, ok := rolloutOf(c.Plan, r)
+			roll, ok := c.Plan.CommandWith("ROLLOUT_TEMPLATE_ID", r.Str("launchTemplate.id"))
 			env := func(k string) float64 { n, _ := strconv.ParseFloat(roll.Str("environment."+k), 64); return n }
 			switch {
 			case !r.Get("instanceRefresh").IsNull():
@@ -130,15 +130,4 @@ var computeRules = []Rule{
 			n := len(r.Strings("vpcZoneIdentifiers"))
 			return verdict(n >= 2, fmt.Sprintf("%d subnets", n), fmt.Sprintf("%d subnet", n))
 		})},
-}
-
-// rolloutOf is the rollout command (components/rollout) that refreshes the group: the one whose
-// template is the group's.
-func rolloutOf(p *plan.Plan, group plan.Resource) (plan.Resource, bool) {
-	for _, c := range p.OfType(tCommand) {
-		if id := c.Str("environment.ROLLOUT_TEMPLATE_ID"); id != "" && id == group.Str("launchTemplate.id") {
-			return c, true
-		}
-	}
-	return plan.Resource{}, false
 }
