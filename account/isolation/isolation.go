@@ -13,11 +13,25 @@ import (
 )
 
 // FromPlan collects, from a plan of the account program, each deploy role's and the preview
-// role's managed policies, and the state and secrets keys with their key policies.
-func FromPlan(p *plan.Plan) (setup.Roles, error) {
+// role's managed policies, and the state and secrets keys with their key policies; and from
+// plans of the main program's stacks, each stack's key with its key policy.
+func FromPlan(p *plan.Plan, stacks ...*plan.Plan) (setup.Roles, error) {
 	project := "immutable-edge"
 	r := setup.Roles{Account: plan.Account, Region: p.Config["aws:region"], Project: project,
-		Identity: map[string][]iampolicy.Document{}, Keys: map[string]iampolicy.Document{}, SecretsKeys: map[string]string{}}
+		Identity: map[string][]iampolicy.Document{}, Keys: map[string]iampolicy.Document{}, SecretsKeys: map[string]string{},
+		StackKeys: map[string]string{}}
+	for _, sp := range stacks {
+		keys := sp.OfType("aws:kms/key:Key")
+		if len(keys) != 1 {
+			return r, fmt.Errorf("stack %s: %d keys, want its one", sp.Stack, len(keys))
+		}
+		_, arn := permissions.Identity(sp, keys[0])
+		d, err := iampolicy.Parse(keys[0].Str("policy"))
+		if err != nil {
+			return r, fmt.Errorf("stack %s: key %s: %w", sp.Stack, keys[0].Name, err)
+		}
+		r.Keys[arn], r.StackKeys[sp.Stack] = d, arn
+	}
 	for _, pol := range p.OfType("aws:iam/policy:Policy") {
 		name := pol.Str("name")
 		role := ""

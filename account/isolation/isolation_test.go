@@ -2,6 +2,7 @@ package isolation_test
 
 import (
 	"encoding/json"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,9 +19,34 @@ func roles(t *testing.T) setup.Roles {
 	require.NoError(t, err)
 	p, err := plan.RunProject(setup.Project, setup.AccountStack, cfg, nil, setup.Deploy)
 	require.NoError(t, err)
-	r, err := isolation.FromPlan(p)
+	r, err := isolation.FromPlan(p, stackPlans(t)...)
 	require.NoError(t, err)
 	return r
+}
+
+var stacks struct {
+	sync.Once
+	plans []*plan.Plan
+	err   error
+}
+
+// stackPlans plans the committed dev and prod stacks of the main program (once: their keys'
+// policies are the stacks' side of the table), from the repository root, where it finds images/.
+func stackPlans(t *testing.T) []*plan.Plan {
+	t.Helper()
+	stacks.Do(func() {
+		t.Chdir("../..")
+		for _, s := range []string{"dev", "prod"} {
+			p, err := plan.Run(s, "")
+			if err != nil {
+				stacks.err = err
+				return
+			}
+			stacks.plans = append(stacks.plans, p)
+		}
+	})
+	require.NoError(t, stacks.err)
+	return stacks.plans
 }
 
 // TestCrossStackAttemptsAreRefused weighs each attempt of the refusal table as IAM does: it

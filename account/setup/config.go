@@ -26,10 +26,17 @@ type Stack struct {
 	// Protect is the main program's protect (nil means true, as there): a stack with protect
 	// false empties its buckets on destroy, so its deploy role may delete their objects.
 	Protect *bool `json:"protect,omitempty"`
+	// Edge is the main program's edge (eip when empty). Only an alb stack requests ACM
+	// certificates, so only its role holds ACM's writes: their tag-on-create grant has to take
+	// certificates without a Stack tag, which a stack without one has no reason to reach.
+	Edge string `json:"edge,omitempty"`
 	// PreviewSecrets lets the pull-request preview role decrypt the stack's secrets; off by
 	// default, so a stack's secrets are decrypted only by its deploy role (from main).
 	PreviewSecrets bool `json:"previewSecrets,omitempty"`
 }
+
+// LoadBalanced reports whether the stack's edge is alb: an ALB with an ACM certificate.
+func (s Stack) LoadBalanced() bool { return s.Edge == "alb" }
 
 // Disposable reports whether the stack sets protect false, so destroy empties its buckets.
 func (s Stack) Disposable() bool { return s.Protect != nil && !*s.Protect }
@@ -98,7 +105,7 @@ func load(raw map[string]string) (*Settings, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw[key("stacks")])))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s.Stacks); err != nil || len(s.Stacks) == 0 {
-		fail(key("stacks"), "needs a list of {name, hostedZoneId, buildsImage, promotesFrom, protect, previewSecrets} with at least one stack (%v)", err)
+		fail(key("stacks"), "needs a list of {name, hostedZoneId, edge, buildsImage, promotesFrom, protect, previewSecrets} with at least one stack (%v)", err)
 	}
 	s.validateStacks(fail)
 	return s, errors.Join(errs...)
@@ -129,6 +136,9 @@ func (s *Settings) validateStacks(fail func(k, format string, a ...any)) {
 		}
 		if !zoneRE.MatchString(st.HostedZoneID) {
 			fail(k+".hostedZoneId", "%q is not a Route 53 hosted zone id", st.HostedZoneID)
+		}
+		if st.Edge != "" && st.Edge != "eip" && st.Edge != "alb" {
+			fail(k+".edge", "%q must be the main program's edge: eip or alb", st.Edge)
 		}
 		if st.PromotesFrom != "" && (!names[st.PromotesFrom] || st.PromotesFrom == st.Name) {
 			fail(k+".promotesFrom", "%q is not another stack in this list", st.PromotesFrom)

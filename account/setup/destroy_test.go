@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/immutable-edge/immutable-edge/internal/awsapi"
+	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/permissions"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
@@ -47,7 +48,7 @@ func policiesOf(t *testing.T, p *plan.Plan) resourcePolicies {
 // no boundary: the account's administrator makes it), and the policy of the resource named.
 func (rp resourcePolicies) access(stack string, identity []iampolicy.Document, r iampolicy.Request) iampolicy.Access {
 	a := iampolicy.Access{
-		Principal: "arn:aws:iam::" + plan.Account + ":role/immutable-edge/immutable-edge-" + stack + "-deploy",
+		Principal: config.DeployRoleARN("aws", plan.Account, "immutable-edge", stack),
 		Account:   plan.Account, Identity: identity,
 	}
 	for arn, d := range rp.resource {
@@ -75,11 +76,16 @@ func overTLS(r iampolicy.Request) iampolicy.Request {
 // sends, and returns one line per action refused.
 func destroyRefusals(t *testing.T, p *plan.Plan, needs []permissions.Need, identity []iampolicy.Document) []string {
 	t.Helper()
-	rp := policiesOf(t, p)
+	return refusalsWith(t, policiesOf(t, p), p.Stack, needs, identity)
+}
+
+// refusalsWith is destroyRefusals weighed against the given resource and key policies.
+func refusalsWith(t *testing.T, rp resourcePolicies, stack string, needs []permissions.Need, identity []iampolicy.Document) []string {
+	t.Helper()
 	refused := map[string]string{}
 	for _, n := range needs {
 		req := overTLS(n.Request)
-		ok, why, err := iampolicy.Decide(req, rp.access(p.Stack, identity, req))
+		ok, why, err := iampolicy.Decide(req, rp.access(stack, identity, req))
 		require.NoError(t, err)
 		if !ok && refused[req.Action] == "" {
 			refused[req.Action] = fmt.Sprintf("%s on %s for %s: %s", req.Action, req.Resource, n.From, why)
@@ -132,7 +138,12 @@ func TestDevDestroysInOneCommand(t *testing.T) {
 				mine = append(mine, n)
 			}
 		}
-		require.NotEmpty(t, destroyRefusals(t, p, mine, cut), "removing %s from dev's deploy role refuses none of destroy's %d requests", action, len(mine))
+		// Out of the key policy too: the stack's key is administered only through it.
+		rp := policiesOf(t, p)
+		for arn, k := range rp.key {
+			rp.key[arn] = permissions.Without(table, []iampolicy.Document{k}, action)[0]
+		}
+		require.NotEmpty(t, refusalsWith(t, rp, p.Stack, mine, cut), "removing %s from dev's deploy role refuses none of destroy's %d requests", action, len(mine))
 	}
 
 	// The resource policies are weighed: the certificate bucket refuses plain HTTP whatever the role may.
@@ -207,8 +218,9 @@ func TestProdTeardownAsTheReadmeSaysIt(t *testing.T) {
 		docs = append(docs, doc(t, find(t, acct, tPolicy, "immutable-edge-prod-deploy-"+part).Str("policy")))
 	}
 	up, _ := stackNeeds(t, table, p)
+	keys := stackKeys(t, p)
 	for _, n := range up {
-		require.True(t, allows(t, n.Request, docs), "the up that unprotects prod sends %s on %s (%s)", n.Request.Action, n.Request.Resource, n.From)
+		require.True(t, deployAllows(t, "prod", keys, n.Request, docs), "the up that unprotects prod sends %s on %s (%s)", n.Request.Action, n.Request.Resource, n.From)
 	}
 	needs, err := permissions.DestroyNeeds(table, p)
 	require.NoError(t, err)

@@ -18,6 +18,7 @@ type Roles struct {
 	Keys                     map[string]iampolicy.Document
 	StateBucket, StateKey    string
 	SecretsKeys              map[string]string // by stack
+	StackKeys                map[string]string // the main program's key of each stack, by stack
 }
 
 // Principal is the ARN of a role of the table ("preview" or a stack's deploy role).
@@ -129,24 +130,35 @@ func Attempts(r Roles) []Attempt {
 			"a rule tagged dev's on prod's group", "prod", own(req("ec2:AuthorizeSecurityGroupIngress", reg("ec2", "security-group/sg-prod"),
 				tags("aws:RequestTag/Stack", "prod", "aws:ResourceTag/Stack", "prod"))),
 			"NewRules lists only security-group-rule", widen("dev", "NewRules", reg("ec2", "security-group/*"))},
-		{"KMS", "retagging prod's key", "dev", req("kms:TagResource", reg("kms", "key/prod"), tags("aws:RequestTag/Stack", "dev", "aws:ResourceTag/Stack", "prod")),
-			"a key tagged dev's is dev's to delete or re-policy", "prod",
-			own(req("kms:TagResource", reg("kms", "key/prod"), tags("aws:RequestTag/Stack", "prod", "aws:ResourceTag/Stack", "prod"))),
+		{"KMS", "retagging prod's key", "dev", req("kms:TagResource", r.StackKeys["prod"], tags("aws:RequestTag/Stack", "dev", "aws:ResourceTag/Stack", "prod")),
+			"a key tagged dev's would read as dev's", "prod",
+			own(req("kms:TagResource", r.StackKeys["prod"], tags("aws:RequestTag/Stack", "prod", "aws:ResourceTag/Stack", "prod"))),
 			"TagNewKey: Null aws:ResourceTag/Stack", loosen("dev", "TagNewKey", "aws:ResourceTag/Stack")},
 		{"KMS", "retagging the state key", "prod", req("kms:TagResource", r.StateKey, tags("aws:RequestTag/Stack", "prod", "aws:ResourceTag/Stack", AccountStack)),
 			"the account's keys carry Stack=account", "", nil,
-			"RetagOwnkms: aws:ResourceTag/Stack", loosen("prod", "RetagOwnkms", "aws:ResourceTag/Stack")},
+			"TagNewKey: Null aws:ResourceTag/Stack", loosen("prod", "TagNewKey", "aws:ResourceTag/Stack")},
+		{"KMS", "rewriting an untagged key's policy", "dev", req("kms:PutKeyPolicy", reg("kms", "key/other"), tags()),
+			"a key of no stack's", "dev", own(req("kms:PutKeyPolicy", r.StackKeys["dev"], tags("aws:ResourceTag/Stack", "dev"))),
+			"no identity grant on an existing key", grant("dev", "kms:PutKeyPolicy")},
+		{"KMS", "rewriting a key dev tagged its own", "dev", req("kms:PutKeyPolicy", reg("kms", "key/other"), tags("aws:ResourceTag/Stack", "dev")),
+			"tag-on-create must take any untagged key (KMS), so a key's Stack tag grants nothing", "dev",
+			own(req("kms:PutKeyPolicy", r.StackKeys["dev"], tags("aws:ResourceTag/Stack", "dev"))),
+			"only the key's own policy administers it (no ManageKey by tag)", restore("dev", manageKeyByTag("dev", r.Region))},
+		{"KMS", "its alias on a foreign key", "dev", req("kms:CreateAlias", reg("kms", "key/other"), tags("aws:ResourceTag/Stack", "dev")),
+			"an alias under dev's prefix would make the key look dev's", "dev",
+			own(req("kms:CreateAlias", r.StackKeys["dev"], tags("aws:ResourceTag/Stack", "dev"))),
+			"the key side of CreateAlias only in the key's policy", grant("dev", "kms:CreateAlias")},
+		{"KMS", "scheduling prod's key for deletion", "dev", req("kms:ScheduleKeyDeletion", r.StackKeys["prod"], tags("aws:ResourceTag/Stack", "prod")),
+			"prod's key", "prod", own(req("kms:ScheduleKeyDeletion", r.StackKeys["prod"], tags("aws:ResourceTag/Stack", "prod"))),
+			"prod's key policy names prod's role", admitToKey(r.StackKeys["prod"], "DeployRoleAdministers", r.Principal("dev"))},
 		{"ACM", "retagging prod's certificate", "dev", req("acm:AddTagsToCertificate", reg("acm", "certificate/prod"),
 			tags("aws:RequestTag/Stack", "dev", "aws:ResourceTag/Stack", "prod")),
 			"a certificate tagged dev's is dev's to delete", "prod", own(req("acm:AddTagsToCertificate", reg("acm", "certificate/prod"),
 				tags("aws:RequestTag/Stack", "prod", "aws:ResourceTag/Stack", "prod"))),
-			"TagNewCertificate: Null aws:ResourceTag/Stack", loosen("dev", "TagNewCertificate", "aws:ResourceTag/Stack")},
-		{"KMS", "rewriting an untagged key's policy", "dev", req("kms:PutKeyPolicy", reg("kms", "key/other"), tags()),
-			"a key of no stack's", "dev", own(req("kms:PutKeyPolicy", reg("kms", "key/dev"), tags("aws:ResourceTag/Stack", "dev"))),
-			"ManageKey: aws:ResourceTag/Stack", loosen("dev", "ManageKey", "aws:ResourceTag/Stack")},
-		{"KMS", "scheduling prod's key for deletion", "dev", req("kms:ScheduleKeyDeletion", reg("kms", "key/prod"), tags("aws:ResourceTag/Stack", "prod")),
-			"prod's key", "prod", own(req("kms:ScheduleKeyDeletion", reg("kms", "key/prod"), tags("aws:ResourceTag/Stack", "prod"))),
-			"ManageKey: aws:ResourceTag/Stack", loosen("dev", "ManageKey", "aws:ResourceTag/Stack")},
+			"ACM writes only for edge alb", grant("dev", "acm:AddTagsToCertificate")},
+		{"ACM", "claiming an untagged certificate", "dev", req("acm:AddTagsToCertificate", reg("acm", "certificate/other"), tags("aws:RequestTag/Stack", "dev")),
+			"its tag-on-create grant takes untagged certificates; dev requests none", "", nil,
+			"ACM writes only for edge alb", grant("dev", "acm:AddTagsToCertificate")},
 		{"IAM", "rewriting its own trust policy", "dev", req("iam:UpdateAssumeRolePolicy", r.Principal("dev"), nil),
 			"a trust policy that lets any workflow (or account) assume the deploy role", "", nil,
 			"AccountRolesAreFixed (deny)", widenAndDrop("dev", "RoleUpkeep", "arn:aws:iam::"+r.Account+":role/"+r.Project+"/*", "AccountRolesAreFixed")},
@@ -256,6 +268,44 @@ func widen(role, sid, resource string) func(Roles) Roles {
 func widenAndDrop(role, sid, resource, denySid string) func(Roles) Roles {
 	return func(r Roles) Roles {
 		return mutate(widen(role, sid, resource)(r), role, func(st *iampolicy.Statement) bool { return st.Sid != denySid })
+	}
+}
+
+// restore adds a statement to a role's policies: one the role once had.
+func restore(role string, st iampolicy.Statement) func(Roles) Roles {
+	return func(r Roles) Roles {
+		out := mutate(r, role, func(*iampolicy.Statement) bool { return true })
+		out.Identity[role] = append(out.Identity[role], iampolicy.New(st))
+		return out
+	}
+}
+
+// manageKeyByTag is the grant the deploy roles had before a key's policy administered it: key
+// management on any key tagged the stack's.
+func manageKeyByTag(stack, region string) iampolicy.Statement {
+	return allow("ManageKey", []string{"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"},
+		[]string{"arn:aws:kms:" + region + ":*:key/*"}, cond{"StringEquals": {"aws:ResourceTag/Stack": stack}})
+}
+
+// admitToKey adds a principal to a key policy's statement.
+func admitToKey(key, sid, principal string) func(Roles) Roles {
+	return func(r Roles) Roles {
+		out := r
+		out.Keys = map[string]iampolicy.Document{}
+		for k, d := range r.Keys {
+			if k == key {
+				nd := iampolicy.Document{Version: d.Version}
+				for _, st := range d.Statement {
+					if st.Sid == sid {
+						st.Principal = map[string]any{"AWS": []any{st.Principal["AWS"], principal}}
+					}
+					nd.Statement = append(nd.Statement, st)
+				}
+				d = nd
+			}
+			out.Keys[k] = d
+		}
+		return out
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/immutable-edge/immutable-edge/components/observability"
+	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 )
 
@@ -33,7 +34,7 @@ func (s scope) accountRoles() string {
 	return "arn:" + s.Partition + ":iam::" + s.Account + ":role/" + s.Project + "/" + s.Project + "-*"
 }
 func (s scope) deployRole() string {
-	return "arn:" + s.Partition + ":iam::" + s.Account + ":role/" + s.Project + "/" + s.prefix() + "-deploy"
+	return config.DeployRoleARN(s.Partition, s.Account, s.Project, s.Stack.Name)
 }
 func (s scope) previewRole() string {
 	return "arn:" + s.Partition + ":iam::" + s.Account + ":role/" + s.Project + "/" + s.Project + "-preview"

@@ -67,6 +67,19 @@ func allows(t *testing.T, r iampolicy.Request, docs []iampolicy.Document) bool {
 	return ok
 }
 
+// stackKeys are the key policies of the stack's KMS keys by ARN, which IAM weighs with the
+// deploy role's identity policies for a call on the key.
+func stackKeys(t *testing.T, p *plan.Plan) map[string]iampolicy.Document { return policiesOf(t, p).key }
+
+// deployAllows weighs a request of the stack's deploy role as IAM does: its identity policies
+// and, on one of the stack's keys, that key's policy (which alone lets the role manage it).
+func deployAllows(t *testing.T, stack string, keys map[string]iampolicy.Document, r iampolicy.Request, docs []iampolicy.Document) bool {
+	t.Helper()
+	ok, _, err := iampolicy.Decide(r, resourcePolicies{key: keys}.access(stack, docs, r))
+	require.NoError(t, err)
+	return ok
+}
+
 // TestDeployRoleCoversWhatTheStackCreates plans each committed stack of the main program and
 // asks, for every request the AWS provider makes for it over its lifecycle (create, update,
 // refresh, delete: internal/awsapi's table, derived from the provider's source), whether the
@@ -77,11 +90,11 @@ func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
 			p := mainPlan(t, stack)
-			docs := deployDocs(t, stack)
+			docs, keys := deployDocs(t, stack), stackKeys(t, p)
 			needs, excluded := stackNeeds(t, table, p)
 			denied := map[string]string{}
 			for _, n := range needs {
-				if !allows(t, n.Request, docs) && denied[n.Request.Action] == "" {
+				if !deployAllows(t, stack, keys, n.Request, docs) && denied[n.Request.Action] == "" {
 					denied[n.Request.Action] = fmt.Sprintf("%s on %s for %s", n.Request.Action, n.Request.Resource, n.From)
 				}
 			}
@@ -110,15 +123,20 @@ func TestEveryDerivedActionIsChecked(t *testing.T) {
 	table := apiTable(t)
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
-			needs, _ := stackNeeds(t, table, mainPlan(t, stack))
-			docs := deployDocs(t, stack)
+			p := mainPlan(t, stack)
+			needs, _ := stackNeeds(t, table, p)
+			docs, keys := deployDocs(t, stack), stackKeys(t, p)
 			byAction := map[string][]permissions.Need{}
 			for _, n := range needs {
 				byAction[n.Request.Action] = append(byAction[n.Request.Action], n)
 			}
 			for _, action := range permissions.Actions(needs) {
-				cut := permissions.Without(table, docs, action)
-				refused := slices.ContainsFunc(byAction[action], func(n permissions.Need) bool { return !allows(t, n.Request, cut) })
+				// Cut from the key policies too: the key's administration is granted only there.
+				cut, cutKeys := permissions.Without(table, docs, action), map[string]iampolicy.Document{}
+				for arn, k := range keys {
+					cutKeys[arn] = permissions.Without(table, []iampolicy.Document{k}, action)[0]
+				}
+				refused := slices.ContainsFunc(byAction[action], func(n permissions.Need) bool { return !deployAllows(t, stack, cutKeys, n.Request, cut) })
 				require.True(t, refused, "%s: removing %s from the deploy role refuses none of its %d requests", stack, action, len(byAction[action]))
 			}
 			t.Logf("%s: each of %d actions, removed alone, fails the coverage check", stack, len(byAction))
@@ -237,6 +255,27 @@ func TestDeployRoleRefuses(t *testing.T) {
 	pinned["aws:ResourceTag/"+PinTag("prod")] = "/immutable-edge/prod/ami-id"
 	require.False(t, allows(t, iampolicy.Request{Action: "ec2:DeregisterImage", Resource: image("image/ami-1"), Context: pinned}, deployDocs(t, "dev")),
 		"the image prod's parameter names is pinned: dev's retention cannot deregister it")
+	// A key's Stack tag grants nothing: any role can put it on an untagged key (KMS's
+	// tag-on-create grant must take every key), so no identity policy administers a key, even
+	// one tagged the stack's; the stack's own key policy does.
+	for _, stack := range []string{"dev", "prod"} {
+		key := "arn:aws:kms:" + region + ":" + acct + ":key/0123abcd-other"
+		tagged := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": stack}
+		for _, action := range []string{"kms:CreateAlias", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UntagResource", "kms:DisableKeyRotation"} {
+			require.False(t, allows(t, iampolicy.Request{Action: action, Resource: key, Context: tagged}, deployDocs(t, stack)), "%s: %s by tag", stack, action)
+		}
+		keys := stackKeys(t, mainPlan(t, stack))
+		require.Len(t, keys, 1)
+		for own := range keys {
+			require.True(t, deployAllows(t, stack, keys, iampolicy.Request{Action: "kms:PutKeyPolicy", Resource: own, Context: tagged}, deployDocs(t, stack)))
+			other := "prod"
+			if stack == "prod" {
+				other = "dev"
+			}
+			require.False(t, deployAllows(t, other, keys, iampolicy.Request{Action: "kms:PutKeyPolicy", Resource: own, Context: tagged}, deployDocs(t, other)),
+				"%s's key administered by %s's role", stack, other)
+		}
+	}
 	// What dev may retire: its own channel's images, tagged so by Packer.
 	require.True(t, allows(t, iampolicy.Request{Action: "ec2:DeregisterImage", Resource: image("image/ami-1"), Context: tagged("immutable-edge", "dev")}, deployDocs(t, "dev")))
 }
@@ -318,6 +357,7 @@ func TestStacksMatchTheMainProgram(t *testing.T) {
 		}
 		require.NoError(t, json.Unmarshal([]byte(main["immutable-edge:image"]), &image))
 		require.Equal(t, image.Build, st.BuildsImage, st.Name)
+		require.Equal(t, main["immutable-edge:edge"] == "alb", st.LoadBalanced(), "%s: edge differs, so its deploy role cannot request the ALB's certificate (or can for no reason)", st.Name)
 		require.Equal(t, main["immutable-edge:protect"] == "false", st.Disposable(), "%s: protect differs, so its deploy role cannot empty what its destroy empties (or can for no reason)", st.Name)
 		require.Equal(t, main["immutable-edge:permissionsBoundary"], boundaries[st.Name], st.Name)
 		require.Equal(t, boundaries[st.Name], "arn:aws:iam::"+plan.Account+":policy/immutable-edge/"+find(t, accountPlan(t), tPolicy, "immutable-edge-"+st.Name+"-boundary").Str("name"))

@@ -159,13 +159,30 @@ func (s scope) computePolicy() iampolicy.Document {
 			s.arn("elasticloadbalancing", s.Region, "targetgroup/"+s.Stack.Name+"-*"),
 			s.arn("elasticloadbalancing", s.Region, "listener/app/"+s.Stack.Name+"-*"),
 		}, nil),
-		// ACM lists aws:RequestTag on RequestCertificate and aws:ResourceTag on a certificate
-		// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html).
-		// Tagging outside a request only on the stack's own certificates (RetagOwnacm); the
-		// grant for tags that come with RequestCertificate, should ACM authorise them as
-		// AddTagsToCertificate before the certificate exists (its permissions page does not say:
-		// https://docs.aws.amazon.com/acm/latest/userguide/authen-apipermissions.html), takes only
-		// certificates without a Stack tag, as for KMS keys.
+		allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"},
+			[]string{"arn:" + s.Partition + ":iam::" + s.Account + ":role/aws-service-role/*"},
+			cond{"StringEquals": {"iam:AWSServiceName": []string{"autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"}}}),
+	}
+	if s.Stack.LoadBalanced() {
+		sts = append(sts, s.certificateStatements()...)
+	}
+	return iampolicy.New(sts...)
+}
+
+// certificateStatements let an alb stack request, tag and retire its ACM certificate. ACM lists
+// aws:RequestTag on RequestCertificate and aws:ResourceTag on a certificate
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html).
+// Tagging outside a request only on the stack's own certificates (RetagOwnacm). The grant for
+// tags that come with RequestCertificate, should ACM authorise them as AddTagsToCertificate
+// before the certificate exists (its permissions page does not say:
+// https://docs.aws.amazon.com/acm/latest/userguide/authen-apipermissions.html; a user of
+// terraform-provider-aws saw AccessDenied once tags moved into the request, #11903), takes only
+// certificates without a Stack tag. That leaves an untagged certificate of the account to the
+// role to tag and then delete (unless a load balancer uses it: ACM refuses to delete those);
+// ACM has no resource policy to tie a certificate to its stack otherwise, so these grants go
+// only to stacks that request certificates (edge alb), whose deploys are reviewed.
+func (s scope) certificateStatements() []iampolicy.Statement {
+	return []iampolicy.Statement{
 		allow("NewCertificate", []string{"acm:RequestCertificate"}, all, s.created()),
 		allow("TagNewCertificate", []string{"acm:AddTagsToCertificate"}, all, cond{
 			"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region},
@@ -173,11 +190,7 @@ func (s scope) computePolicy() iampolicy.Document {
 		}),
 		allow("OwnCertificates", []string{"acm:DeleteCertificate", "acm:UpdateCertificateOptions"}, all, s.owned()),
 		s.retagOwn("acm:AddTagsToCertificate", "acm:RemoveTagsFromCertificate"),
-		allow("ServiceLinkedRoles", []string{"iam:CreateServiceLinkedRole"},
-			[]string{"arn:" + s.Partition + ":iam::" + s.Account + ":role/aws-service-role/*"},
-			cond{"StringEquals": {"iam:AWSServiceName": []string{"autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com"}}}),
 	}
-	return iampolicy.New(sts...)
 }
 
 // imagePolicy lets a stack that builds the golden AMI run Packer (launch the build instance
@@ -264,20 +277,20 @@ func (s scope) namedPolicy() iampolicy.Document {
 		}, s.inRegions("events", "rule/"+p+"-*"), nil),
 		allow("Budget", []string{"budgets:ModifyBudget", "budgets:TagResource", "budgets:UntagResource"},
 			[]string{s.arn("budgets", "", "budget/"+p+"-*")}, nil),
-		// Tags given to CreateKey are authorised as kms:TagResource on no particular key
-		// (https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html), so the
-		// tag-on-create grant takes keys without a Stack tag only; a key tagged another stack's
-		// (every key of the account program carries Stack=account) cannot be retagged.
+		// Tags given to CreateKey need kms:TagResource "in an IAM policy that isn't restricted
+		// to particular KMS keys" (https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html),
+		// so the tag-on-create grant takes every key without a Stack tag: a key tagged another
+		// stack's (every key of the account program carries Stack=account) cannot be retagged,
+		// but an untagged key of the account can be tagged this stack's. So no grant here
+		// rests on a key's Stack tag: the stack's key is managed through its own key policy,
+		// which names this role (components/observability), and no identity policy grants
+		// anything on an existing key but reads. The key side of CreateAlias comes from there
+		// too, so no role can put its alias on a key it does not administer.
 		allow("CreateKey", []string{"kms:CreateKey"}, all, s.created()),
 		allow("TagNewKey", []string{"kms:TagResource"}, all, cond{
 			"StringEquals": {"aws:RequestTag/Stack": s.Stack.Name, "aws:RequestedRegion": s.Region},
 			"Null":         {"aws:ResourceTag/Stack": "true"},
 		}),
-		allow("ManageKey", []string{
-			"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DisableKeyRotation", "kms:EnableKeyRotation",
-			"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateAlias", "kms:UpdateKeyDescription",
-		}, []string{s.arn("kms", s.Region, "key/*")}, s.owned()),
-		s.retagOwn("kms:TagResource", "kms:UntagResource"),
 		allow("KeyAlias", []string{"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"},
 			[]string{s.arn("kms", s.Region, "alias/"+p+"-*")}, nil),
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/immutable-edge/immutable-edge/internal/config"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 )
 
@@ -27,8 +28,9 @@ func newDeployRole(ctx *pulumi.Context, sc scope, st *state, provider pulumi.Str
 	}); err != nil {
 		return pulumi.StringOutput{}, fmt.Errorf("boundary: %w", err)
 	}
-	role, err := iam.NewRole(ctx, name+"-deploy", &iam.RoleArgs{
-		Name: pulumi.String(name + "-deploy"), Path: pulumi.String(path),
+	rolePath, roleName := config.DeployRole(sc.Project, sc.Stack.Name)
+	role, err := iam.NewRole(ctx, roleName, &iam.RoleArgs{
+		Name: pulumi.String(roleName), Path: pulumi.String(rolePath),
 		Description:        pulumi.String("pulumi up of stack " + sc.Stack.Name + " from its GitHub environment"),
 		AssumeRolePolicy:   trust(provider, sub),
 		MaxSessionDuration: pulumi.Int(maxSession),

@@ -67,7 +67,7 @@ func generate(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	isolated, err := isolation.FromPlan(account)
+	isolated, err := isolation.FromPlan(account, stacks["dev"].plan, stacks["prod"].plan)
 	if err != nil {
 		return nil, fmt.Errorf("refusal table: %w", err)
 	}

@@ -26,6 +26,10 @@ type AlertsArgs struct {
 	Partition, Region, AccountID string
 	// Qualifier prefixes the account-unique names (topic, budget, key alias), e.g. immutable-edge-dev.
 	Qualifier string
+	// Administrator is the role that deploys the stack (config.DeployRoleARN): the key's own
+	// policy lets it manage the key. No identity policy does, so a key's Stack tag, which any
+	// stack's role can put on a key without one, grants nothing (account/setup).
+	Administrator string
 	// Email receives every alarm, refresh failure and budget alert (it must confirm the subscription).
 	Email string
 	// LogGroupPrefix is the stack's log group namespace, e.g. /immutable-edge/dev/; the key
@@ -78,6 +82,9 @@ func (a *AlertsArgs) validate() error {
 	if !(a.MonthlyBudgetUSD > 0) {
 		bad = append(bad, "MonthlyBudgetUSD must be more than 0")
 	}
+	if !strings.HasPrefix(a.Administrator, "arn:") || !strings.Contains(a.Administrator, ":role/") {
+		bad = append(bad, "Administrator must be a role ARN")
+	}
 	if a.CostTagKey == "" || a.CostTagValue == "" {
 		bad = append(bad, "CostTagKey and CostTagValue are required")
 	}
@@ -97,7 +104,8 @@ func NewAlerts(ctx *pulumi.Context, name string, args *AlertsArgs, opts ...pulum
 		return nil, err
 	}
 	parent := pulumi.Parent(a)
-	p := principals{partition: args.Partition, region: args.Region, account: args.AccountID, qualifier: args.Qualifier}
+	p := principals{partition: args.Partition, region: args.Region, account: args.AccountID, qualifier: args.Qualifier,
+		administrator: args.Administrator}
 	key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
 		Description:          pulumi.String("Stack " + name + ": alert topic and log groups"),
 		EnableKeyRotation:    pulumi.Bool(true), // CKV_AWS_7, KMS.4

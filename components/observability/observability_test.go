@@ -13,7 +13,8 @@ import (
 func alertsArgs() *observability.AlertsArgs {
 	return &observability.AlertsArgs{
 		Partition: "aws", Region: "eu-central-1", AccountID: plan.Account, Qualifier: "p-t",
-		Email: "ops@example.com", LogGroupPrefix: "/p/t/", LogGroups: []string{"/p/t/instance/system"},
+		Administrator: "arn:aws:iam::" + plan.Account + ":role/p/p-t-deploy",
+		Email:         "ops@example.com", LogGroupPrefix: "/p/t/", LogGroups: []string{"/p/t/instance/system"},
 		RetentionDays: 30, MonthlyBudgetUSD: 10, CostTagKey: "Stack", CostTagValue: "t",
 	}
 }

@@ -13,6 +13,16 @@ import (
 // the topic policy is the gate.
 type principals struct {
 	partition, region, account, qualifier string
+	administrator                         string // the deploy role; only the key's keyPolicy names it
+}
+
+// keyAdministration is what the deploy role does to the stack's key over its lifecycle beyond
+// reading it (the provider's calls for aws_kms_key and aws_kms_alias, which account/setup's
+// coverage test derives from the provider's source and weighs against this policy).
+var keyAdministration = []string{
+	"kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DisableKeyRotation", "kms:EnableKeyRotation",
+	"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+	"kms:UpdateKeyDescription",
 }
 
 func (p principals) arn(service, region, resource string) string {
@@ -36,6 +46,13 @@ func (p principals) keyPolicy(logGroupPrefix string) iampolicy.Document {
 		Sid: "AccountAdministers", Effect: "Allow",
 		Principal: map[string]any{"AWS": "arn:" + p.partition + ":iam::" + p.account + ":root"},
 		Action:    []string{"kms:*"}, Resource: []string{"*"},
+	}, {
+		// A key policy that names a role in the key's account is enough on its own
+		// (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html): the
+		// deploy role manages this key because the key says so, which no tag can fake.
+		Sid: "DeployRoleAdministers", Effect: "Allow",
+		Principal: map[string]any{"AWS": p.administrator},
+		Action:    keyAdministration, Resource: []string{"*"},
 	}}
 	for _, s := range p.sources() {
 		statements = append(statements, iampolicy.Statement{

@@ -198,6 +198,18 @@ func (c *Config) IAMPath() string { return "/" + c.Project + "/" + c.Stack + "/"
 // the deploy role can be scoped to them.
 func (c *Config) NamePrefix() string { return c.Project + "-" + c.Stack }
 
+// DeployRole is the path and name of the role the account program makes for a stack's deploys
+// (account/setup); the stack's key policy names it as the key's only administering role.
+func DeployRole(project, stack string) (path, name string) {
+	return "/" + project + "/", project + "-" + stack + "-deploy"
+}
+
+// DeployRoleARN is DeployRole's ARN in the given partition and account.
+func DeployRoleARN(partition, account, project, stack string) string {
+	path, name := DeployRole(project, stack)
+	return "arn:" + partition + ":iam::" + account + ":role" + path + name
+}
+
 // CertificateNames returns the names the edge's certificate covers: the domain first, then
 // every service host and subjectAlternativeNames, sorted and without repeats.
 func (c *Config) CertificateNames() []string {

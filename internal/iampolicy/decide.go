@@ -22,8 +22,9 @@ type Access struct {
 }
 
 // Decide reports whether IAM allows the request: no explicit deny anywhere; for a KMS key the key
-// policy admits the principal or its account; and the identity policies allow it within the
-// boundary, or the resource's policy allows the principal by name. It models the same-account
+// policy admits the principal by name (within its boundary), or admits its account and the
+// identity policies allow it within the boundary; elsewhere the identity policies allow it
+// within the boundary, or the resource's policy allows the principal by name. It models the same-account
 // case this project needs; it errors on what it cannot read, like Allows.
 func Decide(r Request, a Access) (bool, string, error) {
 	// Every request carries its principal's ARN (aws:PrincipalArn), which key and resource
@@ -50,12 +51,13 @@ func Decide(r Request, a Access) (bool, string, error) {
 	if err != nil {
 		return false, "", err
 	}
-	bounded := identity
-	if a.Boundary != nil && identity {
-		if bounded, err = Allows(r, a.Boundary...); err != nil {
+	withinBoundary := true
+	if a.Boundary != nil {
+		if withinBoundary, err = Allows(r, a.Boundary...); err != nil {
 			return false, "", err
 		}
 	}
+	bounded := identity && withinBoundary
 	if len(a.Key) > 0 {
 		direct, err := admits(r, a.Key, a.Principal)
 		if err != nil {
@@ -66,8 +68,14 @@ func Decide(r Request, a Access) (bool, string, error) {
 			return false, "", err
 		}
 		switch {
-		case direct && bounded:
+		// A key policy naming the role is enough without an identity grant; a boundary still
+		// caps it, as for any resource policy naming a role rather than its session
+		// (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html,
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+		case direct && withinBoundary:
 			return true, "", nil
+		case direct:
+			return false, "the permissions boundary does not allow it", nil
 		case !delegated && !direct:
 			return false, "the key policy admits neither the role nor its account", nil
 		case !identity:

@@ -15,6 +15,7 @@ func TestDecide(t *testing.T) {
 	grantsRole := New(Statement{Effect: "Allow", Principal: map[string]any{"AWS": role}, Action: []string{"s3:GetObject"}, Resource: []string{"arn:aws:s3:::b/*"}})
 	rootKey := New(Statement{Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::" + acct + ":root"}, Action: []string{"kms:*"}, Resource: []string{"*"}})
 	otherKey := New(Statement{Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::999999999999:root"}, Action: []string{"kms:*"}, Resource: []string{"*"}})
+	namesRole := New(Statement{Effect: "Allow", Principal: map[string]any{"AWS": role}, Action: []string{"kms:Decrypt"}, Resource: []string{"*"}})
 	get := Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/x", Context: map[string]string{"aws:SecureTransport": "true"}}
 	decrypt := Request{Action: "kms:Decrypt", Resource: "arn:aws:kms:r:1:key/k"}
 	for _, tc := range []struct {
@@ -33,6 +34,9 @@ func TestDecide(t *testing.T) {
 		{"nothing allows it", get, Access{Identity: []Document{allowKMS}}, false, "no identity policy"},
 		{"a key whose account delegates to IAM", decrypt, Access{Identity: []Document{allowKMS}, Key: []Document{rootKey}}, true, ""},
 		{"a key that admits only another account", decrypt, Access{Identity: []Document{allowKMS}, Key: []Document{otherKey}}, false, "key policy admits neither"},
+		{"a key that names the role, no identity grant", decrypt, Access{Identity: []Document{allowS3}, Key: []Document{namesRole}}, true, ""},
+		{"a key that names the role, outside the boundary", decrypt, Access{Identity: []Document{allowS3}, Boundary: []Document{allowS3}, Key: []Document{namesRole}},
+			false, "boundary"},
 		{"a delegating key, but no identity grant", decrypt, Access{Identity: []Document{allowS3}, Key: []Document{rootKey}}, false, "no identity policy"},
 		{"a delegating key, the boundary refuses", decrypt, Access{Identity: []Document{allowKMS}, Boundary: []Document{allowS3}, Key: []Document{rootKey}}, false, "boundary"},
 	} {

@@ -16,6 +16,7 @@ import (
 func newAlerts(ctx *pulumi.Context, cfg *config.Config, env *environment) (*observability.Alerts, error) {
 	return observability.NewAlerts(ctx, cfg.Stack, &observability.AlertsArgs{
 		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: cfg.NamePrefix(),
+		Administrator:  config.DeployRoleARN(env.partition, env.account, cfg.Project, cfg.Stack),
 		Email:          cfg.AlertEmail,
 		LogGroupPrefix: "/" + cfg.Project + "/" + cfg.Stack + "/",
 		LogGroups:      bootstrap.LogGroups(cfg.Project, cfg.Stack),
