@@ -21,6 +21,13 @@ declare -A packages=(
 	[logger]=bsdutils
 	[node]=nodejs
 	[npm]=npm
+	# images/local: the golden image built from Debian's archive and booted under QEMU.
+	[mmdebstrap]=mmdebstrap
+	[mkfs.ext4]=e2fsprogs
+	[qemu-system-x86_64]=qemu-system-x86
+	[qemu-img]=qemu-utils
+	[mkfs.vfat]=dosfstools # the NoCloud seed: cloud-init reads a vfat or ISO 9660 volume labelled CIDATA
+	[mcopy]=mtools
 )
 
 missing=()

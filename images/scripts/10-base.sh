@@ -8,11 +8,18 @@ apt-get update -q
 apt-get -y -q -o Dpkg::Options::=--force-confold upgrade
 # rsyslog and logrotate are in Ubuntu's server image; named here because the log shipping needs them.
 # gpg checks the signatures of what the build downloads outside apt (40-certbot-aws.sh).
-apt-get -y -q install --no-install-recommends jq curl unzip gpg ca-certificates openssl prometheus-node-exporter rsyslog logrotate
+# e2fsprogs and cloud-guest-utils: cloud-init grows the root partition and filesystem to the
+# instance's volume (the image is smaller); named, not assumed of the base image.
+apt-get -y -q install --no-install-recommends jq curl unzip gpg ca-certificates openssl prometheus-node-exporter rsyslog logrotate \
+	e2fsprogs cloud-guest-utils
 
 # Immutable: an instance never changes its packages; a new image does.
 apt-get -y -q purge unattended-upgrades
-systemctl disable --now apt-daily.timer apt-daily-upgrade.timer
+systemctl disable apt-daily.timer apt-daily-upgrade.timer
+# Stopped too when systemd runs (the AWS build instance); a chroot (the local build) has none.
+if [[ -d /run/systemd/system ]]; then
+	systemctl stop apt-daily.timer apt-daily-upgrade.timer
+fi
 
 install -d -m 0755 /etc/ssh/sshd_config.d
 cat >/etc/ssh/sshd_config.d/60-immutable-edge.conf <<'CONF'

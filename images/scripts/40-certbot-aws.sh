@@ -10,6 +10,14 @@ export DEBIAN_FRONTEND=noninteractive
 
 apt-get -y -q install --no-install-recommends certbot python3-certbot-dns-route53
 
+# The local build (images/local) reaches no Amazon server: it skips the CloudWatch agent and
+# takes the AWS CLI v2 from Debian's archive (awscli), signed by apt, and says so.
+if [[ ${IE_LOCAL_BUILD:-} == 1 ]]; then
+	apt-get -y -q install --no-install-recommends awscli
+	echo "40-certbot-aws.sh: local build: no CloudWatch agent; $(aws --version) from the distribution" >&2
+	exit 0
+fi
+
 case "$ARCH" in
 arm64) cli_arch=aarch64 ;;
 amd64) cli_arch=x86_64 ;;

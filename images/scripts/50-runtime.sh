@@ -13,4 +13,7 @@ install -m 0644 "$FILES"/etc/systemd/system/ie-cert-metric.service "$FILES"/etc/
 	"$FILES"/etc/systemd/system/ie-health-watch.service "$FILES"/etc/systemd/system/ie-health-watch.timer /etc/systemd/system/
 install -m 0644 "$FILES"/etc/rsyslog.d/30-immutable-edge.conf /etc/rsyslog.d/
 install -m 0644 "$FILES"/etc/logrotate.d/immutable-edge /etc/logrotate.d/
-install -d -m 0755 -o syslog -g adm /var/log/immutable-edge
+# rsyslog writes there: as user syslog where the distribution runs it so (Ubuntu), as root (Debian).
+owner=root
+getent passwd syslog >/dev/null && owner=syslog
+install -d -m 0755 -o "$owner" -g adm /var/log/immutable-edge

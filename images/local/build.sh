@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds the golden image on this machine, for the boot tests: Debian 13 (trixie), amd64, from
+# Debian's archive with mmdebstrap, then provisioned in a chroot of that root by the scripts
+# golden.pkr.hcl's build runs, in its order, with its files and trust/ at its paths and its
+# environment. IE_LOCAL_BUILD=1 tells them what they cannot do here: fetch from Amazon's
+# servers (the CloudWatch agent; the AWS CLI then comes from Debian's awscli package), or talk
+# to a running systemd. The result is a raw ext4 root with the kernel and initrd beside it
+# (QEMU boots them directly), cached by the content hash of what goes into it, outside the
+# clone, so a build is redone only when images/ changes. Prints the cache directory.
+# Environment: IE_IMAGE_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/immutable-edge/images),
+# DEBIAN_MIRROR (default http://deb.debian.org/debian). Needs root (mmdebstrap's root mode, chroot).
+set -euo pipefail
+here=$(dirname "$(readlink -f "$0")")
+images=$(dirname "$here")
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+cache=${IE_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/immutable-edge/images}
+
+# What Packer's shell provisioner runs, read from the template itself so the two cannot drift.
+mapfile -t scripts < <(awk '/^[[:space:]]*scripts = \[/ { on = 1; next } on && /\]/ { on = 0 } on { gsub(/[",[:space:]]/, ""); print }' "$images/golden.pkr.hcl")
+((${#scripts[@]} > 0)) || { echo "images/local/build.sh: no scripts = [...] in golden.pkr.hcl" >&2; exit 1; }
+pinned() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\(.*\)\"/\1/p" "$images/golden.pkr.hcl" | head -n 1; }
+
+hash=$(cd "$images" && { printf '%s\n' "$mirror"; find golden.pkr.hcl scripts files trust local -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)
+out=$cache/$hash
+if [[ -s $out/root.img && -s $out/vmlinuz && -s $out/initrd.img && -s $out/build.json ]]; then
+	echo "images/local/build.sh: cached $out" >&2
+	printf '%s\n' "$out"
+	exit 0
+fi
+mkdir -p "$cache"
+work=$(mktemp -d "$cache/.build-XXXXXX")
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+started=$(date +%s)
+
+# The Debian AMI's role: a bootable minimal trixie with cloud-init and OpenSSH's server (the
+# AMI has it; Packer's communicator tunnels SSH through Session Manager). systemd-networkd (in
+# systemd) brings the network up from cloud-init's config; no ifupdown, whose networking
+# service waits five minutes for DHCP on an interface it has no configuration for.
+base=linux-image-amd64,systemd-sysv,udev,systemd-resolved,dbus,cloud-init,openssh-server,ca-certificates,netbase,iproute2,procps
+hooks=(--customize-hook="mkdir -p \"\$1/tmp/immutable-edge-files\" \"\$1/tmp/immutable-edge-trust\" \"\$1/tmp/immutable-edge-scripts\""
+	--customize-hook="copy-in $images/files/. /tmp/immutable-edge-files"
+	--customize-hook="copy-in $images/trust/. /tmp/immutable-edge-trust")
+for s in "${scripts[@]}"; do
+	hooks+=(--customize-hook="copy-in $images/$s /tmp/immutable-edge-scripts")
+	hooks+=(--customize-hook="chroot \"\$1\" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+IE_LOCAL_BUILD=1 ARCH=amd64 FILES=/tmp/immutable-edge-files TRUST=/tmp/immutable-edge-trust CHANNEL=local \
+GIT_REVISION=$hash CLOUDWATCH_AGENT_VERSION=$(pinned cloudwatch_agent_version) AWS_CLI_VERSION=$(pinned aws_cli_version) \
+bash /tmp/immutable-edge-scripts/$(basename "$s")")
+done
+hooks+=(--customize-hook="rm -rf \"\$1/tmp/immutable-edge-scripts\""
+	--customize-hook="copy-out /usr/share/immutable-edge/image-manifest.json $work")
+mmdebstrap --variant=minbase --include="$base" "${hooks[@]}" trixie "$work/root" "$mirror" >"$work/mmdebstrap.log" 2>&1 || {
+	echo "images/local/build.sh: mmdebstrap failed; the last lines:" >&2
+	tail -n 40 "$work/mmdebstrap.log" >&2
+	exit 1
+}
+provisioned=$(date +%s)
+cp -L "$work/root/vmlinuz" "$work/vmlinuz"
+cp -L "$work/root/initrd.img" "$work/initrd.img"
+# 4 GiB, sparse: the instances' root volume is larger; this holds the image and a few images pulled.
+mkfs.ext4 -q -L root -d "$work/root" "$work/root.img" 4G >&2
+rm -rf "$work/root"
+jq -n --arg hash "$hash" --argjson provision "$((provisioned - started))" --argjson total "$(($(date +%s) - started))" \
+	--arg scripts "${scripts[*]}" '{hash: $hash, seconds: {provision: $provision, total: $total}, scripts: ($scripts | split(" "))}' >"$work/build.json"
+rm -rf "$out"
+mv "$work" "$out"
+trap - EXIT
+echo "images/local/build.sh: built $out in $(($(date +%s) - started)) s" >&2
+printf '%s\n' "$out"
