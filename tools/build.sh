@@ -27,6 +27,11 @@ build packer-plugin-amazon github.com/hashicorp/packer-plugin-amazon
 	build actionlint github.com/rhysd/actionlint/cmd/actionlint
 )
 
+(
+	cd vm
+	build ec2-metadata-mock github.com/aws/amazon-ec2-metadata-mock/cmd/ec2-metadata-mock
+)
+
 if ! "$bin/packer" plugins installed 2>/dev/null | grep -q 'github.com/hashicorp/amazon'; then
 	"$bin/packer" plugins install --path "$bin/packer-plugin-amazon" github.com/hashicorp/amazon >&2
 fi

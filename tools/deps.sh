@@ -28,6 +28,9 @@ declare -A packages=(
 	[qemu-img]=qemu-utils
 	[mkfs.vfat]=dosfstools # the NoCloud seed: cloud-init reads a vfat or ISO 9660 volume labelled CIDATA
 	[mcopy]=mtools
+	[socat]=socat # QEMU's guest forwards to the stand-ins on loopback
+	[pebble]=pebble # Let's Encrypt's test CA, for certbot's real DNS-01 flow in the boot tests
+	[pebble-challtestsrv]=pebble
 )
 
 missing=()

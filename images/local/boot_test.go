@@ -1,12 +1,9 @@
 package local_test
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -40,82 +37,6 @@ func build(t *testing.T) image {
 	return image{dir: strings.TrimSpace(string(out))}
 }
 
-// seed writes a NoCloud seed volume (vfat, label CIDATA, as cloud-init's NoCloud datasource
-// looks for) holding user-data and meta-data.
-func seed(t *testing.T, dir, userData string) string {
-	t.Helper()
-	img := filepath.Join(dir, "seed.img")
-	run(t, "mkfs.vfat", "-n", "CIDATA", "-C", img, "2048")
-	for name, body := range map[string]string{
-		"user-data": userData,
-		"meta-data": "instance-id: ie-boot-test\nlocal-hostname: ie-boot-test\n",
-	} {
-		f := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(f, []byte(body), 0o600))
-		run(t, "mcopy", "-i", img, f, "::"+name)
-	}
-	return img
-}
-
-func run(t *testing.T, name string, args ...string) {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	require.NoError(t, err, "%s %v: %s", name, args, out)
-}
-
-// boot starts the image under QEMU (TCG: nested KVM does not work on these machines) on a
-// copy-on-write overlay, so the cached root stays as built, with the seed as a second disk and
-// user networking restricted to the VM itself: the guest reaches nothing, this machine
-// included, unless a forward says so. It returns the serial console's lines once the VM powers
-// off, or fails after the timeout.
-func boot(t *testing.T, img image, seedImg string, timeout time.Duration) []string {
-	t.Helper()
-	dir := t.TempDir()
-	disk := filepath.Join(dir, "disk.qcow2")
-	run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-b", filepath.Join(img.dir, "root.img"), "-F", "raw", disk)
-	console := filepath.Join(dir, "console.log")
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64",
-		"-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "2048",
-		"-display", "none", "-monitor", "none", "-no-reboot", "-serial", "file:"+console,
-		"-kernel", filepath.Join(img.dir, "vmlinuz"), "-initrd", filepath.Join(img.dir, "initrd.img"),
-		"-append", "root=/dev/vda rw console=ttyS0 ds=nocloud",
-		"-drive", "file="+disk+",format=qcow2,if=virtio",
-		"-drive", "file="+seedImg+",format=raw,if=virtio,readonly=on",
-		"-nic", "user,model=virtio-net-pci,restrict=on")
-	out, err := cmd.CombinedOutput()
-	lines := readLines(t, console)
-	if ctx.Err() != nil {
-		t.Fatalf("the VM did not power off within %s; the console's last lines:\n%s", timeout, tail(lines, 60))
-	}
-	require.NoError(t, err, "qemu: %s\n%s", out, tail(lines, 60))
-	return lines
-}
-
-func readLines(t *testing.T, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer func() { _ = f.Close() }()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))
-	}
-	return lines
-}
-
-func tail(lines []string, n int) string {
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // report is what the test's report unit prints on the console once cloud-init is done.
 type report struct {
 	CloudInit struct {
@@ -146,7 +67,7 @@ write_files:
     content: |
       #!/bin/bash
       cloud-init status --wait >/dev/null 2>&1
-      active=$(for u in haproxy docker prometheus-node-exporter rsyslog; do printf '%s\t%s\n' "$u" "$(systemctl is-active "$u")"; done |
+      active=$(for u in haproxy docker prometheus-node-exporter rsyslog systemd-networkd; do printf '%s\t%s\n' "$u" "$(systemctl is-active "$u")"; done |
         jq -R -s 'split("\n") | map(select(. != "") | split("\t") | {(.[0]): .[1]}) | add')
       failed=$(systemctl --failed --no-legend --plain | awk '{ print $1 }' | jq -R -s 'split("\n") | map(select(. != ""))')
       status=$(cloud-init status --format json)
@@ -161,7 +82,8 @@ runcmd:
 // warning, the services the image enables are active and no unit failed.
 func TestImageBoots(t *testing.T) {
 	img := build(t)
-	lines := boot(t, img, seed(t, t.TempDir(), reportUserData), 15*time.Minute)
+	v := start(t, img, vmConfig{userData: reportUserData})
+	lines := v.wait(t, 15*time.Minute, nil)
 	var r *report
 	for _, l := range lines {
 		if _, j, ok := strings.Cut(l, "IE-REPORT "); ok {
@@ -175,7 +97,7 @@ func TestImageBoots(t *testing.T) {
 	for level, msgs := range r.CloudInit.RecoverableErrors {
 		require.Empty(t, msgs, "cloud-init logged %s", level)
 	}
-	for _, u := range []string{"haproxy", "docker", "prometheus-node-exporter", "rsyslog"} {
+	for _, u := range []string{"haproxy", "docker", "prometheus-node-exporter", "rsyslog", "systemd-networkd"} {
 		require.Equal(t, "active", r.Active[u], "%s", u)
 	}
 	require.Empty(t, r.Failed, "failed units")

@@ -20,7 +20,7 @@ mapfile -t scripts < <(awk '/^[[:space:]]*scripts = \[/ { on = 1; next } on && /
 ((${#scripts[@]} > 0)) || { echo "images/local/build.sh: no scripts = [...] in golden.pkr.hcl" >&2; exit 1; }
 pinned() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\(.*\)\"/\1/p" "$images/golden.pkr.hcl" | head -n 1; }
 
-hash=$(cd "$images" && { printf '%s\n' "$mirror"; find golden.pkr.hcl scripts files trust local -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)
+hash=$(cd "$images" && { printf '%s\n' "$mirror"; find golden.pkr.hcl scripts files trust local/build.sh -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)
 out=$cache/$hash
 if [[ -s $out/root.img && -s $out/vmlinuz && -s $out/initrd.img && -s $out/build.json ]]; then
 	echo "images/local/build.sh: cached $out" >&2
@@ -38,7 +38,10 @@ started=$(date +%s)
 # systemd) brings the network up from cloud-init's config; no ifupdown, whose networking
 # service waits five minutes for DHCP on an interface it has no configuration for.
 base=linux-image-amd64,systemd-sysv,udev,systemd-resolved,dbus,cloud-init,openssh-server,ca-certificates,netbase,iproute2,procps
-hooks=(--customize-hook="mkdir -p \"\$1/tmp/immutable-edge-files\" \"\$1/tmp/immutable-edge-trust\" \"\$1/tmp/immutable-edge-scripts\""
+# The AMI brings its network up by itself; here systemd-networkd, which cloud-init's network
+# configuration is rendered for, must be enabled (systemd ships it disabled).
+hooks=(--customize-hook="chroot \"\$1\" systemctl enable systemd-networkd.service"
+	--customize-hook="mkdir -p \"\$1/tmp/immutable-edge-files\" \"\$1/tmp/immutable-edge-trust\" \"\$1/tmp/immutable-edge-scripts\""
 	--customize-hook="copy-in $images/files/. /tmp/immutable-edge-files"
 	--customize-hook="copy-in $images/trust/. /tmp/immutable-edge-trust")
 for s in "${scripts[@]}"; do

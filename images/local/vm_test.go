@@ -1,0 +1,165 @@
+package local_test
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// vmConfig is what a boot test gives the VM: the NoCloud seed's user-data (a stack's payload,
+// or a stand-in) and vendor-data (the stand-ins' settings, run by cloud-init before user
+// scripts), and QEMU's explicit forwards.
+type vmConfig struct {
+	userData, vendorData string
+	// guestFwd maps a guest address (in the VM's link-local network, 169.254.0.0/16, which holds
+	// the metadata address) to a loopback port of this machine: socat connects each
+	// connection the guest opens there.
+	guestFwd map[string]int
+	// hostFwd maps loopback ports of this machine to guest ports.
+	hostFwd map[int]int
+}
+
+// vm is a running boot of the image.
+type vm struct {
+	console string
+	done    chan error
+	cancel  func()
+}
+
+// start boots the image under QEMU (TCG: nested KVM does not work on these machines) on a
+// copy-on-write overlay, so the cached root stays as built, with the seed as a second disk.
+// User networking is restricted (restrict=on): the guest reaches nothing, this machine
+// included, but the forwards. Its network is 169.254.0.0/16 because QEMU forwards only to
+// addresses inside it, and the metadata service lives at 169.254.169.254.
+func start(t *testing.T, img image, cfg vmConfig) *vm {
+	t.Helper()
+	dir := t.TempDir()
+	disk := filepath.Join(dir, "disk.qcow2")
+	run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-b", filepath.Join(img.dir, "root.img"), "-F", "raw", disk)
+	nic := "user,model=virtio-net-pci,restrict=on,net=169.254.0.0/16,host=169.254.0.2,dhcpstart=169.254.0.15"
+	for addr, port := range cfg.guestFwd {
+		nic += ",guestfwd=tcp:" + addr + "-cmd:socat - TCP:127.0.0.1:" + itoa(port)
+	}
+	for host, guest := range cfg.hostFwd {
+		nic += ",hostfwd=tcp:127.0.0.1:" + itoa(host) + "-:" + itoa(guest)
+	}
+	v := &vm{console: filepath.Join(dir, "console.log"), done: make(chan error, 1)}
+	cmd := exec.Command("qemu-system-x86_64",
+		"-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "2048",
+		"-display", "none", "-monitor", "none", "-no-reboot", "-serial", "file:"+v.console,
+		"-kernel", filepath.Join(img.dir, "vmlinuz"), "-initrd", filepath.Join(img.dir, "initrd.img"),
+		"-append", "root=/dev/vda rw console=ttyS0 ds=nocloud",
+		"-drive", "file="+disk+",format=qcow2,if=virtio",
+		"-drive", "file="+seed(t, dir, cfg)+",format=raw,if=virtio,readonly=on",
+		"-nic", nic)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	go func() {
+		err := cmd.Wait()
+		if err != nil && out.Len() > 0 {
+			t.Logf("qemu: %s", out.String())
+		}
+		v.done <- err
+	}()
+	v.cancel = func() { _ = cmd.Process.Kill() }
+	t.Cleanup(v.cancel)
+	// A failed boot keeps its console where CI's log can name it.
+	t.Cleanup(func() {
+		if t.Failed() {
+			kept := filepath.Join(os.TempDir(), "immutable-edge-"+strings.ReplaceAll(t.Name(), "/", "-")+"-console.log")
+			if b, err := os.ReadFile(v.console); err == nil && os.WriteFile(kept, b, 0o600) == nil {
+				t.Logf("the console is kept in %s", kept)
+			}
+		}
+	})
+	return v
+}
+
+// wait returns the console's lines once the VM powers off, or once until reports true
+// (polled every few seconds; the VM is then stopped); it fails after the timeout.
+func (v *vm) wait(t *testing.T, timeout time.Duration, until func() bool) []string {
+	t.Helper()
+	deadline := time.After(timeout)
+	tick := time.NewTicker(3 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-v.done:
+			lines := readLines(t, v.console)
+			require.NoError(t, err, "qemu\n%s", tail(lines, 60))
+			return lines
+		case <-tick.C:
+			if until != nil && until() {
+				v.cancel()
+				<-v.done
+				return readLines(t, v.console)
+			}
+		case <-deadline:
+			v.cancel()
+			t.Fatalf("the VM did not finish within %s; the console's last lines:\n%s", timeout, tail(readLines(t, v.console), 80))
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// seed writes a NoCloud seed volume (vfat, label CIDATA, as cloud-init's NoCloud datasource
+// looks for) holding user-data, vendor-data and meta-data.
+func seed(t *testing.T, dir string, cfg vmConfig) string {
+	t.Helper()
+	img := filepath.Join(dir, "seed.img")
+	run(t, "mkfs.vfat", "-n", "CIDATA", "-C", img, "4096")
+	files := map[string]string{
+		"user-data": cfg.userData,
+		"meta-data": "instance-id: " + instanceID + "\nlocal-hostname: ie-boot-test\n",
+	}
+	if cfg.vendorData != "" {
+		files["vendor-data"] = cfg.vendorData
+	}
+	for name, body := range files {
+		f := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(f, []byte(body), 0o600))
+		run(t, "mcopy", "-i", img, f, "::"+name)
+	}
+	return img
+}
+
+// instanceID is the VM's instance id, in the seed's meta-data and the metadata mock alike.
+const instanceID = "i-0123456789abcdef0"
+
+func run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	require.NoError(t, err, "%s %v: %s", name, args, out)
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer func() { _ = f.Close() }()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, strings.TrimRight(sc.Text(), "\r"))
+	}
+	return lines
+}
+
+func tail(lines []string, n int) string {
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
