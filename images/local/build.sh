@@ -22,7 +22,16 @@ pinned() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\(.*\)\"/\1/p" "$
 
 hash=$(cd "$images" && { printf '%s\n' "$mirror"; find golden.pkr.hcl scripts files trust local/build.sh -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)
 out=$cache/$hash
+# keep_recent leaves the three most recently used builds (about 1 GiB each): another clone on
+# this machine may be on another revision of images/.
+keep_recent() {
+	local old
+	mapfile -t old < <(find "$cache" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' -printf '%T@ %p\n' | sort -rn | tail -n +4 | cut -d' ' -f2-)
+	((${#old[@]} == 0)) || rm -rf "${old[@]}"
+}
 if [[ -s $out/root.img && -s $out/vmlinuz && -s $out/initrd.img && -s $out/build.json ]]; then
+	touch "$out"
+	keep_recent
 	echo "images/local/build.sh: cached $out" >&2
 	printf '%s\n' "$out"
 	exit 0
@@ -69,5 +78,6 @@ jq -n --arg hash "$hash" --argjson provision "$((provisioned - started))" --argj
 rm -rf "$out"
 mv "$work" "$out"
 trap - EXIT
+keep_recent
 echo "images/local/build.sh: built $out in $(($(date +%s) - started)) s" >&2
 printf '%s\n' "$out"
