@@ -26,7 +26,7 @@ func (r Roles) Principal(role string) string {
 	if role == "preview" {
 		return "arn:aws:iam::" + r.Account + ":role/" + r.Project + "/" + r.Project + "-preview"
 	}
-	return "arn:aws:iam::" + r.Account + ":role/" + r.Project + "/" + r.Project + "-" + role + "-deploy"
+	return config.DeployRoleARN("aws", r.Account, r.Project, role)
 }
 
 // Decide weighs a request of a role as IAM does (identity and key policies; the roles carry no
@@ -287,56 +287,48 @@ func manageKeyByTag(stack, region string) iampolicy.Statement {
 		[]string{"arn:aws:kms:" + region + ":*:key/*"}, cond{"StringEquals": {"aws:ResourceTag/Stack": stack}})
 }
 
+// withKeyPolicy returns a copy of the roles with one key's policy statements changed by f
+// (dropped when it returns false).
+func withKeyPolicy(r Roles, key string, f func(st *iampolicy.Statement) bool) Roles {
+	out := r
+	out.Keys = map[string]iampolicy.Document{}
+	for k, d := range r.Keys {
+		if k == key {
+			nd := iampolicy.Document{Version: d.Version}
+			for _, st := range d.Statement {
+				if f(&st) {
+					nd.Statement = append(nd.Statement, st)
+				}
+			}
+			d = nd
+		}
+		out.Keys[k] = d
+	}
+	return out
+}
+
 // admitToKey adds a principal to a key policy's statement.
 func admitToKey(key, sid, principal string) func(Roles) Roles {
 	return func(r Roles) Roles {
-		out := r
-		out.Keys = map[string]iampolicy.Document{}
-		for k, d := range r.Keys {
-			if k == key {
-				nd := iampolicy.Document{Version: d.Version}
-				for _, st := range d.Statement {
-					if st.Sid == sid {
-						st.Principal = map[string]any{"AWS": []any{st.Principal["AWS"], principal}}
-					}
-					nd.Statement = append(nd.Statement, st)
-				}
-				d = nd
+		return withKeyPolicy(r, key, func(st *iampolicy.Statement) bool {
+			if st.Sid == sid {
+				st.Principal = map[string]any{"AWS": []any{st.Principal["AWS"], principal}}
 			}
-			out.Keys[k] = d
-		}
-		return out
+			return true
+		})
 	}
 }
 
 // grant adds an unconditional grant of the action: the request is refused for want of one.
 func grant(role, action string) func(Roles) Roles {
-	return func(r Roles) Roles {
-		out := mutate(r, role, func(*iampolicy.Statement) bool { return true })
-		out.Identity[role] = append(out.Identity[role], iampolicy.New(allow("Mutant", []string{action}, all, nil)))
-		return out
-	}
+	return restore(role, allow("Mutant", []string{action}, all, nil))
 }
 
 // grantKeyAndDrop grants the key in the role's policy and drops the key policy's deny: both
 // guard it, so only both removed let the request through.
 func grantKeyAndDrop(role, key string) func(Roles) Roles {
 	return func(r Roles) Roles {
-		out := grant(role, "kms:Decrypt")(r)
-		out.Keys = map[string]iampolicy.Document{}
-		for k, d := range r.Keys {
-			if k == key {
-				var kept []iampolicy.Statement
-				for _, st := range d.Statement {
-					if st.Effect != "Deny" {
-						kept = append(kept, st)
-					}
-				}
-				d = iampolicy.New(kept...)
-			}
-			out.Keys[k] = d
-		}
-		return out
+		return withKeyPolicy(grant(role, "kms:Decrypt")(r), key, func(st *iampolicy.Statement) bool { return st.Effect != "Deny" })
 	}
 }
 

@@ -25,15 +25,6 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
-// freePort returns a loopback TCP port nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // testCA makes a CA and a server certificate for the names, for a stand-in's TLS; the CA's PEM
 // is what the VM is told to trust.
 func testCA(t *testing.T, dir string, names ...string) (caPEM, certFile, keyFile string) {
@@ -107,8 +98,8 @@ func startACME(t *testing.T) *acme {
 		testtools.Need(t, p)
 	}
 	dir := t.TempDir()
-	a := &acme{port: freePort(t), mgmt: freePort(t), challMgmt: freePort(t)}
-	dns := freePort(t)
+	a := &acme{port: testtools.FreePort(t), mgmt: testtools.FreePort(t), challMgmt: testtools.FreePort(t)}
+	dns := testtools.FreePort(t)
 	daemon(t, nil, "pebble-challtestsrv", "-management", fmt.Sprintf("127.0.0.1:%d", a.challMgmt),
 		"-dns01", fmt.Sprintf("127.0.0.1:%d", dns), "-http01", "", "-https01", "", "-tlsalpn01", "")
 	caPEM, cert, key := testCA(t, dir, "pebble")

@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +105,7 @@ echo "server = https://pebble:14000/dir" >/etc/letsencrypt/cli.ini
 func metadataMock(t *testing.T, region string) int {
 	t.Helper()
 	bin := testtools.Built(t, "ec2-metadata-mock")
-	port := freePort(t)
+	port := testtools.FreePort(t)
 	cfg := map[string]any{"imdsv2": true, "metadata": map[string]any{"values": map[string]any{
 		"instance-id": instanceID, "placement-region": region, "placement-availability-zone": region + "a",
 		"iam-security-credentials": map[string]any{
@@ -172,7 +174,7 @@ func TestDevLaunchWithoutItsImages(t *testing.T) {
 	// The certificate came from pebble through DNS-01, and its state was saved for the next instance.
 	require.Contains(t, operations(calls), "ChangeResourceRecordSets")
 	state, ok := aws.objects[p.stack.Edge.CertBucket+"/"+p.stack.Edge.CertPrefix+"certificates.tar.gz"]
-	require.True(t, ok, "no certificate state saved; objects: %v", keys(aws.objects))
+	require.True(t, ok, "no certificate state saved; objects: %v", slices.Sorted(maps.Keys(aws.objects)))
 	cert := certificateIn(t, state)
 	require.Contains(t, cert.Issuer.CommonName, "Pebble", "issued by %s", cert.Issuer)
 	require.ElementsMatch(t, p.stack.Edge.Names, cert.DNSNames)
@@ -203,14 +205,6 @@ func operations(calls []call) []string {
 	return out
 }
 
-func keys(m map[string][]byte) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
 // certificateIn reads the leaf certificate out of a saved certificate state.
 func certificateIn(t *testing.T, tarball []byte) *x509.Certificate {
 	t.Helper()
@@ -237,11 +231,7 @@ func certificateIn(t *testing.T, tarball []byte) *x509.Certificate {
 			return cert
 		}
 	}
-	var names []string
-	for n := range files {
-		names = append(names, n)
-	}
-	t.Fatalf("no archive/edge/cert*.pem in the state: %v", names)
+	t.Fatalf("no archive/edge/cert*.pem in the state: %v", slices.Sorted(maps.Keys(files)))
 	return nil
 }
 
@@ -290,11 +280,11 @@ func request(c call, p payload) iampolicy.Request {
 		r.Resource = "arn:aws:route53:::hostedzone/" + c.Path
 	case "GetChange":
 		r.Resource = "arn:aws:route53:::change/" + c.Path
-	case "ListObjectsV2":
-		r.Resource = "arn:aws:s3:::" + c.Path
-		ctx["s3:prefix"] = c.Params.Get("prefix")
-	case "GetObject", "HeadObject", "PutObject":
-		r.Resource = "arn:aws:s3:::" + c.Path
+	case "ListObjectsV2", "GetObject", "HeadObject", "PutObject":
+		r.Resource = "arn:aws:s3:::" + c.Path // the bucket for a list, bucket/key for an object
+		if c.Operation == "ListObjectsV2" {
+			ctx["s3:prefix"] = c.Params.Get("prefix")
+		}
 	}
 	return r
 }

@@ -45,10 +45,10 @@ func start(t *testing.T, img image, cfg vmConfig) *vm {
 	run(t, "qemu-img", "create", "-q", "-f", "qcow2", "-b", filepath.Join(img.dir, "root.img"), "-F", "raw", disk)
 	nic := "user,model=virtio-net-pci,restrict=on,net=169.254.0.0/16,host=169.254.0.2,dhcpstart=169.254.0.15"
 	for addr, port := range cfg.guestFwd {
-		nic += ",guestfwd=tcp:" + addr + "-cmd:socat - TCP:127.0.0.1:" + itoa(port)
+		nic += ",guestfwd=tcp:" + addr + "-cmd:socat - TCP:127.0.0.1:" + strconv.Itoa(port)
 	}
 	for host, guest := range cfg.hostFwd {
-		nic += ",hostfwd=tcp:127.0.0.1:" + itoa(host) + "-:" + itoa(guest)
+		nic += ",hostfwd=tcp:127.0.0.1:" + strconv.Itoa(host) + "-:" + strconv.Itoa(guest)
 	}
 	v := &vm{console: filepath.Join(dir, "console.log"), done: make(chan error, 1)}
 	cmd := exec.Command("qemu-system-x86_64",
@@ -108,8 +108,6 @@ func (v *vm) wait(t *testing.T, timeout time.Duration, until func() bool) []stri
 		}
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // seed writes a NoCloud seed volume (vfat, label CIDATA, as cloud-init's NoCloud datasource
 // looks for) holding user-data, vendor-data and meta-data.

@@ -200,7 +200,7 @@ func testConfig(t *testing.T, s bootstrap.Stack, ports map[string]int) string {
 		if p := ports[role]; p != 0 {
 			return p
 		}
-		return freePort(t)
+		return testtools.FreePort(t)
 	}
 	for from, to := range map[string]string{
 		"bind :80\n": fmt.Sprintf("bind 127.0.0.1:%d\n", port("http")),

@@ -44,9 +44,9 @@ func TestRealHAProxyTrustsOnlyTheLoadBalancersEntry(t *testing.T) {
 			s := stackFor(t, "prod")
 			s.Edge.VpcCIDR = tc.vpc
 			startBackends(t, &s)
-			port := freePort(t)
+			port := testtools.FreePort(t)
 			log := &bytes.Buffer{}
-			runHAProxy(t, haproxy, testConfig(t, s, map[string]int{"alb": port, "stats": freePort(t)}), log)
+			runHAProxy(t, haproxy, testConfig(t, s, map[string]int{"alb": port, "stats": testtools.FreePort(t)}), log)
 			base := fmt.Sprintf("http://127.0.0.1:%d", port)
 			deadline := time.Now().Add(15 * time.Second)
 			for !healthy(client, base+"/.edge/health") {

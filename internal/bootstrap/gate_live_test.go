@@ -21,7 +21,7 @@ func TestRealHAProxyGateWaitsForEveryService(t *testing.T) {
 	s := stackFor(t, "dev")
 	backends := startBackends(t, &s)
 	backends["api"].stop()
-	ports := map[string]int{"http": freePort(t), "https": freePort(t), "stats": freePort(t)}
+	ports := map[string]int{"http": testtools.FreePort(t), "https": testtools.FreePort(t), "stats": testtools.FreePort(t)}
 	log := &bytes.Buffer{}
 	runHAProxy(t, haproxy, testConfig(t, s, ports), log)
 	url := fmt.Sprintf("http://127.0.0.1:%d/.edge/health", ports["http"])

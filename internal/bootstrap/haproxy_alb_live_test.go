@@ -22,9 +22,9 @@ func TestRealHAProxyRedirectsBehindTheLoadBalancer(t *testing.T) {
 	s := stackFor(t, "prod")
 	require.Equal(t, []string{"www.example.com"}, s.Redirects, "prod's certificate name without a service")
 	startBackends(t, &s)
-	port := freePort(t)
+	port := testtools.FreePort(t)
 	log := &bytes.Buffer{}
-	runHAProxy(t, haproxy, testConfig(t, s, map[string]int{"alb": port, "stats": freePort(t)}), log)
+	runHAProxy(t, haproxy, testConfig(t, s, map[string]int{"alb": port, "stats": testtools.FreePort(t)}), log)
 
 	client := &http.Client{Timeout: 5 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -78,7 +78,7 @@ func startEdge(t *testing.T) *edgeUnderTest {
 	haproxy := testtools.Need(t, "haproxy")
 	s := stackFor(t, "dev")
 	s.Redirects = []string{"www.dev.example.com"} // a certificate name no service uses (prod's www)
-	e := &edgeUnderTest{http: freePort(t), https: freePort(t), stats: freePort(t), backends: startBackends(t, &s), log: &bytes.Buffer{}}
+	e := &edgeUnderTest{http: testtools.FreePort(t), https: testtools.FreePort(t), stats: testtools.FreePort(t), backends: startBackends(t, &s), log: &bytes.Buffer{}}
 	cfg := testConfig(t, s, map[string]int{"http": e.http, "https": e.https, "stats": e.stats})
 	dir := filepath.Dir(cfg)
 	pemBytes, err := os.ReadFile(filepath.Join(dir, "edge.pem"))
@@ -100,7 +100,7 @@ func startBackends(t *testing.T, s *bootstrap.Stack) map[string]*backend {
 	t.Helper()
 	out := map[string]*backend{}
 	for i := range s.Services {
-		port := freePort(t)
+		port := testtools.FreePort(t)
 		s.Services[i].Port = port
 		b := &backend{name: s.Services[i].Name, addr: fmt.Sprintf("127.0.0.1:%d", port)}
 		b.start(t)
