@@ -1,6 +1,6 @@
 # The README's two commands: `make synth` is the main job without a cloud account, `make test`
 # runs every check. CI (.ci/run) runs `make test` on a clean clone.
-.PHONY: synth test deps docs
+.PHONY: synth test deps docs boot-figures
 
 synth:
 	go run ./cmd/synth -stack dev
@@ -9,6 +9,16 @@ synth:
 # program's own output; make test fails while one is stale.
 docs:
 	go run ./cmd/docgen -write
+
+# Measures the boot tests' figures into images/local/figures.json (the image built cold in a
+# scratch cache, then reused; boot to serving; boot.sh's steps; the switch-over), then writes
+# them into the README. Needs root and about 15 minutes on 2 cores.
+boot-figures: deps
+	rm -rf /tmp/immutable-edge-figures-cache images/local/figures.json
+	IE_IMAGE_CACHE=/tmp/immutable-edge-figures-cache IE_BOOT_FIGURES=$(CURDIR)/images/local/figures.json CI=true \
+		go test -count=1 -timeout 60m -run '^(TestDevLaunchWithoutItsImages|TestDevServesAndIsReplaced|TestProdServesBehindTheALB)$$' -v ./images/local
+	rm -rf /tmp/immutable-edge-figures-cache
+	$(MAKE) docs
 
 # The programs the tests run for real: Debian packages (HAProxy, cloud-init, shellcheck,
 # systemd-analyze, Node.js, ...), the pinned Packer with its Amazon plugin, golangci-lint and

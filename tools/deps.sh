@@ -31,6 +31,7 @@ declare -A packages=(
 	[socat]=socat # QEMU's guest forwards to the stand-ins on loopback
 	[pebble]=pebble # Let's Encrypt's test CA, for certbot's real DNS-01 flow in the boot tests
 	[pebble-challtestsrv]=pebble
+	[docker-registry]=docker-registry # the stack's ECR registry in the boot tests (the Distribution registry)
 )
 
 missing=()

@@ -79,6 +79,10 @@ func generate(root string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	boot, err := bootFigures(root)
+	if err != nil {
+		return nil, err
+	}
 	choices, err := costChoices(stacks["prod"])
 	if err != nil {
 		return nil, fmt.Errorf("cost choices: %w", err)
@@ -100,6 +104,7 @@ func generate(root string) (map[string]string, error) {
 		"config-error":    fence("", configError),
 		"stacks":          stackTable(stacks),
 		"hostile-input":   hostile,
+		"boot-figures":    boot,
 	}, nil
 }
 

@@ -5,11 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -142,4 +144,22 @@ func (a *acme) SetTXT(name, value string) error {
 
 func (a *acme) ClearTXT(name string) error {
 	return a.post("/clear-txt", map[string]string{"host": fqdn(name)})
+}
+
+// root returns the PEM of pebble's issuing root (made anew at each start; its management
+// interface serves it) and a pool holding it: what a client trusts for pebble's certificates.
+func (a *acme) root(t *testing.T) (string, *x509.CertPool) {
+	t.Helper()
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM([]byte(a.caPEM)))
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	resp, err := c.Get(fmt.Sprintf("https://127.0.0.1:%d/roots/0", a.mgmt))
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(b), "pebble's root: %s", b)
+	return string(b), roots
 }

@@ -29,6 +29,10 @@ keep_recent() {
 	mapfile -t old < <(find "$cache" -mindepth 1 -maxdepth 1 -type d -name '[0-9a-f]*' -printf '%T@ %p\n' | sort -rn | tail -n +4 | cut -d' ' -f2-)
 	((${#old[@]} == 0)) || rm -rf "${old[@]}"
 }
+# One build at a time per cache: another test process (or clone) waits, then finds it cached.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
 if [[ -s $out/root.img && -s $out/vmlinuz && -s $out/initrd.img && -s $out/build.json ]]; then
 	touch "$out"
 	keep_recent
@@ -36,7 +40,6 @@ if [[ -s $out/root.img && -s $out/vmlinuz && -s $out/initrd.img && -s $out/build
 	printf '%s\n' "$out"
 	exit 0
 fi
-mkdir -p "$cache"
 work=$(mktemp -d "$cache/.build-XXXXXX")
 cleanup() { rm -rf "$work"; }
 trap cleanup EXIT

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,13 +25,13 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/permissions"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
-	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
 // payload is what `synth -bootstrap-out` renders for a stack: its user-data, and stack.json.
 type payload struct {
 	userData string
 	stack    struct {
+		Name   string `json:"stack"`
 		Region string `json:"region"`
 		Domain string `json:"domain"`
 		Edge   struct {
@@ -41,10 +40,24 @@ type payload struct {
 			CertBucket   string   `json:"certBucket"`
 			CertPrefix   string   `json:"certPrefix"`
 			Names        []string `json:"certificateNames"`
+			Mode         string   `json:"mode"`
+			HealthPath   string   `json:"healthPath"`
+			ProxyPort    int      `json:"proxyPort"`
+			VPCCIDR      string   `json:"vpcCidr"`
 		} `json:"edge"`
 		LaunchHook string `json:"launchHook"`
+		Services   []struct {
+			Name string `json:"name"`
+			Ref  string `json:"ref"`
+			Host string `json:"host"`
+			Port int    `json:"port"`
+		} `json:"services"`
 	}
 }
+
+// group is the name the stand-in gives the stack's Auto Scaling group (AWS appends a suffix to
+// the prefix the stack sets).
+func (p payload) group() string { return p.stack.Name + "-asg-0123456" }
 
 // render runs the synth command from the repository root, as a user would.
 func render(t *testing.T, stack string) payload {
@@ -64,94 +77,25 @@ func render(t *testing.T, stack string) payload {
 	return p
 }
 
-// The stand-ins' addresses inside the VM's network, each forwarded to a loopback port.
-const (
-	awsAddr   = "169.254.0.100"
-	acmeAddr  = "169.254.0.101"
-	imdsAddr  = "169.254.169.254"
-	groupName = "dev-asg-0123456"
-)
-
-// vendorData is everything the boot tests put into the VM besides the image and the stack's
-// exact user-data, so the instance's unchanged scripts reach the stand-ins: the AWS CLI's and
-// boto3's endpoint (every service at the AWS stand-in, S3 path-style), pebble's name and the
-// CA of its ACME endpoint's certificate, and certbot's ACME server. cloud-init runs vendor
-// scripts before the user-data's runcmd.
-func vendorData(acmeCA string) string {
-	return `#!/bin/sh
-# immutable-edge boot test: the stand-ins' settings (not part of the image or the payload)
-set -e
-echo "` + acmeAddr + ` pebble" >>/etc/hosts
-install -d -m 0700 /root/.aws
-cat >/root/.aws/config <<'EOF'
-[default]
-region = eu-central-1
-endpoint_url = http://` + awsAddr + `
-s3 =
-    addressing_style = path
-EOF
-cat >/usr/local/share/ca-certificates/ie-boot-test-acme.crt <<'EOF'
-` + strings.TrimSpace(acmeCA) + `
-EOF
-update-ca-certificates
-install -d /etc/letsencrypt
-echo "server = https://pebble:14000/dir" >/etc/letsencrypt/cli.ini
-`
-}
-
-// metadataMock starts amazon-ec2-metadata-mock answering IMDSv2 only, as the launch template
-// requires, for this instance in the stack's region, with credentials that do not expire
-// during the test (the mock's defaults expired in 2020, which botocore refuses).
-func metadataMock(t *testing.T, region string) int {
-	t.Helper()
-	bin := testtools.Built(t, "ec2-metadata-mock")
-	port := testtools.FreePort(t)
-	cfg := map[string]any{"imdsv2": true, "metadata": map[string]any{"values": map[string]any{
-		"instance-id": instanceID, "placement-region": region, "placement-availability-zone": region + "a",
-		"iam-security-credentials": map[string]any{
-			"Code": "Success", "LastUpdated": time.Now().UTC().Format(time.RFC3339), "Type": "AWS-HMAC",
-			"AccessKeyId": "ASIABOOTTEST", "SecretAccessKey": "boot-test", "Token": "boot-test",
-			"Expiration": time.Now().Add(6 * time.Hour).UTC().Format(time.RFC3339),
-		},
-	}}}
-	b, err := json.Marshal(cfg)
-	require.NoError(t, err)
-	f := filepath.Join(t.TempDir(), "aemm.json")
-	require.NoError(t, os.WriteFile(f, b, 0o600))
-	daemon(t, nil, bin, "--hostname", "127.0.0.1", "--port", fmt.Sprint(port), "--config-file", f)
-	waitListening(t, port)
-	return port
-}
-
 // TestDevLaunchWithoutItsImages boots dev's exact payload on the image beside the stand-ins
 // while the stack's container images cannot be pulled: the instance gets its certificate
 // through certbot's real DNS-01 flow (Route 53 stand-in, pebble), saves the certificate state,
 // keeps its launch hook alive, then abandons the launch and never claims the address; every
 // call it made is one its role (inline policy within the stack's boundary) allows.
 func TestDevLaunchWithoutItsImages(t *testing.T) {
+	// Runs beside the other light boots once the timing-sensitive dev test is done.
+	t.Parallel()
+	timed(t)
 	img := build(t)
-	p := render(t, "dev")
-	ca := startACME(t)
-	aws := &standIn{objects: map[string][]byte{}, group: groupName, state: "Pending:Wait",
-		zoneID: p.stack.Edge.HostedZoneID, zoneName: "example.com.", setTXT: ca.SetTXT, clearTXT: ca.ClearTXT}
-	srv := httptest.NewServer(aws)
-	defer srv.Close()
-	imds := metadataMock(t, p.stack.Region)
-
+	w := newWorld(t, "dev", false)
+	p, aws := w.p, w.aws
 	started := time.Now()
-	v := start(t, img, vmConfig{userData: p.userData, vendorData: vendorData(ca.caPEM),
-		guestFwd: map[string]int{imdsAddr + ":80": imds, awsAddr + ":80": portOf(t, srv.Listener.Addr().String()), acmeAddr + ":14000": ca.port}})
-	completed := func() bool {
-		for _, c := range aws.Calls() {
-			if c.Operation == "CompleteLifecycleAction" {
-				return true
-			}
-		}
-		return false
-	}
-	lines := v.wait(t, 14*time.Minute, completed)
+	v := w.boot(t, img, instanceID)
+	v.until(t, 14*time.Minute, "CompleteLifecycleAction", func() bool { return w.completed(instanceID) != nil })
+	lines := readLines(t, v.console)
 	calls := aws.Calls()
 	t.Logf("%d calls to the AWS stand-in in %s", len(calls), time.Since(started).Round(time.Second))
+	figure("dev.abandon", time.Since(started).Seconds())
 	for _, c := range calls {
 		require.NotEqual(t, "Unsupported", c.Operation, "%s: %s\n%s", c.Service, c.Path, tail(lines, 60))
 	}
@@ -168,7 +112,7 @@ func TestDevLaunchWithoutItsImages(t *testing.T) {
 	require.Equal(t, "ABANDON", complete.Params.Get("LifecycleActionResult"))
 	require.Equal(t, p.stack.LaunchHook, complete.Params.Get("LifecycleHookName"))
 	require.Equal(t, instanceID, complete.Params.Get("InstanceId"))
-	require.Equal(t, groupName, complete.Params.Get("AutoScalingGroupName"))
+	require.Equal(t, p.group(), complete.Params.Get("AutoScalingGroupName"))
 	require.Contains(t, operations(calls), "RecordLifecycleActionHeartbeat")
 
 	// The certificate came from pebble through DNS-01, and its state was saved for the next instance.
@@ -179,10 +123,31 @@ func TestDevLaunchWithoutItsImages(t *testing.T) {
 	require.Contains(t, cert.Issuer.CommonName, "Pebble", "issued by %s", cert.Issuer)
 	require.ElementsMatch(t, p.stack.Edge.Names, cert.DNSNames)
 
-	// Every call is one the instance's role may make.
-	access := instanceAccess(t)
+	w.requireAllowed(t, calls, false)
+}
+
+// requireAllowed asks the IAM evaluator whether the stack's instance role (its inline policy
+// within the stack's boundary) allows every recorded call, and, when the instance pulled its
+// images, the pulls ECR authorises with the same role on each service's repository.
+func (w *world) requireAllowed(t *testing.T, calls []call, pulled bool) {
+	t.Helper()
+	access := instanceAccess(t, w.p.stack.Name)
+	reqs := make([]iampolicy.Request, 0, len(calls))
 	for _, c := range calls {
-		req := request(c, p)
+		reqs = append(reqs, request(c, w.p))
+	}
+	if pulled {
+		for _, s := range w.p.stack.Services {
+			_, path, _ := strings.Cut(s.Ref, "/")
+			repo, _, _ := strings.Cut(path, ":")
+			arn := "arn:aws:ecr:" + w.p.stack.Region + ":" + plan.Account + ":repository/" + repo
+			for _, a := range []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} {
+				reqs = append(reqs, iampolicy.Request{Action: a, Resource: arn, Context: map[string]string{
+					"aws:RequestedRegion": w.p.stack.Region, "aws:ResourceTag/Stack": w.p.stack.Name, "aws:SecureTransport": "true"}})
+			}
+		}
+	}
+	for _, req := range reqs {
 		ok, why, err := iampolicy.Decide(req, access)
 		require.NoError(t, err)
 		require.True(t, ok, "the instance role may not %s on %s: %s", req.Action, req.Resource, why)
@@ -235,22 +200,23 @@ func certificateIn(t *testing.T, tarball []byte) *x509.Certificate {
 	return nil
 }
 
-// instanceAccess is what IAM weighs for the dev instance role: its inline policy from dev's
-// plan and the stack's boundary from the account program's.
-func instanceAccess(t *testing.T) iampolicy.Access {
+// instanceAccess is what IAM weighs for a stack's instance role: its inline policy from the
+// stack's plan and the stack's boundary from the account program's.
+func instanceAccess(t *testing.T, stack string) iampolicy.Access {
 	t.Helper()
-	t.Chdir("../..")
-	p, err := plan.Run("dev", "")
+	p, err := plan.Run(stack, "")
 	require.NoError(t, err)
-	role, ok := p.Find("aws:iam/role:Role", "dev-role")
+	role, ok := p.Find("aws:iam/role:Role", stack+"-role")
 	require.True(t, ok)
-	inline, ok := p.Find("aws:iam/rolePolicy:RolePolicy", "dev-runtime")
+	inline, ok := p.Find("aws:iam/rolePolicy:RolePolicy", stack+"-runtime")
 	require.True(t, ok)
-	cfg, err := plan.ReadConfigFile("account/Pulumi.account.yaml")
+	root, err := plan.Root()
+	require.NoError(t, err)
+	cfg, err := plan.ReadConfigFile(filepath.Join(root, "account", "Pulumi.account.yaml"))
 	require.NoError(t, err)
 	acct, err := plan.RunProject(setup.Project, setup.AccountStack, cfg, nil, setup.Deploy)
 	require.NoError(t, err)
-	boundary, ok := acct.Find("aws:iam/policy:Policy", "immutable-edge-dev-boundary")
+	boundary, ok := acct.Find("aws:iam/policy:Policy", "immutable-edge-"+stack+"-boundary")
 	require.True(t, ok)
 	_, roleARN := permissions.Identity(p, role)
 	parse := func(s string) iampolicy.Document {
@@ -266,12 +232,12 @@ func instanceAccess(t *testing.T) iampolicy.Access {
 // it, with the tags the stack's resources carry.
 func request(c call, p payload) iampolicy.Request {
 	region := p.stack.Region
-	ctx := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": "dev", "aws:SecureTransport": "true"}
+	ctx := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": p.stack.Name, "aws:SecureTransport": "true"}
 	r := iampolicy.Request{Action: c.action(), Resource: "*", Context: ctx}
 	switch c.Operation {
 	case "RecordLifecycleActionHeartbeat", "CompleteLifecycleAction", "SetInstanceHealth":
 		r.Resource = "arn:aws:autoscaling:" + region + ":" + plan.Account +
-			":autoScalingGroup:0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0:autoScalingGroupName/" + groupName
+			":autoScalingGroup:0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0:autoScalingGroupName/" + p.group()
 	case "AssociateAddress":
 		r.Resource = "arn:aws:ec2:" + region + ":" + plan.Account + ":elastic-ip/" + c.Params.Get("AllocationId")
 	case "PutMetricData":

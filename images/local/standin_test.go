@@ -2,6 +2,8 @@ package local_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -41,16 +43,18 @@ func (c call) action() string {
 // certbot's DNS-01 records, fed on to pebble-challtestsrv), answers as AWS would, and records
 // every call. Signatures are not checked: the VM's credentials are the metadata mock's.
 type standIn struct {
-	mu        sync.Mutex
-	calls     []call
-	objects   map[string][]byte // bucket/key
-	group     string
-	state     string // the instance's lifecycle state
-	zoneID    string
-	zoneName  string
-	setTXT    func(name, value string) error
-	clearTXT  func(name string) error
-	changeSeq int
+	mu      sync.Mutex
+	calls   []call
+	objects map[string][]byte // bucket/key
+	group   string
+	states  map[string]string // each instance's lifecycle state; Pending:Wait until it completes its hook
+	// registry and password: what ECR's GetAuthorizationToken hands out (the registry stand-in's).
+	registry, password string
+	zoneID             string
+	zoneName           string
+	setTXT             func(name, value string) error
+	clearTXT           func(name string) error
+	changeSeq          int
 }
 
 var scopeRE = regexp.MustCompile(`Credential=[^/]+/[0-9]+/[^/]+/([^/]+)/aws4_request`)
@@ -69,6 +73,8 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = s.route53(w, r, body)
 	case "autoscaling", "ec2", "monitoring":
 		err = s.query(w, r, service, body)
+	case "ecr":
+		err = s.ecr(w, r)
 	default:
 		err = fmt.Errorf("no stand-in for service %q (%s %s)", service, r.Method, r.URL)
 	}
@@ -119,15 +125,26 @@ func (s *standIn) query(w http.ResponseWriter, r *http.Request, service string, 
 	meta := `<ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata>`
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	id := form.Get("InstanceIds.member.1")
+	if id == "" {
+		id = form.Get("InstanceId")
+	}
+	state, ok := s.states[id]
+	if !ok {
+		state = "Pending:Wait"
+	}
 	switch op {
 	case "DescribeAutoScalingInstances":
 		return xmlReply(w, http.StatusOK, fmt.Sprintf(`<DescribeAutoScalingInstancesResponse xmlns="%s"><DescribeAutoScalingInstancesResult><AutoScalingInstances><member>`+
 			`<InstanceId>%s</InstanceId><InstanceType>t3.small</InstanceType><AutoScalingGroupName>%s</AutoScalingGroupName>`+
 			`<AvailabilityZone>eu-central-1a</AvailabilityZone><LifecycleState>%s</LifecycleState><HealthStatus>HEALTHY</HealthStatus>`+
 			`<ProtectedFromScaleIn>false</ProtectedFromScaleIn></member></AutoScalingInstances></DescribeAutoScalingInstancesResult>%s</DescribeAutoScalingInstancesResponse>`,
-			ns, form.Get("InstanceIds.member.1"), s.group, s.state, meta))
+			ns, id, s.group, state, meta))
 	case "CompleteLifecycleAction":
-		s.state = map[string]string{"CONTINUE": "Pending:Proceed", "ABANDON": "Terminating"}[form.Get("LifecycleActionResult")]
+		if s.states == nil {
+			s.states = map[string]string{}
+		}
+		s.states[id] = map[string]string{"CONTINUE": "Pending:Proceed", "ABANDON": "Terminating"}[form.Get("LifecycleActionResult")]
 	case "AssociateAddress":
 		return xmlReply(w, http.StatusOK, fmt.Sprintf(`<AssociateAddressResponse xmlns="%s"><requestId>1</requestId><return>true</return>`+
 			`<associationId>eipassoc-0123456789abcdef0</associationId></AssociateAddressResponse>`, ns))
@@ -136,6 +153,28 @@ func (s *standIn) query(w http.ResponseWriter, r *http.Request, service string, 
 		return fmt.Errorf("%s: no stand-in for %s", service, op)
 	}
 	return xmlReply(w, http.StatusOK, fmt.Sprintf(`<%sResponse xmlns="%s"><%sResult/>%s</%sResponse>`, op, ns, op, meta, op))
+}
+
+// ecr answers GetAuthorizationToken (the JSON protocol), the one ECR call the credential
+// helper makes: the token is base64 of AWS:<password> for the registry's endpoint, valid 12 h,
+// as ECR documents it.
+func (s *standIn) ecr(w http.ResponseWriter, r *http.Request) error {
+	const prefix = "AmazonEC2ContainerRegistry_V20150921."
+	target := r.Header.Get("X-Amz-Target")
+	if !strings.HasPrefix(target, prefix) {
+		return fmt.Errorf("ecr: target %q", target)
+	}
+	op := strings.TrimPrefix(target, prefix)
+	s.record(call{Service: "ecr", Operation: op})
+	if op != "GetAuthorizationToken" {
+		return fmt.Errorf("ecr: no stand-in for %s", op)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	return json.NewEncoder(w).Encode(map[string]any{"authorizationData": []any{map[string]any{
+		"authorizationToken": base64.StdEncoding.EncodeToString([]byte("AWS:" + s.password)),
+		"expiresAt":          time.Now().Add(12 * time.Hour).Unix(),
+		"proxyEndpoint":      "https://" + s.registry,
+	}}})
 }
 
 // s3 answers the REST calls certstate.sh makes (path-style addressing).

@@ -17,7 +17,7 @@ import (
 // or a stand-in) and vendor-data (the stand-ins' settings, run by cloud-init before user
 // scripts), and QEMU's explicit forwards.
 type vmConfig struct {
-	userData, vendorData string
+	instanceID, userData, vendorData string
 	// guestFwd maps a guest address (in the VM's link-local network, 169.254.0.0/16, which holds
 	// the metadata address) to a loopback port of this machine: socat connects each
 	// connection the guest opens there.
@@ -83,28 +83,24 @@ func start(t *testing.T, img image, cfg vmConfig) *vm {
 	return v
 }
 
-// wait returns the console's lines once the VM powers off, or once until reports true
-// (polled every few seconds; the VM is then stopped); it fails after the timeout.
-func (v *vm) wait(t *testing.T, timeout time.Duration, until func() bool) []string {
+// until polls cond every few seconds while the VM runs; it fails, with the console's tail, if
+// the VM stops or the timeout passes first.
+func (v *vm) until(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.After(timeout)
-	tick := time.NewTicker(3 * time.Second)
+	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-v.done:
-			lines := readLines(t, v.console)
-			require.NoError(t, err, "qemu\n%s", tail(lines, 60))
-			return lines
-		case <-tick.C:
-			if until != nil && until() {
-				v.cancel()
-				<-v.done
-				return readLines(t, v.console)
-			}
+			v.done <- err
+			t.Fatalf("the VM stopped (%v) before %s; the console's last lines:\n%s", err, what, tail(readLines(t, v.console), 80))
 		case <-deadline:
-			v.cancel()
-			t.Fatalf("the VM did not finish within %s; the console's last lines:\n%s", timeout, tail(readLines(t, v.console), 80))
+			t.Fatalf("no %s within %s; the console's last lines:\n%s", what, timeout, tail(readLines(t, v.console), 80))
+		case <-tick.C:
+			if cond() {
+				return
+			}
 		}
 	}
 }
@@ -115,9 +111,13 @@ func seed(t *testing.T, dir string, cfg vmConfig) string {
 	t.Helper()
 	img := filepath.Join(dir, "seed.img")
 	run(t, "mkfs.vfat", "-n", "CIDATA", "-C", img, "4096")
+	id := cfg.instanceID
+	if id == "" {
+		id = instanceID
+	}
 	files := map[string]string{
 		"user-data": cfg.userData,
-		"meta-data": "instance-id: " + instanceID + "\nlocal-hostname: ie-boot-test\n",
+		"meta-data": "instance-id: " + id + "\nlocal-hostname: ie-boot-test\n",
 	}
 	if cfg.vendorData != "" {
 		files["vendor-data"] = cfg.vendorData
@@ -130,7 +130,8 @@ func seed(t *testing.T, dir string, cfg vmConfig) string {
 	return img
 }
 
-// instanceID is the VM's instance id, in the seed's meta-data and the metadata mock alike.
+// instanceID is a VM's instance id unless the test names another, in the seed's meta-data and
+// the metadata mock alike.
 const instanceID = "i-0123456789abcdef0"
 
 func run(t *testing.T, name string, args ...string) {
