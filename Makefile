@@ -12,7 +12,7 @@ docs:
 
 # Measures the boot tests' figures into images/local/figures.json (the image built cold in a
 # scratch cache, then reused; boot to serving; boot.sh's steps; the switch-over), then writes
-# them into the README. Needs root and about 15 minutes on 2 cores.
+# them into the README. Needs root and about 25 minutes on 2 cores.
 boot-figures: deps
 	rm -rf /tmp/immutable-edge-figures-cache images/local/figures.json
 	IE_IMAGE_CACHE=/tmp/immutable-edge-figures-cache IE_BOOT_FIGURES=$(CURDIR)/images/local/figures.json CI=true \

@@ -1,8 +1,6 @@
 package local_test
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -30,7 +28,7 @@ func TestDevServesAndIsReplaced(t *testing.T) {
 
 	// The replacement boots at once, while the first instance serves bounded load behind the
 	// address; the first is checked meanwhile (reads only: the load sees it as it is).
-	_, roots := w.acme.root(t)
+	_, roots := w.trust(t)
 	orders := countOf(w.aws.Calls(), "ChangeResourceRecordSets")
 	eip := newElasticIP(t, first.fwd[443])
 	var hosts []string
@@ -47,7 +45,7 @@ func TestDevServesAndIsReplaced(t *testing.T) {
 	w.claimedAfterContinue(t, instanceID)
 	require.Contains(t, operations(w.aws.Calls()), "GetAuthorizationToken")
 	first.hardened(t, w)
-	rootFile := w.serves(t, first)
+	w.serves(t, first)
 	served := leaf(t, roots, hosts[0], first.fwd[443])
 	require.ElementsMatch(t, w.p.stack.Edge.Names, served.DNSNames)
 
@@ -76,7 +74,7 @@ func TestDevServesAndIsReplaced(t *testing.T) {
 	w.serves(t, second)
 	w.requireAllowed(t, w.aws.Calls(), true)
 
-	second.recovers(t, w, rootFile)
+	second.recovers(t, w)
 }
 
 // claimedAfterContinue checks the instance completed its own hook in its group with CONTINUE
@@ -100,8 +98,9 @@ func (w *world) claimedAfterContinue(t *testing.T, id string) {
 
 // recovers stops the first service's container: its host is 503 within HAProxy's check window,
 // and 200 again once systemd has restarted it.
-func (in *instance) recovers(t *testing.T, w *world, rootFile string) {
+func (in *instance) recovers(t *testing.T, w *world) {
 	t.Helper()
+	rootFile, _ := w.trust(t)
 	host := w.p.stack.Services[0].Host
 	stopped := time.Now()
 	in.control(t, "stop "+w.p.stack.Services[0].Name)
@@ -117,12 +116,10 @@ func (in *instance) recovers(t *testing.T, w *world, rootFile string) {
 
 // serves checks what a client of the instance sees: each host over TLS with pebble's
 // certificate (curl trusting only pebble's root) from its own container, HTTP redirected to
-// HTTPS on the same path, an unknown host 404. It returns the root's file.
-func (w *world) serves(t *testing.T, in *instance) string {
+// HTTPS on the same path, an unknown host 404.
+func (w *world) serves(t *testing.T, in *instance) {
 	t.Helper()
-	rootPEM, _ := w.acme.root(t)
-	rootFile := filepath.Join(t.TempDir(), "pebble-root.pem")
-	require.NoError(t, os.WriteFile(rootFile, []byte(rootPEM), 0o600))
+	rootFile, _ := w.trust(t)
 	for _, s := range w.p.stack.Services {
 		r := curl(t, rootFile, "https://"+s.Host+"/", in.fwd[443])
 		require.Equal(t, 200, r.code, s.Host)
@@ -135,7 +132,6 @@ func (w *world) serves(t *testing.T, in *instance) string {
 	}
 	host := w.p.stack.Services[0].Host
 	require.Equal(t, 404, curl(t, rootFile, "https://"+host+"/", in.fwd[443], "-H", "Host: unknown.example.com").code)
-	return rootFile
 }
 
 func countOf(calls []call, op string) int {

@@ -132,22 +132,17 @@ func TestDevLaunchWithoutItsImages(t *testing.T) {
 func (w *world) requireAllowed(t *testing.T, calls []call, pulled bool) {
 	t.Helper()
 	access := instanceAccess(t, w.p.stack.Name)
-	reqs := make([]iampolicy.Request, 0, len(calls))
-	for _, c := range calls {
-		reqs = append(reqs, request(c, w.p))
-	}
 	if pulled {
+		calls = slices.Clone(calls)
 		for _, s := range w.p.stack.Services {
-			_, path, _ := strings.Cut(s.Ref, "/")
-			repo, _, _ := strings.Cut(path, ":")
-			arn := "arn:aws:ecr:" + w.p.stack.Region + ":" + plan.Account + ":repository/" + repo
-			for _, a := range []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} {
-				reqs = append(reqs, iampolicy.Request{Action: a, Resource: arn, Context: map[string]string{
-					"aws:RequestedRegion": w.p.stack.Region, "aws:ResourceTag/Stack": w.p.stack.Name, "aws:SecureTransport": "true"}})
+			_, repo, _ := splitRef(s.Ref)
+			for _, op := range []string{"BatchGetImage", "GetDownloadUrlForLayer"} {
+				calls = append(calls, call{Service: "ecr", Operation: op, Path: repo})
 			}
 		}
 	}
-	for _, req := range reqs {
+	for _, c := range calls {
+		req := request(c, w.p)
 		ok, why, err := iampolicy.Decide(req, access)
 		require.NoError(t, err)
 		require.True(t, ok, "the instance role may not %s on %s: %s", req.Action, req.Resource, why)
@@ -244,6 +239,8 @@ func request(c call, p payload) iampolicy.Request {
 		ctx["cloudwatch:namespace"] = c.Params.Get("Namespace")
 	case "ChangeResourceRecordSets":
 		r.Resource = "arn:aws:route53:::hostedzone/" + c.Path
+	case "BatchGetImage", "GetDownloadUrlForLayer": // the registry's side of a pull, on the repository
+		r.Resource = "arn:aws:ecr:" + region + ":" + plan.Account + ":repository/" + c.Path
 	case "GetChange":
 		r.Resource = "arn:aws:route53:::change/" + c.Path
 	case "ListObjectsV2", "GetObject", "HeadObject", "PutObject":

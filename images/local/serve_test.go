@@ -70,8 +70,8 @@ func (in *instance) settled(t *testing.T, w *world) {
 	// The image's own services, then what the payload starts.
 	units := []string{"systemd-networkd.service", "rsyslog.service", "prometheus-node-exporter.service",
 		"docker.service", "haproxy.service", "ie-health-watch.timer"}
-	for _, s := range w.services {
-		units = append(units, "ie-svc@"+s+".service")
+	for _, s := range w.p.stack.Services {
+		units = append(units, "ie-svc@"+s.Name+".service")
 	}
 	if w.p.stack.Edge.Mode == "eip" {
 		units = append(units, "ie-cert-metric.timer")
@@ -89,9 +89,9 @@ func (in *instance) settled(t *testing.T, w *world) {
 // /tmp tmpfs, logs to the journal, and the image's own unprivileged user.
 func (in *instance) hardened(t *testing.T, w *world) {
 	t.Helper()
-	names := make([]string, 0, len(w.services))
-	for _, s := range w.services {
-		names = append(names, "ie-"+s)
+	names := make([]string, 0, len(w.p.stack.Services))
+	for _, s := range w.p.stack.Services {
+		names = append(names, "ie-"+s.Name)
 	}
 	var containers []struct {
 		Name   string
@@ -113,7 +113,7 @@ func (in *instance) hardened(t *testing.T, w *world) {
 	}
 	out := in.control(t, "inspect "+strings.Join(names, " "))
 	require.NoError(t, json.Unmarshal([]byte(out), &containers), out)
-	require.Len(t, containers, len(w.services))
+	require.Len(t, containers, len(w.p.stack.Services))
 	for i, c := range containers {
 		s := w.p.stack.Services[i]
 		require.Equal(t, "/ie-"+s.Name, c.Name)

@@ -111,13 +111,9 @@ func seed(t *testing.T, dir string, cfg vmConfig) string {
 	t.Helper()
 	img := filepath.Join(dir, "seed.img")
 	run(t, "mkfs.vfat", "-n", "CIDATA", "-C", img, "4096")
-	id := cfg.instanceID
-	if id == "" {
-		id = instanceID
-	}
 	files := map[string]string{
 		"user-data": cfg.userData,
-		"meta-data": "instance-id: " + id + "\nlocal-hostname: ie-boot-test\n",
+		"meta-data": "instance-id: " + cfg.instanceID + "\nlocal-hostname: ie-boot-test\n",
 	}
 	if cfg.vendorData != "" {
 		files["vendor-data"] = cfg.vendorData
@@ -130,8 +126,8 @@ func seed(t *testing.T, dir string, cfg vmConfig) string {
 	return img
 }
 
-// instanceID is a VM's instance id unless the test names another, in the seed's meta-data and
-// the metadata mock alike.
+// instanceID is the first instance's id in a boot test, in the seed's meta-data and the
+// metadata mock alike.
 const instanceID = "i-0123456789abcdef0"
 
 func run(t *testing.T, name string, args ...string) {

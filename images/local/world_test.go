@@ -3,6 +3,7 @@ package local_test
 import (
 	"bufio"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,14 +35,16 @@ const (
 // the credential helper) and the registry. Instances of the same world share its state, as
 // instances of one stack share S3 and the registry.
 type world struct {
-	p        payload
-	acme     *acme
-	aws      *standIn
-	awsPort  int
-	ecrPort  int
-	reg      *registry
-	awsCA    string // the CA of the ECR API's and the registry's certificates
-	services []string
+	p       payload
+	acme    *acme
+	aws     *standIn
+	awsPort int
+	ecrPort int
+	reg     *registry
+	awsCA   string // the CA of the ECR API's and the registry's certificates
+	// pebble's issuing root, fetched once: the file curl is given and the pool Go clients use.
+	rootFile string
+	roots    *x509.CertPool
 }
 
 // newWorld renders the stack's payload and starts its stand-ins; with images, the registry
@@ -50,7 +53,7 @@ func newWorld(t *testing.T, stack string, images bool) *world {
 	t.Helper()
 	w := &world{p: render(t, stack)}
 	w.acme = startACME(t)
-	host, _, _ := strings.Cut(w.p.stack.Services[0].Ref, "/")
+	host, _, _ := splitRef(w.p.stack.Services[0].Ref)
 	caPEM, cert, key := testCA(t, t.TempDir(), "api.ecr."+w.p.stack.Region+".amazonaws.com", host)
 	w.awsCA = caPEM
 	w.reg = startRegistry(t, caPEM, cert, key)
@@ -66,18 +69,34 @@ func newWorld(t *testing.T, stack string, images bool) *world {
 	secure.StartTLS()
 	t.Cleanup(secure.Close)
 	w.ecrPort = portOf(t, secure.Listener.Addr().String())
-	for _, s := range w.p.stack.Services {
-		w.services = append(w.services, s.Name)
-	}
 	if images {
 		layer, diffID := backendLayer(t)
 		for _, s := range w.p.stack.Services {
-			_, path, _ := strings.Cut(s.Ref, "/")
-			repo, tag, _ := strings.Cut(path, ":")
+			_, repo, tag := splitRef(s.Ref)
 			w.reg.push(t, repo, tag, s.Name, layer, diffID)
 		}
 	}
 	return w
+}
+
+// splitRef splits an image ref of the stack's registry into its host, repository and tag.
+func splitRef(ref string) (host, repo, tag string) {
+	host, path, _ := strings.Cut(ref, "/")
+	repo, tag, _ = strings.Cut(path, ":")
+	return host, repo, tag
+}
+
+// trust returns pebble's issuing root as a file (for curl) and a pool (for Go clients),
+// fetched from pebble the first time.
+func (w *world) trust(t *testing.T) (string, *x509.CertPool) {
+	t.Helper()
+	if w.roots == nil {
+		rootPEM, roots := w.acme.root(t)
+		w.rootFile = filepath.Join(t.TempDir(), "pebble-root.pem")
+		require.NoError(t, os.WriteFile(w.rootFile, []byte(rootPEM), 0o600))
+		w.roots = roots
+	}
+	return w.rootFile, w.roots
 }
 
 // instance is one booted VM of the world's stack, with the loopback ports its guest ports are
