@@ -16,7 +16,7 @@ docs:
 boot-figures: deps
 	rm -rf /tmp/immutable-edge-figures-cache images/local/figures.json
 	IE_IMAGE_CACHE=/tmp/immutable-edge-figures-cache IE_BOOT_FIGURES=$(CURDIR)/images/local/figures.json CI=true \
-		go test -count=1 -timeout 60m -run '^(TestDevLaunchWithoutItsImages|TestDevServesAndIsReplaced|TestProdServesBehindTheALB)$$' -v ./images/local
+		go test -count=1 -timeout 60m -run '^(TestDevLaunchWithoutItsImages|TestDevLaunchWhenCertbotFails|TestDevServesAndIsReplaced|TestProdServesBehindTheALB)$$' -v ./images/local
 	rm -rf /tmp/immutable-edge-figures-cache
 	$(MAKE) docs
 
@@ -38,7 +38,7 @@ test: deps
 	.tools/bin/golangci-lint run ./...
 	.tools/bin/actionlint
 	# -timeout: images/local builds the golden image (minutes, once per images/ content) and boots it under TCG.
-	go test -timeout 40m ./...
+	go test -timeout 60m ./...
 	# Fuzz the config loader and the payload renderer a few seconds each, from the committed seed
 	# corpus (every hostile value of plan/hostile.json); a failing input is written to testdata/fuzz.
 	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 3s ./internal/config

@@ -1,4 +1,4 @@
-# The golden AMI: Ubuntu 24.04 LTS with HAProxy, Docker, certbot and the immutable-edge runtime
+# The golden AMI: Debian 13 (trixie) with HAProxy, Docker, certbot and the immutable-edge runtime
 # scripts. Every instance of every stack starts from an image built here; nothing is installed
 # at boot. Build it through a stack with image.build: true, or by hand (docs/golden-image.md).
 
@@ -73,6 +73,16 @@ locals {
   # against its publisher's signature (trust/fingerprints). A new version is a change here.
   cloudwatch_agent_version = "1.300072.0b1766"
   aws_cli_version          = "2.27.49"
+  # The SSM agent comes first, in the build instance's user-data (ssm-agent.sh.pkrtpl), since
+  # Packer connects through it; verified with the same script against the pinned key.
+  ssm_agent_version = "3.3.5226.0"
+  ssm_agent_bootstrap = templatefile("${path.root}/ssm-agent.sh.pkrtpl", {
+    version        = local.ssm_agent_version
+    arch           = var.architecture
+    fingerprint    = regex("(?m)^amazon-ssm-agent ([0-9A-F]{40})$", file("${path.root}/trust/fingerprints"))[0]
+    key            = base64encode(file("${path.root}/trust/amazon-ssm-agent.asc"))
+    fetch_verified = base64encode(file("${path.root}/trust/fetch-verified.sh"))
+  })
   # Stack is the building stack, whose channel this is: the deploy roles act only on resources
   # tagged with their own stack (account/setup), so the build instance, its temporary group and
   # key pair, and the image and snapshots it makes are the building stack's, and no other
@@ -89,6 +99,7 @@ locals {
     # Tag values hold at most 256 characters: the full package list is the image manifest.
     CloudWatchAgentVersion = local.cloudwatch_agent_version
     AwsCliVersion          = local.aws_cli_version
+    SsmAgentVersion        = local.ssm_agent_version
   }
 }
 
@@ -97,13 +108,17 @@ source "amazon-ebs" "golden" {
   ami_name      = "immutable-edge-${var.channel}-${var.architecture}-${local.build_time}"
   instance_type = local.instance_type
 
+  # Debian's official AMIs (https://wiki.debian.org/Cloud/AmazonEC2Image/Trixie: account
+  # 136693071363, names debian-13-<arch>-<date>-<build>), the distribution images/local builds
+  # and boots, so what the boot tests run is what ships.
   source_ami_filter {
     filters = {
-      name                = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${var.architecture}-server-*"
+      name                = "debian-13-${var.architecture}-*"
+      architecture        = var.architecture == "arm64" ? "arm64" : "x86_64"
       root-device-type    = "ebs"
       virtualization-type = "hvm"
     }
-    owners      = ["099720109477"] # Canonical
+    owners      = ["136693071363"] # Debian
     most_recent = true
   }
 
@@ -115,10 +130,14 @@ source "amazon-ebs" "golden" {
   subnet_id = var.subnet_id
 
   # The builder connects through Session Manager with a key pair made for this build only:
-  # no inbound port is opened and no long-lived key exists.
+  # no inbound port is opened and no long-lived key exists. The Debian AMI has no SSM agent:
+  # the user-data installs it, signature-checked, and Packer waits for it (ssh_timeout covers
+  # apt and the download). Debian's AMIs log in as admin.
   communicator                = "ssh"
-  ssh_username                = "ubuntu"
+  ssh_username                = "admin"
   ssh_interface               = "session_manager"
+  ssh_timeout                 = "15m"
+  user_data                   = local.ssm_agent_bootstrap
   temporary_key_pair_type     = "ed25519"
   associate_public_ip_address = true
   # Session Manager needs an instance profile. account/ creates this one (Session Manager
@@ -134,8 +153,10 @@ source "amazon-ebs" "golden" {
   }
 
   encrypt_boot = true
+  # Debian registers its AMIs with root device /dev/xvda (debian-cloud-images upload_ec2.py,
+  # root_device_name='/dev/xvda'; read in the GoCarrot/debian-cloud-images mirror at 039ee854).
   launch_block_device_mappings {
-    device_name           = "/dev/sda1"
+    device_name           = "/dev/xvda"
     volume_size           = var.volume_size
     volume_type           = "gp3"
     encrypted             = true
@@ -199,6 +220,7 @@ build {
       git_revision             = var.git_revision
       cloudwatch_agent_version = local.cloudwatch_agent_version
       aws_cli_version          = local.aws_cli_version
+      ssm_agent_version        = local.ssm_agent_version
     }
   }
 }

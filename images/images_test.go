@@ -79,7 +79,7 @@ func TestPackerValidateCatchesMistakes(t *testing.T) {
 		}
 		dir := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "golden.pkr.hcl"), []byte(bad), 0o644))
-		for _, d := range []string{"scripts", "files", "trust"} {
+		for _, d := range []string{"scripts", "files", "trust", "ssm-agent.sh.pkrtpl"} {
 			require.NoError(t, os.Symlink(filepath.Join(imagesDir(t), d), filepath.Join(dir, d)))
 		}
 		args := []string{"validate"}

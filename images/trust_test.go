@@ -166,27 +166,32 @@ func TestCommittedKeysAreThePinnedOnes(t *testing.T) {
 		}
 	}
 	unspaced := func(s string) string { return strings.ReplaceAll(s, " ", "") }
-	require.Equal(t, map[string]string{"amazon-cloudwatch-agent": unspaced(cloudWatchAgentKey), "aws-cli": unspaced(awsCLIKey)}, pins,
+	require.Equal(t, map[string]string{"amazon-cloudwatch-agent": unspaced(cloudWatchAgentKey), "aws-cli": unspaced(awsCLIKey), "amazon-ssm-agent": unspaced(ssmAgentKey)}, pins,
 		"the pins are the fingerprints AWS publishes")
 
 	// The committed AWS CLI key is that key (gpg computes the fingerprint from the key itself),
 	// and its self-signature has not expired.
-	k := newKeyring(t)
-	listing := k.gpg("--with-colons", "--show-keys", filepath.Join(imagesDir(t), "trust", "aws-cli.asc"))
-	var fprs []string
-	var expires int64
-	for _, line := range strings.Split(listing, "\n") {
+	fprs, expires := committedKey(t, "aws-cli.asc")
+	require.Equal(t, []string{pins["aws-cli"]}, fprs, "one key, the pinned one, no subkeys to sign with")
+	require.True(t, expires.After(time.Now()), "the AWS CLI key has expired: take the current block from the AWS page")
+	t.Logf("the committed AWS CLI key expires %s", expires.Format(time.DateOnly))
+}
+
+// committedKey reads a key file of trust/ as gpg does: the fingerprints it holds (primary and
+// subkeys) and when the primary key's self-signature expires.
+func committedKey(t *testing.T, name string) (fprs []string, expires time.Time) {
+	t.Helper()
+	var unix int64
+	for _, line := range strings.Split(newKeyring(t).gpg("--with-colons", "--show-keys", filepath.Join(imagesDir(t), "trust", name)), "\n") {
 		f := strings.Split(line, ":")
 		switch f[0] {
 		case "pub":
-			expires, _ = strconv.ParseInt(f[6], 10, 64)
+			unix, _ = strconv.ParseInt(f[6], 10, 64)
 		case "fpr":
 			fprs = append(fprs, f[9])
 		}
 	}
-	require.Equal(t, []string{pins["aws-cli"]}, fprs, "one key, the pinned one, no subkeys to sign with")
-	require.Greater(t, expires, time.Now().Unix(), "the AWS CLI key has expired: take the current block from the AWS page")
-	t.Logf("the committed AWS CLI key expires %s", time.Unix(expires, 0).UTC().Format(time.DateOnly))
+	return fprs, time.Unix(unix, 0).UTC()
 }
 
 // TestEveryDownloadIsPinnedAndVerified reads the provisioners: nothing comes from a "latest"

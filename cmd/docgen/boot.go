@@ -64,8 +64,9 @@ func bootFigures(root string) (string, error) {
 		fmt.Sprintf("%s; %.0f", blip, get("switch.dropped")))
 	row("prod (alb): boot → in service", s("prod.inservice"))
 	row("dev without its images: boot → ABANDON", s("dev.abandon"))
-	for _, test := range []string{"TestDevLaunchWithoutItsImages", "TestDevServesAndIsReplaced", "TestProdServesBehindTheALB"} {
-		row("test "+test+", wall (the dev test first; the other two beside each other)", s("test."+test))
+	row("dev when certbot fails (pebble refuses the challenge, three tries): boot → ABANDON", s("dev.certbot-failure.abandon"))
+	for _, test := range []string{"TestDevServesAndIsReplaced", "TestProdServesBehindTheALB", "TestDevLaunchWithoutItsImages", "TestDevLaunchWhenCertbotFails"} {
+		row("test "+test+", wall (two at a time)", s("test."+test))
 	}
 	if len(missing) > 0 {
 		return "", fmt.Errorf("boot figures: %s lacks %s (run make boot-figures)", path, strings.Join(missing, ", "))

@@ -52,7 +52,7 @@ type FleetArgs struct {
 	Min, Max, Desired int
 	// TargetGroupARNs registers instances with a load balancer and switches to ELB health checks.
 	TargetGroupARNs pulumi.StringArrayInput
-	// RootDeviceName is the AMI's root device; empty means /dev/sda1 (Ubuntu).
+	// RootDeviceName is the AMI's root device; empty means /dev/xvda (Debian's AMIs, the golden image's base).
 	RootDeviceName string
 	RootVolumeGB   int
 	// IMDSHopLimit is the metadata hop limit; 0 means 1, so containers cannot reach IMDS.
@@ -134,7 +134,7 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 func launchTemplateArgs(name string, a *FleetArgs) *ec2.LaunchTemplateArgs {
 	root := a.RootDeviceName
 	if root == "" {
-		root = "/dev/sda1"
+		root = "/dev/xvda"
 	}
 	hops := max(a.IMDSHopLimit, 1)
 	var specs ec2.LaunchTemplateTagSpecificationArray

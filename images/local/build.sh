@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the golden image on this machine, for the boot tests: Debian 13 (trixie), amd64, from
+# Builds the golden image on this machine, for the boot tests: Debian 13 (trixie), amd64 (or
+# arm64 with IE_ARCH=arm64, whose maintainer scripts run through qemu-user and binfmt_misc), from
 # Debian's archive with mmdebstrap, then provisioned in a chroot of that root by the scripts
 # golden.pkr.hcl's build runs, in its order, with its files and trust/ at its paths and its
 # environment. IE_LOCAL_BUILD=1 tells them what they cannot do here: fetch from Amazon's
@@ -8,19 +9,27 @@
 # (QEMU boots them directly), cached by the content hash of what goes into it, outside the
 # clone, so a build is redone only when images/ changes. Prints the cache directory.
 # Environment: IE_IMAGE_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/immutable-edge/images),
-# DEBIAN_MIRROR (default http://deb.debian.org/debian). Needs root (mmdebstrap's root mode, chroot).
+# DEBIAN_MIRROR (default http://deb.debian.org/debian), IE_ARCH (amd64, the default, or arm64). Needs root (mmdebstrap's root mode, chroot).
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 images=$(dirname "$here")
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=${IE_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/immutable-edge/images}
+arch=${IE_ARCH:-amd64}
+case $arch in
+amd64 | arm64) ;;
+*)
+	echo "images/local/build.sh: IE_ARCH must be amd64 or arm64, not '$arch'" >&2
+	exit 2
+	;;
+esac
 
 # What Packer's shell provisioner runs, read from the template itself so the two cannot drift.
 mapfile -t scripts < <(awk '/^[[:space:]]*scripts = \[/ { on = 1; next } on && /\]/ { on = 0 } on { gsub(/[",[:space:]]/, ""); print }' "$images/golden.pkr.hcl")
 ((${#scripts[@]} > 0)) || { echo "images/local/build.sh: no scripts = [...] in golden.pkr.hcl" >&2; exit 1; }
 pinned() { sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\"\(.*\)\"/\1/p" "$images/golden.pkr.hcl" | head -n 1; }
 
-hash=$(cd "$images" && { printf '%s\n' "$mirror"; find golden.pkr.hcl scripts files trust local/build.sh -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)
+hash=$(cd "$images" && { printf '%s\n' "$mirror" "$arch"; find golden.pkr.hcl scripts files trust local/build.sh -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)
 out=$cache/$hash
 # keep_recent leaves the three most recently used builds (about 1 GiB each): another clone on
 # this machine may be on another revision of images/.
@@ -41,7 +50,8 @@ if [[ -s $out/root.img && -s $out/vmlinuz && -s $out/initrd.img && -s $out/build
 	exit 0
 fi
 work=$(mktemp -d "$cache/.build-XXXXXX")
-cleanup() { rm -rf "$work"; }
+# --one-file-system: a killed mmdebstrap can leave the host's /sys or /dev mounted in the root.
+cleanup() { rm -rf --one-file-system "$work"; }
 trap cleanup EXIT
 started=$(date +%s)
 
@@ -49,7 +59,7 @@ started=$(date +%s)
 # AMI has it; Packer's communicator tunnels SSH through Session Manager). systemd-networkd (in
 # systemd) brings the network up from cloud-init's config; no ifupdown, whose networking
 # service waits five minutes for DHCP on an interface it has no configuration for.
-base=linux-image-amd64,systemd-sysv,udev,systemd-resolved,dbus,cloud-init,openssh-server,ca-certificates,netbase,iproute2,procps
+base=linux-image-$arch,systemd-sysv,udev,systemd-resolved,dbus,cloud-init,openssh-server,ca-certificates,netbase,iproute2,procps
 # The AMI brings its network up by itself; here systemd-networkd, which cloud-init's network
 # configuration is rendered for, must be enabled (systemd ships it disabled).
 hooks=(--customize-hook="chroot \"\$1\" systemctl enable systemd-networkd.service"
@@ -59,13 +69,13 @@ hooks=(--customize-hook="chroot \"\$1\" systemctl enable systemd-networkd.servic
 for s in "${scripts[@]}"; do
 	hooks+=(--customize-hook="copy-in $images/$s /tmp/immutable-edge-scripts")
 	hooks+=(--customize-hook="chroot \"\$1\" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-IE_LOCAL_BUILD=1 ARCH=amd64 FILES=/tmp/immutable-edge-files TRUST=/tmp/immutable-edge-trust CHANNEL=local \
+IE_LOCAL_BUILD=1 ARCH=$arch FILES=/tmp/immutable-edge-files TRUST=/tmp/immutable-edge-trust CHANNEL=local \
 GIT_REVISION=$hash CLOUDWATCH_AGENT_VERSION=$(pinned cloudwatch_agent_version) AWS_CLI_VERSION=$(pinned aws_cli_version) \
 bash /tmp/immutable-edge-scripts/$(basename "$s")")
 done
 hooks+=(--customize-hook="rm -rf \"\$1/tmp/immutable-edge-scripts\""
 	--customize-hook="copy-out /usr/share/immutable-edge/image-manifest.json $work")
-mmdebstrap --variant=minbase --include="$base" "${hooks[@]}" trixie "$work/root" "$mirror" >"$work/mmdebstrap.log" 2>&1 || {
+mmdebstrap --variant=minbase --architectures="$arch" --include="$base" "${hooks[@]}" trixie "$work/root" "$mirror" >"$work/mmdebstrap.log" 2>&1 || {
 	echo "images/local/build.sh: mmdebstrap failed; the last lines:" >&2
 	tail -n 40 "$work/mmdebstrap.log" >&2
 	exit 1
@@ -75,7 +85,7 @@ cp -L "$work/root/vmlinuz" "$work/vmlinuz"
 cp -L "$work/root/initrd.img" "$work/initrd.img"
 # 4 GiB, sparse: the instances' root volume is larger; this holds the image and a few images pulled.
 mkfs.ext4 -q -L root -d "$work/root" "$work/root.img" 4G >&2
-rm -rf "$work/root"
+rm -rf --one-file-system "$work/root"
 jq -n --arg hash "$hash" --argjson provision "$((provisioned - started))" --argjson total "$(($(date +%s) - started))" \
 	--arg scripts "${scripts[*]}" '{hash: $hash, seconds: {provision: $provision, total: $total}, scripts: ($scripts | split(" "))}' >"$work/build.json"
 rm -rf "$out"

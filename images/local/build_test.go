@@ -32,7 +32,7 @@ func build(t *testing.T) image {
 	if built.failed != "" {
 		t.Fatal(built.failed)
 	}
-	for _, p := range []string{"mmdebstrap", "mkfs.ext4", "qemu-system-x86_64", "qemu-img", "mkfs.vfat", "mcopy", "jq"} {
+	for _, p := range []string{"mmdebstrap", "mkfs.ext4", machines[arch(t)].binary, "qemu-img", "mkfs.vfat", "mcopy", "jq"} {
 		testtools.Need(t, p)
 	}
 	if os.Geteuid() != 0 {
@@ -44,6 +44,7 @@ func build(t *testing.T) image {
 	run := func() (dir, log string, took time.Duration) {
 		var stderr strings.Builder
 		cmd := exec.Command("bash", "build.sh")
+		cmd.Env = append(os.Environ(), "IE_ARCH="+arch(t))
 		cmd.Stderr = &stderr
 		began := time.Now()
 		out, err := cmd.Output()

@@ -16,6 +16,9 @@ import (
 // asking pebble again, claims the address, the address moves, and the failed requests are
 // counted. On the replacement a stopped container is 503 within the check window, then 200.
 func TestDevServesAndIsReplaced(t *testing.T) {
+	// Beside the other boot tests, two at a time (go test's -parallel, GOMAXPROCS: 2 here), first
+	// of them since it is the longest: the switch-over is measured with another VM booting.
+	t.Parallel()
 	timed(t)
 	img := build(t)
 	w := newWorld(t, "dev", true)
@@ -42,6 +45,7 @@ func TestDevServesAndIsReplaced(t *testing.T) {
 
 	first.settled(t, w)
 	steps(t, first.vm, "dev.step.")
+	t.Logf("where the first boot's time went:\n%s", first.control(t, "analyze"))
 	w.claimedAfterContinue(t, instanceID)
 	require.Contains(t, operations(w.aws.Calls()), "GetAuthorizationToken")
 	first.hardened(t, w)

@@ -83,47 +83,78 @@ func render(t *testing.T, stack string) payload {
 // keeps its launch hook alive, then abandons the launch and never claims the address; every
 // call it made is one its role (inline policy within the stack's boundary) allows.
 func TestDevLaunchWithoutItsImages(t *testing.T) {
-	// Runs beside the other light boots once the timing-sensitive dev test is done.
 	t.Parallel()
 	timed(t)
-	img := build(t)
 	w := newWorld(t, "dev", false)
-	p, aws := w.p, w.aws
+	calls, _ := w.abandoned(t, build(t), "dev.abandon")
+	p := w.p
+
+	// The certificate came from pebble through DNS-01, and its state was saved for the next instance.
+	require.Contains(t, operations(calls), "ChangeResourceRecordSets")
+	state, ok := w.aws.object(p.stack.Edge.CertBucket + "/" + p.stack.Edge.CertPrefix + "certificates.tar.gz")
+	require.True(t, ok, "no certificate state saved")
+	cert := certificateIn(t, state)
+	require.Contains(t, cert.Issuer.CommonName, "Pebble", "issued by %s", cert.Issuer)
+	require.ElementsMatch(t, p.stack.Edge.Names, cert.DNSNames)
+	// It got as far as pulling: the credential helper asked ECR for a token.
+	require.Contains(t, operations(calls), "GetAuthorizationToken")
+	w.requireAllowed(t, calls, false)
+}
+
+// TestDevLaunchWhenCertbotFails boots dev's exact payload with its images while pebble cannot
+// see the DNS-01 record certbot sets (the Route 53 stand-in accepts the change but does not
+// publish it, as with a zone the public DNS does not delegate to): pebble refuses the
+// challenge, certbot fails, and the instance abandons its launch without starting a service,
+// saving any certificate state or claiming the address.
+func TestDevLaunchWhenCertbotFails(t *testing.T) {
+	t.Parallel()
+	timed(t)
+	w := newWorld(t, "dev", true)
+	w.aws.setTXT = func(string, string) error { return nil }
+	calls, console := w.abandoned(t, build(t), "dev.certbot-failure.abandon")
+	lines := strings.Join(console, "\n")
+
+	ops := operations(calls)
+	// boot.sh tries certbot three times (lib.sh ensure_certificate: retry 3); each try sets the
+	// challenge record, and removes it when the challenge has failed.
+	upserts := 0
+	for _, c := range calls {
+		if c.Operation == "ChangeResourceRecordSets" && c.Params.Get("Action") == "UPSERT" {
+			upserts++
+		}
+	}
+	require.Equal(t, 3*len(w.p.stack.Edge.Names), upserts, "certbot's tries, each setting each name's challenge record")
+	require.Contains(t, lines, "gave up after 3 attempts: certbot", "boot.sh's retry of certbot")
+	require.NotContains(t, ops, "PutObject", "a failed issuance saved certificate state")
+	require.NotContains(t, ops, "GetAuthorizationToken", "the instance went on to pull its images")
+	_, ok := w.aws.object(w.p.stack.Edge.CertBucket + "/" + w.p.stack.Edge.CertPrefix + "certificates.tar.gz")
+	require.False(t, ok)
+	w.requireAllowed(t, calls, false)
+}
+
+// abandoned boots one instance of the world's stack and waits for its CompleteLifecycleAction:
+// it must be ABANDON for its own hook, instance and group, after heartbeats, with no call the
+// stand-in does not know and no AssociateAddress. It returns the recorded calls and the console.
+func (w *world) abandoned(t *testing.T, img image, figureName string) ([]call, []string) {
+	t.Helper()
 	started := time.Now()
 	v := w.boot(t, img, instanceID)
 	v.until(t, 14*time.Minute, "CompleteLifecycleAction", func() bool { return w.completed(instanceID) != nil })
 	lines := readLines(t, v.console)
-	calls := aws.Calls()
+	calls := w.aws.Calls()
 	t.Logf("%d calls to the AWS stand-in in %s", len(calls), time.Since(started).Round(time.Second))
-	figure("dev.abandon", time.Since(started).Seconds())
+	figure(figureName, time.Since(started).Seconds())
 	for _, c := range calls {
 		require.NotEqual(t, "Unsupported", c.Operation, "%s: %s\n%s", c.Service, c.Path, tail(lines, 60))
-	}
-
-	// The launch was abandoned, for this instance and its hook, and the address never claimed.
-	var complete *call
-	for i, c := range calls {
 		require.NotEqual(t, "AssociateAddress", c.Operation, "the address was claimed by an instance that abandoned its launch")
-		if c.Operation == "CompleteLifecycleAction" {
-			complete = &calls[i]
-		}
 	}
+	complete := w.completed(instanceID)
 	require.NotNil(t, complete, "no CompleteLifecycleAction:\n%s", tail(lines, 80))
 	require.Equal(t, "ABANDON", complete.Params.Get("LifecycleActionResult"))
-	require.Equal(t, p.stack.LaunchHook, complete.Params.Get("LifecycleHookName"))
-	require.Equal(t, instanceID, complete.Params.Get("InstanceId"))
-	require.Equal(t, p.group(), complete.Params.Get("AutoScalingGroupName"))
+	require.Equal(t, w.p.stack.LaunchHook, complete.Params.Get("LifecycleHookName"))
+	require.Equal(t, w.p.group(), complete.Params.Get("AutoScalingGroupName"))
 	require.Contains(t, operations(calls), "RecordLifecycleActionHeartbeat")
-
-	// The certificate came from pebble through DNS-01, and its state was saved for the next instance.
-	require.Contains(t, operations(calls), "ChangeResourceRecordSets")
-	state, ok := aws.objects[p.stack.Edge.CertBucket+"/"+p.stack.Edge.CertPrefix+"certificates.tar.gz"]
-	require.True(t, ok, "no certificate state saved; objects: %v", slices.Sorted(maps.Keys(aws.objects)))
-	cert := certificateIn(t, state)
-	require.Contains(t, cert.Issuer.CommonName, "Pebble", "issued by %s", cert.Issuer)
-	require.ElementsMatch(t, p.stack.Edge.Names, cert.DNSNames)
-
-	w.requireAllowed(t, calls, false)
+	return calls, lines
 }
 
 // requireAllowed asks the IAM evaluator whether the stack's instance role (its inline policy

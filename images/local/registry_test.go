@@ -71,7 +71,7 @@ const (
 	layerType    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 )
 
-// backendLayer is one image layer holding the bench backend, built static for linux/amd64, at
+// backendLayer is one image layer holding the bench backend, built static for linux on the image's architecture, at
 // /backend, with the /tmp the service unit mounts a tmpfs on. Its uncompressed digest is the
 // layer's diff id.
 func backendLayer(t *testing.T) (gz []byte, diffID string) {
@@ -79,7 +79,7 @@ func backendLayer(t *testing.T) (gz []byte, diffID string) {
 	bin := filepath.Join(t.TempDir(), "backend")
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./bench/backend")
 	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch(t))
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go build ./bench/backend: %s", out)
 	body, err := os.ReadFile(bin)
@@ -110,7 +110,7 @@ func digest(b []byte) string {
 func (r *registry) push(t *testing.T, repo, tag, name string, layer []byte, diffID string) {
 	t.Helper()
 	cfg, err := json.Marshal(map[string]any{
-		"architecture": "amd64", "os": "linux",
+		"architecture": arch(t), "os": "linux",
 		"config": map[string]any{"Entrypoint": []string{"/backend"}, "Env": []string{"BACKEND_NAME=" + name}, "User": "65532:65532"},
 		"rootfs": map[string]any{"type": "layers", "diff_ids": []string{diffID}},
 	})

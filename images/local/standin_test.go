@@ -98,6 +98,14 @@ func (s *standIn) Calls() []call {
 	return append([]call(nil), s.calls...)
 }
 
+// object returns what the stand-in's S3 holds at bucket/key.
+func (s *standIn) object(path string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.objects[path]
+	return b, ok
+}
+
 func xmlReply(w http.ResponseWriter, status int, body string) error {
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(status)
@@ -253,11 +261,15 @@ func (s *standIn) route53(w http.ResponseWriter, r *http.Request, body []byte) e
 			`</HostedZone></HostedZones><IsTruncated>false</IsTruncated><MaxItems>100</MaxItems></ListHostedZonesResponse>`, ns, s.zoneID, s.zoneName))
 	case r.Method == http.MethodPost && strings.HasPrefix(p, "hostedzone/") && strings.HasSuffix(p, "/rrset"):
 		zone := strings.TrimSuffix(strings.TrimPrefix(p, "hostedzone/"), "/rrset")
-		s.record(call{Service: "route53", Operation: "ChangeResourceRecordSets", Path: zone})
 		var batch changeBatch
 		if err := xml.NewDecoder(bytes.NewReader(body)).Decode(&batch); err != nil {
 			return fmt.Errorf("route53: %w", err)
 		}
+		actions := url.Values{}
+		for _, c := range batch.Changes {
+			actions.Add("Action", c.Action)
+		}
+		s.record(call{Service: "route53", Operation: "ChangeResourceRecordSets", Path: zone, Params: actions})
 		for _, c := range batch.Changes {
 			if c.Set.Type != "TXT" {
 				return fmt.Errorf("route53: a %s record", c.Set.Type)

@@ -4,9 +4,15 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
+# On the AWS build instance the user-data (ssm-agent.sh.pkrtpl) may still be finishing when
+# Packer connects through the agent it installed: wait for cloud-init so apt is not shared.
+# Its exit status is not this script's business (a failed bootstrap leaves no agent to connect).
+if [[ -d /run/systemd/system ]] && command -v cloud-init >/dev/null; then
+	cloud-init status --wait >/dev/null || true
+fi
 apt-get update -q
 apt-get -y -q -o Dpkg::Options::=--force-confold upgrade
-# rsyslog and logrotate are in Ubuntu's server image; named here because the log shipping needs them.
+# rsyslog and logrotate are named because the log shipping needs them (Debian's AMI may not have them).
 # gpg checks the signatures of what the build downloads outside apt (40-certbot-aws.sh).
 # e2fsprogs and cloud-guest-utils: cloud-init grows the root partition and filesystem to the
 # instance's volume (the image is smaller); named, not assumed of the base image.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HAProxy from Ubuntu 24.04's archive: the 2.8 LTS line (supported upstream to 2028), security
+# HAProxy from Debian 13's archive: the 3.0 LTS line (supported upstream to 2029), security
 # updates through new images. A self-signed placeholder certificate lets HAProxy start before
 # the instance has its real one (the boot script replaces it).
 set -euo pipefail

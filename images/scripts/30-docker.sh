@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get -y -q install --no-install-recommends docker.io amazon-ecr-credential-helper
 # Debian 13 splits the client out of docker.io into docker-cli, only a Recommends there: the
 # local build had a daemon and no /usr/bin/docker, which the service unit runs (found by the
-# boot test, images/local). Ubuntu 24.04's docker.io still holds the client.
+# boot test, images/local).
 if ! command -v docker >/dev/null; then
 	apt-get -y -q install --no-install-recommends docker-cli
 fi

@@ -41,7 +41,9 @@ verified() {
 # The CloudWatch agent at its pinned version; the release notes' link pattern
 # (aws/amazon-cloudwatch-agent Tools/release/downloading-links.md.template), the signature next
 # to it and Amazon's key as the agent's signature page publishes them. The key file is fetched
-# over HTTPS from the same bucket, and used only when its fingerprint is the pinned one.
+# over HTTPS from the same bucket, and used only when its fingerprint is the pinned one. The
+# ubuntu/ path: the release template (at 7e771892) lists debian/ for amd64 only, and the .deb
+# is one package for both (a Go binary with no distribution dependencies).
 agent_bucket=https://s3.amazonaws.com/amazoncloudwatch-agent
 curl -fsSL --proto =https --retry 3 -o "$work/agent.gpg" "$agent_bucket/assets/amazon-cloudwatch-agent.gpg"
 verified amazon-cloudwatch-agent "$CLOUDWATCH_AGENT_VERSION" \
@@ -53,8 +55,8 @@ if [[ $version != "$CLOUDWATCH_AGENT_VERSION" && $version != "$CLOUDWATCH_AGENT_
 fi
 dpkg -i "$work/agent.deb"
 
-# The AWS CLI v2 at its pinned version, from Amazon's signed installer (the snap cannot be
-# pinned to a version, and Ubuntu 24.04 packages no AWS CLI): the past-release URL pattern of
+# The AWS CLI v2 at its pinned version, from Amazon's signed installer (Debian's awscli is
+# not pinned to Amazon's releases): the past-release URL pattern of
 # https://docs.aws.amazon.com/cli/latest/userguide/getting-started-version.html, and the key
 # committed in trust/aws-cli.asc.
 verified aws-cli "$AWS_CLI_VERSION" \

@@ -146,6 +146,9 @@ func TestLaunchTemplateIsHardened(t *testing.T) {
 		require.Equal(t, want, lt.Str("imageId"), "%s: the AMI id is known at deploy time, so previews show it", s)
 		require.Equal(t, "required", lt.Str("metadataOptions.httpTokens"), "%s: IMDSv2 must be required", s)
 		require.Equal(t, 1.0, lt.Get("metadataOptions.httpPutResponseHopLimit").NumberValue(), "%s: containers must not reach IMDS", s)
+		// The golden image's root device (Debian's AMIs, images/golden.pkr.hcl): another name would
+		// attach a second, empty volume and leave the root at the image's size.
+		require.Equal(t, "/dev/xvda", lt.Str("blockDeviceMappings.0.deviceName"), s)
 		require.Equal(t, "gp3", lt.Str("blockDeviceMappings.0.ebs.volumeType"), s)
 		require.Equal(t, "true", lt.Str("blockDeviceMappings.0.ebs.encrypted"), "%s: root volume encrypted", s)
 		require.Equal(t, "true", lt.Str("blockDeviceMappings.0.ebs.deleteOnTermination"), s)
