@@ -21,13 +21,19 @@ func imagesDir(t *testing.T) string {
 	return filepath.Join(root, "images")
 }
 
-func packer(t *testing.T, dir string, args ...string) (string, error) {
+// packerCmd is the pinned Packer with its plugins, run in dir.
+func packerCmd(t *testing.T, dir string, args ...string) *exec.Cmd {
 	t.Helper()
 	bin, plugins := testtools.Packer(t)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PACKER_PLUGIN_PATH="+plugins, "CHECKPOINT_DISABLE=1")
-	out, err := cmd.CombinedOutput()
+	return cmd
+}
+
+func packer(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	out, err := packerCmd(t, dir, args...).CombinedOutput()
 	return string(out), err
 }
 

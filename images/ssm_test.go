@@ -43,10 +43,7 @@ func TestTheBuildInstanceGetsAVerifiedSSMAgent(t *testing.T) {
 	key, err := os.ReadFile(filepath.Join(dir, "trust", "amazon-ssm-agent.asc"))
 	require.NoError(t, err)
 	for _, arch := range []string{"arm64", "amd64"} {
-		bin, plugins := testtools.Packer(t)
-		cmd := exec.Command(bin, "console", "-var", "architecture="+arch, "-var", "subnet_id="+subnet, ".")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "PACKER_PLUGIN_PATH="+plugins, "CHECKPOINT_DISABLE=1")
+		cmd := packerCmd(t, dir, "console", "-var", "architecture="+arch, "-var", "subnet_id="+subnet, ".")
 		cmd.Stdin = strings.NewReader("local.ssm_agent_bootstrap\n")
 		out, err := cmd.Output()
 		require.NoError(t, err, "packer console: %s", out)

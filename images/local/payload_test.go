@@ -91,7 +91,7 @@ func TestDevLaunchWithoutItsImages(t *testing.T) {
 
 	// The certificate came from pebble through DNS-01, and its state was saved for the next instance.
 	require.Contains(t, operations(calls), "ChangeResourceRecordSets")
-	state, ok := w.aws.object(p.stack.Edge.CertBucket + "/" + p.stack.Edge.CertPrefix + "certificates.tar.gz")
+	state, ok := w.certState()
 	require.True(t, ok, "no certificate state saved")
 	cert := certificateIn(t, state)
 	require.Contains(t, cert.Issuer.CommonName, "Pebble", "issued by %s", cert.Issuer)
@@ -127,9 +127,15 @@ func TestDevLaunchWhenCertbotFails(t *testing.T) {
 	require.Contains(t, lines, "gave up after 3 attempts: certbot", "boot.sh's retry of certbot")
 	require.NotContains(t, ops, "PutObject", "a failed issuance saved certificate state")
 	require.NotContains(t, ops, "GetAuthorizationToken", "the instance went on to pull its images")
-	_, ok := w.aws.object(w.p.stack.Edge.CertBucket + "/" + w.p.stack.Edge.CertPrefix + "certificates.tar.gz")
+	_, ok := w.certState()
 	require.False(t, ok)
 	w.requireAllowed(t, calls, false)
+}
+
+// certState is the certificate state the stack's instances keep in its bucket (certstate.sh's
+// IE_STATE_OBJECT under the stack's prefix), if any instance saved it.
+func (w *world) certState() ([]byte, bool) {
+	return w.aws.object(w.p.stack.Edge.CertBucket + "/" + w.p.stack.Edge.CertPrefix + "certificates.tar.gz")
 }
 
 // abandoned boots one instance of the world's stack and waits for its CompleteLifecycleAction:
