@@ -45,7 +45,7 @@ func TestDevServesAndIsReplaced(t *testing.T) {
 
 	first.settled(t, w)
 	steps(t, first.vm, "dev.step.")
-	t.Logf("where the first boot's time went:\n%s", first.control(t, "analyze"))
+	first.spent(t)
 	w.claimedAfterContinue(t, instanceID)
 	require.Contains(t, operations(w.aws.Calls()), "GetAuthorizationToken")
 	first.hardened(t, w)

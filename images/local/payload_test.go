@@ -146,6 +146,7 @@ func (w *world) abandoned(t *testing.T, img image, figureName string) ([]call, [
 	started := time.Now()
 	v := w.boot(t, img, instanceID)
 	v.until(t, 14*time.Minute, "CompleteLifecycleAction", func() bool { return w.completed(instanceID) != nil })
+	v.spent(t)
 	lines := readLines(t, v.console)
 	calls := w.aws.Calls()
 	t.Logf("%d calls to the AWS stand-in in %s", len(calls), time.Since(started).Round(time.Second))

@@ -26,6 +26,7 @@ func TestProdServesBehindTheALB(t *testing.T) {
 	t.Logf("boot to in service under TCG: %s", time.Since(started).Round(time.Second))
 	figure("prod.inservice", time.Since(started).Seconds())
 	in.settled(t, w)
+	in.spent(t)
 	require.Equal(t, "CONTINUE", w.completed(instanceID).Params.Get("LifecycleActionResult"))
 	calls := w.aws.Calls()
 	for _, op := range []string{"AssociateAddress", "ChangeResourceRecordSets", "PutObject"} {

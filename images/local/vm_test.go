@@ -89,9 +89,13 @@ func start(t *testing.T, img image, cfg vmConfig) *vm {
 // plain x86-64 qemu64 (Debian 13's baseline), not max: the same dev boot side by side took
 // 404 CPU-seconds and 422 s to in service with qemu64, 453 and 466 s with max (2026-12-02,
 // one run; presumably the vector code paths max offers cost TCG more to emulate).
-var machines = map[string]struct{ binary, machine, cpu, console string }{
-	"amd64": {"qemu-system-x86_64", "q35", "qemu64", "ttyS0"},
-	"arm64": {"qemu-system-aarch64", "virt", "max", "ttyAMA0"},
+// patience multiplies every wait for the VM: TCG emulates aarch64 on this x86-64 host more slowly.
+var machines = map[string]struct {
+	binary, machine, cpu, console string
+	patience                      int
+}{
+	"amd64": {"qemu-system-x86_64", "q35", "qemu64", "ttyS0", 1},
+	"arm64": {"qemu-system-aarch64", "virt", "max", "ttyAMA0", 3},
 }
 
 // arch is the architecture the boot tests build and boot: IE_ARCH, amd64 unless it says arm64
@@ -112,7 +116,7 @@ func arch(t *testing.T) string {
 // the VM stops or the timeout passes first.
 func (v *vm) until(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(timeout)
+	deadline := time.After(timeout * time.Duration(machines[arch(t)].patience))
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {

@@ -180,6 +180,10 @@ inspect) [[ $arg =~ ^[a-z0-9\ -]+$ ]] && docker inspect $arg ;;
 stop) [[ $arg =~ ^[a-z0-9-]+$ ]] && docker stop "ie-$arg" ;;
 journal) journalctl -b --no-pager -o short-monotonic ;;
 analyze) systemd-analyze; systemd-analyze blame --no-pager | head -n 25; systemd-analyze critical-chain --no-pager ;;
+cpu) awk '/^cpu /{ printf "guest CPU time: %.1f s\n", ($2+$3+$4+$7+$8)/100 }' /proc/stat
+	systemctl show -p Id -p CPUUsageNSec $(systemctl list-units --all --plain --no-legend --type=service,scope | awk '{ print $1 }') |
+		awk -F= '$1 == "CPUUsageNSec" && $2 ~ /^[0-9]+$/ { n = $2 } $1 == "Id" { id = $2 } /^$/ { if (n) printf "%8.1f s %s\n", n / 1e9, id; n = 0 } END { if (n) printf "%8.1f s %s\n", n / 1e9, id }' |
+		sort -rn | head -n 25 ;;
 *) echo "unknown command" ;;
 esac
 EOF
@@ -199,6 +203,13 @@ EOF
 systemctl daemon-reload
 systemctl start ie-boot-test-control.socket
 `
+}
+
+// spent logs where the boot's time went: systemd's view of the boot, and the CPU time the
+// guest and each unit used (under TCG every CPU-second is emulated, so this is what to cut).
+func (in *instance) spent(t *testing.T) {
+	t.Helper()
+	t.Logf("where the boot's time went:\n%s\n%s", in.control(t, "analyze"), in.control(t, "cpu"))
 }
 
 // control runs one of the control socket's commands in the instance and returns its output.

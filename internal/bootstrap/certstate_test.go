@@ -36,10 +36,16 @@ var devNames = []string{"dev.example.com", "api.dev.example.com"}
 // the live/ symlinks and the READMEs.
 func lineage(t *testing.T, stage string, names []string, matching bool) {
 	t.Helper()
+	lineageFor(t, stage, names, matching, 80*24*time.Hour)
+}
+
+// lineageFor is lineage with a certificate that expires validFor from now.
+func lineageFor(t *testing.T, stage string, names []string, matching bool, validFor time.Duration) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(80 * 24 * time.Hour)}
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(validFor)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	require.NoError(t, err)
 	if !matching {
@@ -102,7 +108,9 @@ func TestBootRestoresCertificateState(t *testing.T) {
 	restore := r.index("aws s3 cp s3://dev-certs-1/letsencrypt/" + bootstrap.CertStateObject)
 	require.GreaterOrEqual(t, list, 0)
 	require.Less(t, list, restore)
-	require.Less(t, restore, r.index("certbot certonly"), "certbot sees the restored certificate and keeps it")
+	require.Equal(t, -1, r.index("certbot"), "80 days left: kept without starting certbot")
+	require.Equal(t, -1, r.index("aws s3 cp - s3://"), "a kept certificate is in the bucket already")
+	require.Contains(t, r.output, "kept the restored certificate, ")
 
 	le := filepath.Join(b.etc, "letsencrypt")
 	link, err := os.Readlink(filepath.Join(le, "live/edge/privkey.pem"))
@@ -130,6 +138,24 @@ func TestBootRestoresCertificateState(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(string(built), string(chain)), "HAProxy serves the restored chain")
 	requireEmpty(t, b.tmp())
+}
+
+// TestBootRenewsARestoredCertificateNearItsEnd: a restored certificate within certbot's renewal
+// window (30 days) goes to certbot, which renews it, and the renewed state is saved once.
+func TestBootRenewsARestoredCertificateNearItsEnd(t *testing.T) {
+	t.Parallel()
+	stage := t.TempDir()
+	lineageFor(t, stage, devNames, true, 20*24*time.Hour)
+	b := newSandbox(t, stackFor(t, "dev"), nil)
+	require.NoError(t, os.WriteFile(filepath.Join(b.fakeDir, "state.tar.gz"), tarball(t, []string{"-C", stage, "letsencrypt"}), 0o600))
+	r := b.run("boot.sh", nil)
+	require.NoError(t, r.err)
+	certbot := r.index("certbot certonly", "--keep-until-expiring")
+	require.Greater(t, certbot, r.index("aws s3 cp s3://dev-certs-1/"), "certbot renews what was restored")
+	require.Equal(t, 1, r.count("aws s3 cp - s3://"), "the renewed state is saved once")
+	archived, err := filepath.Glob(filepath.Join(b.etc, "letsencrypt/archive/edge/cert*.pem"))
+	require.NoError(t, err)
+	require.Len(t, archived, 2, "the restored certificate and its renewal")
 }
 
 // TestSavedStateRestores: what one instance keeps is exactly what the next one accepts.
@@ -355,7 +381,7 @@ exec aws-fake "$@"`
 			require.Equal(t, "2", query.Get("list-type"), "ListObjectsV2")
 			require.Equal(t, key, query.Get("prefix"))
 			require.Equal(t, c.restored, r.index("aws s3 cp s3://dev-certs-1/"+key) >= 0)
-			require.Equal(t, c.issued || c.restored, r.index("certbot certonly") >= 0)
+			require.Equal(t, c.issued, r.index("certbot certonly") >= 0, "a restored certificate with 80 days left is kept")
 			if !c.issued && !c.restored {
 				require.Error(t, r.err)
 				require.Contains(t, r.output, "could not tell whether certificate state exists")

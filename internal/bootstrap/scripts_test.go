@@ -69,19 +69,21 @@ case "$*" in
 	[ "$n" -gt "${FAKE_MARK_FAILS:-0}" ] ;;
 esac`,
 	// certbot keeps a valid lineage (--keep-until-expiring), else issues one as it lays it out:
-	// archive/edge/<kind>N.pem and live/edge/<kind>.pem symlinks, for the -d names.
+	// archive/edge/<kind>N.pem and live/edge/<kind>.pem symlinks, for the -d names, and runs the
+	// --deploy-hook (the repository's copy of it), as certbot runs it for each issued certificate.
 	"certbot": `echo "certbot $*" >>"$FAKE_LOG"
 le=$IE_ETC/letsencrypt
 if [ -e "$le/live/edge/cert.pem" ] && openssl x509 -checkend 2592000 -noout -in "$le/live/edge/cert.pem" >/dev/null; then exit 0; fi
 mkdir -p "$le/archive/edge" "$le/live/edge"
-n=$(($(ls "$le/archive/edge" | grep -c '^cert') + 1)) san= cn=
-while [ $# -gt 0 ]; do [ "$1" = -d ] && { san="$san,DNS:$2"; cn=${cn:-$2}; }; shift; done
+n=$(($(ls "$le/archive/edge" | grep -c '^cert') + 1)) san= cn= hook=
+while [ $# -gt 0 ]; do [ "$1" = -d ] && { san="$san,DNS:$2"; cn=${cn:-$2}; }; [ "$1" = --deploy-hook ] && hook=$2; shift; done
 a=$le/archive/edge
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 -subj "/CN=$cn" -addext "subjectAltName=${san#,}" \
 	-keyout "$a/privkey$n.pem" -out "$a/cert$n.pem" 2>/dev/null
 cp "$a/cert$n.pem" "$a/chain$n.pem"
 cat "$a/cert$n.pem" "$a/chain$n.pem" >"$a/fullchain$n.pem"
-for f in cert chain fullchain privkey; do ln -sfn "../../archive/edge/$f$n.pem" "$le/live/edge/$f.pem"; done`,
+for f in cert chain fullchain privkey; do ln -sfn "../../archive/edge/$f$n.pem" "$le/live/edge/$f.pem"; done
+[ -z "$hook" ] || RENEWED_LINEAGE=$le/live/edge bash "$FAKE_HOOKS/$(basename "$hook")"`,
 	"amazon-cloudwatch-agent-ctl": `echo "amazon-cloudwatch-agent-ctl $*" >>"$FAKE_LOG"`,
 	"curl": `echo "curl $*" >>"$FAKE_LOG"
 case "$*" in
@@ -149,6 +151,7 @@ func (b *sandbox) run(script string, args []string, env ...string) bootRun {
 	cmd := exec.Command("bash", append([]string{filepath.Join(b.root, "images/files/usr/local/lib/immutable-edge", script)}, args...)...)
 	cmd.Env = append([]string{
 		"PATH=" + b.bin + ":" + os.Getenv("PATH"), "IE_ETC=" + b.etc, "FAKE_LOG=" + b.logFile, "FAKE_DIR=" + b.fakeDir,
+		"FAKE_HOOKS=" + filepath.Join(b.root, "images/files/usr/local/lib/immutable-edge"),
 		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_GATE_SETTLE=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
 		"IE_AGENT_CTL=" + filepath.Join(b.bin, "amazon-cloudwatch-agent-ctl"), "IE_VAR=" + filepath.Join(b.fakeDir, "var"),
 		"TMPDIR=" + b.tmp(),
@@ -231,7 +234,7 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	require.NoError(t, r.err)
 	certbot := r.index("certbot certonly", "--dns-route53", "-d dev.example.com", "-d api.dev.example.com", "--keep-until-expiring")
 	save := r.index("aws s3 cp - s3://dev-certs-1/letsencrypt/" + bootstrap.CertStateObject)
-	web := r.index("systemctl enable --now ie-svc@web.service")
+	web := r.index("systemctl enable --no-reload --now ie-svc@web.service ie-svc@api.service")
 	haproxy := r.index("systemctl reload-or-restart haproxy.service")
 	gate := r.index("curl", "http://127.0.0.1:80/.edge/health")
 	claim := r.index("aws ec2 associate-address", "--allocation-id eipalloc-0abc", "--instance-id i-0abc", "--allow-reassociation")
@@ -239,7 +242,7 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	beat := r.index("aws autoscaling record-lifecycle-action-heartbeat", "--lifecycle-hook-name instance-ready", "--auto-scaling-group-name dev-asg-1", "--instance-id i-0abc")
 	agent := r.index("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:" + bootstrap.AgentConfigFile)
 	days := r.index("aws cloudwatch put-metric-data", "--namespace ImmutableEdge/dev --", "--metric-name "+bootstrap.CertMetric, "--dimensions Stack=dev")
-	timer := r.index("systemctl enable --now ie-cert-metric.timer")
+	timer := r.index("systemctl enable --no-reload --now ie-cert-metric.timer")
 	for name, i := range map[string]int{"certbot": certbot, "save": save, "web": web, "haproxy": haproxy, "gate": gate, "claim": claim, "ready": ready,
 		"agent": agent, "days": days, "timer": timer, "heartbeat": beat} {
 		require.GreaterOrEqual(t, i, 0, "%s not called; calls:\n%s", name, strings.Join(r.log, "\n"))
@@ -253,6 +256,16 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	require.Less(t, gate, ready)
 	require.Less(t, ready, claim, "the address moves only once the instance is in service")
 	require.Equal(t, 4, r.count("/.edge/health"), "two failed gate checks, then two passes in a row")
+	// certbot's deploy hook ran on the issuance and left the rest to boot.sh: one upload, one metric.
+	require.Equal(t, 1, r.count("aws s3 cp - s3://"), "the state is saved once")
+	require.Equal(t, 1, r.count("put-metric-data"), "the expiry is published once")
+	// systemd reloads its configuration once: every reload re-runs the generators.
+	require.Equal(t, 1, r.count("systemctl daemon-reload"))
+	for _, l := range r.log {
+		if strings.HasPrefix(l, "systemctl enable") {
+			require.Contains(t, l, " --no-reload ", "an enable that reloads systemd's configuration again")
+		}
+	}
 	require.Contains(t, r.log[r.index("curl", "api/token")], "-X PUT", "IMDSv2 token")
 	env, err := os.ReadFile(filepath.Join(r.etc, "immutable-edge/services/web.env"))
 	require.NoError(t, err)
@@ -393,7 +406,7 @@ func TestScriptsAgreeWithTheRenderer(t *testing.T) {
 	require.Contains(t, string(state), "\nIE_RENEW_HOOK="+bootstrap.ScriptDir+"/renew-hook.sh\n")
 	boot, err := os.ReadFile(filepath.Join(root, "images/files/usr/local/lib/immutable-edge/boot.sh"))
 	require.NoError(t, err)
-	require.Contains(t, string(boot), `systemctl enable --now "`+bootstrap.UnitName("$svc")+`"`)
+	require.Contains(t, string(boot), `units+=("`+bootstrap.UnitName("$svc")+`")`)
 	require.Contains(t, string(lib), "file:"+bootstrap.AgentConfigFile, "the agent starts with the rendered configuration")
 	require.Contains(t, string(lib), "--metric-name "+bootstrap.CertMetric+" --dimensions \"Stack=")
 

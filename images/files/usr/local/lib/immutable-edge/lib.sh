@@ -82,10 +82,24 @@ build_pem() {
 	mv -f "$IE_PEM.tmp" "$IE_PEM"
 }
 
+# IE_RENEW_DAYS: a restored certificate with more days left than this is kept without starting
+# certbot: it is what certbot's --keep-until-expiring would decide with its default
+# renew_before_expiry of 30 days (https://eff-certbot.readthedocs.io/en/stable/using.html#configuration-file),
+# without certbot's start-up (half a minute of CPU under the boot tests' TCG). Renewing it later is
+# certbot.timer's work, through the deploy hook.
+IE_RENEW_DAYS=30
+
 # ensure_certificate restores state, then asks Let's Encrypt (DNS-01 through Route 53) only when
-# no valid certificate came back: replacements do not spend the duplicate-certificate limit.
+# no valid certificate came back: replacements do not spend the duplicate-certificate limit. A
+# kept certificate is not saved again: the bucket holds it already.
 ensure_certificate() {
 	restore_state
+	local days
+	if days=$(cert_days 2>/dev/null) && ((days > IE_RENEW_DAYS)); then
+		log "kept the restored certificate, $days days to expiry"
+		build_pem
+		return 0
+	fi
 	local domains=()
 	mapfile -t domains < <(stack '.edge.certificateNames[]')
 	local args=(certonly --non-interactive --agree-tos --dns-route53 --keep-until-expiring
@@ -95,7 +109,9 @@ ensure_certificate() {
 	for d in "${domains[@]}"; do
 		args+=(-d "$d")
 	done
-	retry 3 10 certbot "${args[@]}"
+	# The deploy hook runs on issuance too; IE_BOOTING tells it that boot.sh builds the PEM, saves
+	# the state and publishes the expiry itself, once.
+	IE_BOOTING=1 retry 3 10 certbot "${args[@]}"
 	build_pem
 	save_state
 }
@@ -164,6 +180,6 @@ went_in_service() {
 	mkdir -p "$IE_VAR"
 	: >"$IE_IN_SERVICE"
 	if (($(stack .healing.unhealthyMinutes) > 0)); then
-		systemctl enable --now ie-health-watch.timer
+		systemctl enable --no-reload --now ie-health-watch.timer
 	fi
 }

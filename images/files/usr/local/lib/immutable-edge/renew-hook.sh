@@ -4,6 +4,10 @@
 # report the new expiry.
 set -euo pipefail
 
+# An issuance during boot (boot.sh's certbot run, IE_BOOTING set) is boot.sh's to finish: doing it
+# here as well uploaded the state and published the metric twice.
+[[ -z ${IE_BOOTING:-} ]] || exit 0
+
 lib_dir=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$lib_dir/lib.sh"
