@@ -47,15 +47,23 @@ restore_state() {
 		return 0
 	fi
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/ie-restore.XXXXXXXX")
-	if ! restore_from "$tmp"; then
-		rm -rf "$tmp"
+	local rc=0
+	restore_from "$tmp" || rc=$?
+	rm -rf "$tmp"
+	case $rc in
+	0) log "restored certificate state from $(cert_bucket_url)" ;;
+	3) log "the kept certificate does not name every host the stack serves now: ordering one that does" ;;
+	*)
 		log "refusing the certificate state at $(cert_bucket_url)"
 		return 1
-	fi
-	rm -rf "$tmp"
-	log "restored certificate state from $(cert_bucket_url)"
+		;;
+	esac
 }
 
+# restore_from fails (1) on anything it cannot read or trust, and returns 3 for a sound lineage
+# whose certificate lacks a name the stack serves now (a service host added since it was kept):
+# that state is outgrown, not hostile, and refusing it would abandon every launch until someone
+# deleted the object. A new name set is not a duplicate certificate for Let's Encrypt's limit.
 restore_from() {
 	local tmp=$1 root=$1/x
 	mkdir "$root"
@@ -64,6 +72,7 @@ restore_from() {
 	tar -xzf "$tmp/state.tar.gz" -C "$root" --no-same-owner --no-same-permissions || return 1
 	check_tree "$root/letsencrypt" || return 1
 	check_lineage "$root/letsencrypt" || return 1
+	names_served "$root/letsencrypt" || return 3
 	install_lineage "$root/letsencrypt"
 	write_renewal_conf
 }
@@ -125,10 +134,10 @@ check_tree() {
 	done < <(find "$dir" -printf '%y\0%P\0%n\0%l\0')
 }
 
-# check_lineage: all four links are there, the private key is the certificate's, fullchain starts
-# with the certificate, and the certificate is valid for every name the stack serves.
+# check_lineage: all four links are there, the private key is the certificate's, and fullchain
+# starts with the certificate.
 check_lineage() {
-	local live=$1/live/$IE_CERT_NAME f name
+	local live=$1/live/$IE_CERT_NAME f
 	for f in cert chain fullchain privkey; do
 		[[ -L $live/$f.pem ]] || {
 			log "certificate state: no live/$IE_CERT_NAME/$f.pem"
@@ -143,8 +152,13 @@ check_lineage() {
 		log "certificate state: fullchain.pem does not start with cert.pem"
 		return 1
 	fi
+}
+
+# names_served: the certificate is valid for every name the stack serves.
+names_served() {
+	local cert=$1/live/$IE_CERT_NAME/cert.pem name
 	for name in $(stack '.edge.certificateNames[]'); do
-		if ! openssl x509 -noout -checkhost "$name" -in "$live/cert.pem" | grep -q ' does match certificate$'; then
+		if ! openssl x509 -noout -checkhost "$name" -in "$cert" | grep -q ' does match certificate$'; then
 			log "certificate state: the certificate does not name $name"
 			return 1
 		fi
