@@ -2,6 +2,7 @@ package isolation_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -94,7 +95,7 @@ func TestStackNamesCannotOverlap(t *testing.T) {
 	for _, extra := range []string{"dev-eu", "account"} {
 		more := append(append([]map[string]any{}, stacks...), map[string]any{"name": extra, "hostedZoneId": "Z0123456789EUEXAMPLE"})
 		_, err = plan.RunProject(setup.Project, setup.AccountStack, cfg.With("immutable-edge-account:stacks", more), nil, setup.Deploy)
-		require.ErrorContains(t, err, "immutable-edge-account:stacks[2].name", extra)
+		require.ErrorContains(t, err, fmt.Sprintf("immutable-edge-account:stacks[%d].name", len(stacks)), extra)
 	}
 	// The overlap is real: dev's role would reach a dev-eu bucket by its pattern.
 	r := roles(t)
@@ -129,7 +130,8 @@ func TestSecretsArePerStack(t *testing.T) {
 		require.True(t, key.Protect)
 	}
 	require.Equal(t, map[string]string{
-		"dev":  "awskms://alias/immutable-edge/dev/secrets?region=eu-central-1",
-		"prod": "awskms://alias/immutable-edge/prod/secrets?region=eu-central-1",
+		"dev":    "awskms://alias/immutable-edge/dev/secrets?region=eu-central-1",
+		"prod":   "awskms://alias/immutable-edge/prod/secrets?region=eu-central-1",
+		"voting": "awskms://alias/immutable-edge/voting/secrets?region=eu-central-1",
 	}, p.Outputs["stackSecretsProviders"])
 }

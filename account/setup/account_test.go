@@ -103,8 +103,9 @@ func TestRolesTrustOneRepositoryAndOneSubject(t *testing.T) {
 	}
 	require.EqualValues(t, maxSession, find(t, p, tRole, "immutable-edge-dev-deploy").Num("maxSessionDuration"))
 	require.Equal(t, map[string]string{
-		"dev":  "arn:aws:iam::" + plan.Account + ":role/immutable-edge/immutable-edge-dev-deploy",
-		"prod": "arn:aws:iam::" + plan.Account + ":role/immutable-edge/immutable-edge-prod-deploy",
+		"dev":    "arn:aws:iam::" + plan.Account + ":role/immutable-edge/immutable-edge-dev-deploy",
+		"prod":   "arn:aws:iam::" + plan.Account + ":role/immutable-edge/immutable-edge-prod-deploy",
+		"voting": "arn:aws:iam::" + plan.Account + ":role/immutable-edge/immutable-edge-voting-deploy",
 	}, p.Outputs["deployRoleArns"])
 }
 
@@ -119,9 +120,10 @@ func TestEachRoleHoldsItsOwnPolicies(t *testing.T) {
 		slices.Sort(names)
 	}
 	require.Equal(t, map[string][]string{
-		"immutable-edge-dev-deploy":  {"immutable-edge-dev-deploy-compute", "immutable-edge-dev-deploy-identity", "immutable-edge-dev-deploy-image", "immutable-edge-dev-deploy-named", "immutable-edge-dev-deploy-network"},
-		"immutable-edge-prod-deploy": {"immutable-edge-prod-deploy-compute", "immutable-edge-prod-deploy-identity", "immutable-edge-prod-deploy-named", "immutable-edge-prod-deploy-network"},
-		"immutable-edge-preview":     {"immutable-edge-preview"},
+		"immutable-edge-dev-deploy":    {"immutable-edge-dev-deploy-compute", "immutable-edge-dev-deploy-identity", "immutable-edge-dev-deploy-image", "immutable-edge-dev-deploy-named", "immutable-edge-dev-deploy-network"},
+		"immutable-edge-prod-deploy":   {"immutable-edge-prod-deploy-compute", "immutable-edge-prod-deploy-identity", "immutable-edge-prod-deploy-named", "immutable-edge-prod-deploy-network"},
+		"immutable-edge-voting-deploy": {"immutable-edge-voting-deploy-compute", "immutable-edge-voting-deploy-identity", "immutable-edge-voting-deploy-named", "immutable-edge-voting-deploy-network"},
+		"immutable-edge-preview":       {"immutable-edge-preview"},
 	}, attached)
 	// The boundary is a policy for the stack's roles, never attached to a deploy role.
 	_, ok := attached["immutable-edge-dev-boundary"]

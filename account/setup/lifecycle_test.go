@@ -14,7 +14,7 @@ import (
 // the instance role's inline policy and the stack's permissions boundary allow them on the
 // stack's own group, and refuse them on another stack's.
 func TestInstanceRoleKeepsItsLaunchHook(t *testing.T) {
-	for _, s := range []string{"dev", "prod"} {
+	for _, s := range committedStacks(t) {
 		p := mainPlan(t, s)
 		role := find(t, p, "aws:iam/role:Role", s+"-role")
 		_, roleARN := permissions.Identity(p, role)

@@ -87,7 +87,7 @@ func deployAllows(t *testing.T, stack string, keys map[string]iampolicy.Document
 // resource type the table lacks fails here until the table is regenerated.
 func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
 	table := apiTable(t)
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range committedStacks(t) {
 		t.Run(stack, func(t *testing.T) {
 			p := mainPlan(t, stack)
 			docs, keys := deployDocs(t, stack), stackKeys(t, p)
@@ -121,7 +121,7 @@ func TestDeployRoleCoversWhatTheStackCreates(t *testing.T) {
 // none is granted twice in a way that hides a missing one.
 func TestEveryDerivedActionIsChecked(t *testing.T) {
 	table := apiTable(t)
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range committedStacks(t) {
 		t.Run(stack, func(t *testing.T) {
 			p := mainPlan(t, stack)
 			needs, _ := stackNeeds(t, table, p)
@@ -258,7 +258,7 @@ func TestDeployRoleRefuses(t *testing.T) {
 	// A key's Stack tag grants nothing: any role can put it on an untagged key (KMS's
 	// tag-on-create grant must take every key), so no identity policy administers a key, even
 	// one tagged the stack's; the stack's own key policy does.
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range committedStacks(t) {
 		key := "arn:aws:kms:" + region + ":" + acct + ":key/0123abcd-other"
 		tagged := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": stack}
 		for _, action := range []string{"kms:CreateAlias", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UntagResource", "kms:DisableKeyRotation"} {
@@ -286,7 +286,7 @@ func TestDeployRoleRefuses(t *testing.T) {
 func TestPreviewRoleCoversPreviews(t *testing.T) {
 	table := apiTable(t)
 	docs := policies(t, "immutable-edge-preview")
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range committedStacks(t) {
 		needs, err := permissions.PreviewNeeds(table, mainPlan(t, stack))
 		require.NoError(t, err)
 		require.NotEmpty(t, needs)
@@ -318,18 +318,20 @@ func TestPreviewRoleOnlyReads(t *testing.T) {
 // program plans against the stack's boundary: a runtime permission the boundary lacks would
 // fail silently on AWS (the instance's call is denied), so it fails here instead.
 func TestBoundaryCoversTheStacksRoles(t *testing.T) {
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range committedStacks(t) {
 		boundary := policies(t, "immutable-edge-"+stack+"-boundary")
 		ctx := map[string]string{"aws:RequestedRegion": region, "aws:ResourceTag/Stack": stack, "cloudwatch:namespace": "ImmutableEdge/" + stack,
 			"kms:ViaService": "s3." + region + ".amazonaws.com"}
 		n := 0
 		for _, rp := range mainPlan(t, stack).OfType("aws:iam/rolePolicy:RolePolicy") {
 			for _, st := range doc(t, rp.Str("policy")).Statement {
-				for _, a := range st.Action {
-					for _, res := range st.Resource {
-						require.True(t, allows(t, iampolicy.Request{Action: a, Resource: res, Context: ctx}, boundary),
-							"%s boundary lacks %s on %s (%s %s)", stack, a, res, rp.Name, st.Sid)
-						n++
+				for _, reqCtx := range statementContexts(ctx, st) {
+					for _, a := range st.Action {
+						for _, res := range st.Resource {
+							require.True(t, allows(t, iampolicy.Request{Action: a, Resource: res, Context: reqCtx}, boundary),
+								"%s boundary lacks %s on %s (%s %s, %v)", stack, a, res, rp.Name, st.Sid, reqCtx)
+							n++
+						}
 					}
 				}
 			}
@@ -383,7 +385,7 @@ func TestStackRolesCannotChangeTheAccountStack(t *testing.T) {
 	table := apiTable(t)
 	needs, _ := stackNeeds(t, table, accountPlan(t))
 	roles := map[string][]iampolicy.Document{"preview": policies(t, "immutable-edge-preview")}
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range committedStacks(t) {
 		roles[stack+" deploy"] = deployDocs(t, stack)
 	}
 	writes := 0
@@ -407,4 +409,41 @@ func stackNeeds(t *testing.T, table *awsapi.Table, p *plan.Plan) ([]permissions.
 	needs, excluded, err := permissions.Needs(table, p)
 	require.NoError(t, err)
 	return needs, excluded
+}
+
+// committedStacks are the main program's stacks, one per Pulumi.<stack>.yaml.
+func committedStacks(t *testing.T) []string {
+	t.Helper()
+	t.Chdir(filepath.Join(here, ".."))
+	names, err := plan.Stacks()
+	require.NoError(t, err)
+	require.Contains(t, names, "prod")
+	return names
+}
+
+// statementContexts are the request contexts a statement is used in: the base context with
+// each value of the statement's StringEquals conditions in turn (SecretsKey's kms:ViaService is
+// SSM or Secrets Manager, never the base context's S3).
+func statementContexts(base map[string]string, st iampolicy.Statement) []map[string]string {
+	out := []map[string]string{base}
+	for k, v := range st.Condition["StringEquals"] {
+		values, ok := v.([]any)
+		if !ok {
+			values = []any{v}
+		}
+		var next []map[string]string
+		for _, c := range out {
+			for _, one := range values {
+				s, isString := one.(string)
+				if !isString {
+					continue
+				}
+				m := maps.Clone(c)
+				m[k] = s
+				next = append(next, m)
+			}
+		}
+		out = next
+	}
+	return out
 }

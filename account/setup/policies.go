@@ -447,6 +447,14 @@ func (s scope) boundaryPolicy() iampolicy.Document {
 		allow("Forward", []string{"events:PutEvents"}, []string{s.arn("events", s.Region, "event-bus/default")}, nil),
 		allow("Parameters", []string{"ssm:GetParameter", "ssm:GetParameters"},
 			[]string{s.arn("ssm", s.Region, "parameter/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
+		// The services' secrets (secrets.sh): only the stack's own, by name prefix (the main
+		// program's config refuses references outside it), decrypted with the stack's key
+		// through SSM and Secrets Manager only.
+		allow("Secrets", []string{"secretsmanager:GetSecretValue"},
+			[]string{s.arn("secretsmanager", s.Region, "secret:"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
+		allow("SecretsKey", []string{"kms:Decrypt"}, []string{s.arn("kms", s.Region, "key/*")},
+			cond{"StringEquals": {"aws:ResourceTag/Stack": s.Stack.Name, "kms:ViaService": []string{
+				"secretsmanager." + s.Region + ".amazonaws.com", "ssm." + s.Region + ".amazonaws.com"}}}),
 		allow("SessionManager", sessionActions, all, nil),
 	)
 }

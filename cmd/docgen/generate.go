@@ -44,7 +44,11 @@ func generate(root string) (map[string]string, error) {
 		return nil, err
 	}
 	stacks := map[string]*stackFacts{}
-	for _, name := range []string{"dev", "prod"} {
+	names, err := plan.Stacks()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
 		f, err := facts(root, name, run)
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: %w", name, err)
@@ -96,6 +100,7 @@ func generate(root string) (map[string]string, error) {
 		"policy-rules":    policyRules(),
 		"cost-dev":        costTable(stacks["dev"].estimate),
 		"cost-prod":       costTable(stacks["prod"].estimate),
+		"cost-voting":     costTable(stacks["voting"].estimate),
 		"cost-choices":    choices,
 		"deploy-policies": policySizes(account),
 		"refusals":        refusals,

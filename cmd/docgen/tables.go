@@ -65,12 +65,16 @@ func managed(account *plan.Plan, prefix string) ([]iampolicy.Document, error) {
 }
 
 func figures(stacks map[string]*stackFacts, account *plan.Plan, c map[string]counts, table *awsapi.Table) string {
-	dev, prod := stacks["dev"], stacks["prod"]
+	names := slices.Sorted(maps.Keys(stacks))
 	var b strings.Builder
 	row := func(what string, f func(*stackFacts) string) {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", what, f(dev), f(prod))
+		fmt.Fprintf(&b, "| %s |", what)
+		for _, n := range names {
+			fmt.Fprintf(&b, " %s |", f(stacks[n]))
+		}
+		b.WriteString("\n")
 	}
-	b.WriteString("| what | dev | prod |\n|---|--:|--:|\n")
+	b.WriteString("| what | " + strings.Join(names, " | ") + " |\n|---|" + strings.Repeat("--:|", len(names)) + "\n")
 	row("resources planned (components among them)", func(s *stackFacts) string {
 		comp := 0
 		for _, r := range s.plan.Resources {
@@ -207,7 +211,7 @@ func apiTable(t *awsapi.Table) string {
 func providerChecks(t *awsapi.Table, stacks map[string]*stackFacts) string {
 	var b strings.Builder
 	b.WriteString("| stack | planned values checked | values whose validator the table cannot evaluate | violations |\n|---|--:|--:|--:|\n")
-	for _, name := range []string{"dev", "prod"} {
+	for _, name := range slices.Sorted(maps.Keys(stacks)) {
 		checked, unchecked, bad := 0, 0, 0
 		for _, r := range stacks[name].plan.Resources {
 			if !r.Custom || !strings.HasPrefix(r.Type, "aws:") || r.Type == "pulumi:providers:aws" {
@@ -256,7 +260,7 @@ func cell(s string) string {
 func stackTable(stacks map[string]*stackFacts) string {
 	var b strings.Builder
 	b.WriteString("| stack | edge | instances | network |\n|---|---|---|---|\n")
-	for _, name := range []string{"dev", "prod"} {
+	for _, name := range slices.Sorted(maps.Keys(stacks)) {
 		c := stacks[name].cfg
 		edge := "`eip`: one instance claims an Elastic IP once healthy; HAProxy terminates TLS (Let's Encrypt)"
 		if c.Edge == "alb" {

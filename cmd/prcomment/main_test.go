@@ -73,7 +73,7 @@ func TestCommentOnRealSynthOutputs(t *testing.T) {
 	require.Contains(t, body, "### `prod`: 0 to create, 1 to update, 0 to replace, 0 to delete")
 	require.Contains(t, body, "| ~ | `prod-lt` | `aws:ec2/launchTemplate:LaunchTemplate` | update: new version<br>`instanceType`: `\"t4g.small\"` → `\"t4g.medium\"` |")
 	require.Contains(t, body, "| ↻ | `prod-asg` | `aws:autoscaling/group:Group` | instance refresh: launch template prod-lt gets a new version")
-	require.Contains(t, body, "**Policy:** 227 pass, 5 waived, 0 fail (base: 0 fail).")
+	require.Contains(t, body, "**Policy:** 228 pass, 5 waived, 0 fail (base: 0 fail).")
 	require.Contains(t, body, "**Cost:** $123.57 → $151.60 a month (+28.03).")
 	require.Contains(t, body, "| `prod-asg` | $28.03 | $56.06 | +28.03 |")
 	require.Equal(t, body, comment(t, prodBase, bigger), "the same plans give the same comment")

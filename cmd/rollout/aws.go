@@ -53,6 +53,9 @@ type Spec struct {
 	MaxHealthy int // percent of desired capacity allowed during replacement
 	Warmup     int // seconds until a new instance counts
 	Bake       int // seconds to wait after the last replacement, alarms still watched
+	// Replace replaces every instance, those already on the version too: what rolls out a
+	// rotated secret, which instances read only when they start.
+	Replace bool
 }
 
 // API is the Auto Scaling and CloudWatch calls the rollout makes.
@@ -148,7 +151,9 @@ func startInput(s Spec) map[string]any {
 		"MaxHealthyPercentage": s.MaxHealthy,
 		"InstanceWarmup":       s.Warmup,
 		"BakeTime":             s.Bake,
-		"SkipMatching":         true,
+		// Instances already on the version are kept, unless the rollout is to replace them all
+		// (SkipMatching: https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RefreshPreferences.html).
+		"SkipMatching": !s.Replace,
 		// Rollback needs a DesiredConfiguration with a numbered version; the group keeps the
 		// previous one until the refresh succeeds, which is what the rollback returns to.
 		"AutoRollback": true,

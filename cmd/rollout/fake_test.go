@@ -28,6 +28,7 @@ type fakeRefresh struct {
 	Desired      *Template
 	Previous     *Template
 	AutoRollback bool
+	SkipMatching bool
 	Alarms       []string
 	Bake         int
 }
@@ -173,6 +174,7 @@ func (s *fakeState) start(in []string) (string, int) {
 		DesiredConfiguration *struct{ LaunchTemplate *Template }
 		Preferences          struct {
 			AutoRollback       bool
+			SkipMatching       bool
 			BakeTime           int
 			AlarmSpecification *struct{ Alarms []string }
 		}
@@ -187,7 +189,8 @@ func (s *fakeState) start(in []string) (string, int) {
 		return "An error occurred (InstanceRefreshInProgress) when calling the StartInstanceRefresh operation: An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.", 254
 	}
 	r := &fakeRefresh{Refresh: Refresh{ID: fmt.Sprintf("refresh-%d", len(s.Refreshes)+1), Status: "Pending"},
-		AutoRollback: req.Preferences.AutoRollback, Bake: req.Preferences.BakeTime, Previous: s.Group.Template}
+		AutoRollback: req.Preferences.AutoRollback, Bake: req.Preferences.BakeTime, Previous: s.Group.Template,
+		SkipMatching: req.Preferences.SkipMatching}
 	if req.DesiredConfiguration != nil {
 		r.Desired = req.DesiredConfiguration.LaunchTemplate
 	}
@@ -235,7 +238,7 @@ func (s *fakeState) progress(r *fakeRefresh, target *Template) {
 		}
 	}
 	for i, in := range s.Group.Instances {
-		if in.Template != nil && *in.Template == *target {
+		if in.Template != nil && *in.Template == *target && (r.SkipMatching || strings.HasPrefix(in.ID, "i-new")) {
 			continue
 		}
 		if s.Behaviour == "unhealthy" {

@@ -9,7 +9,10 @@
 // refresh's DesiredConfiguration, which AWS writes to the group once the refresh succeeds.
 //
 //	rollout -group NAME -template-id lt-… -template-version N [-alarms a,b] [-region R]
-//	        [-min-healthy 100] [-max-healthy 200] [-warmup S] [-bake S] [-timeout 45m]
+//	        [-min-healthy 100] [-max-healthy 200] [-warmup S] [-bake S] [-timeout 45m] [-replace]
+//
+// -replace replaces every instance, those already on the version too, with the same alarms
+// and rollback: the way to roll out a rotated secret (README, "Environment and secrets").
 //
 // Every flag defaults to its ROLLOUT_* environment variable (ROLLOUT_GROUP, ROLLOUT_TEMPLATE_ID,
 // …), which is how pulumi-command passes them. Progress goes to stderr; stdout gets one line, the
@@ -72,6 +75,7 @@ func parse(args []string, env func(string) string, stderr io.Writer) (*options, 
 	fs.Func("timeout", "how long the refresh may take (default 45m) ($ROLLOUT_TIMEOUT)", func(s string) error { timeout = s; return nil })
 	fs.Func("interval", "time between polls (default 15s) ($ROLLOUT_INTERVAL)", func(s string) error { interval = s; return nil })
 	fs.StringVar(&o.aws, "aws", "aws", "the AWS CLI")
+	fs.BoolVar(&o.spec.Replace, "replace", env("ROLLOUT_REPLACE") == "true", "replace every instance, also those already on the version: a rotated secret ($ROLLOUT_REPLACE)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -169,6 +169,22 @@ func TestNothingToRollOut(t *testing.T) {
 	onVersion(t, o.state, v2)
 }
 
+// TestReplaceRollsEveryInstanceOnTheSameVersion: -replace (a rotated secret) refreshes a group
+// that runs the version already, every instance, with the same alarms and rollback.
+func TestReplaceRollsEveryInstanceOnTheSameVersion(t *testing.T) {
+	o := rollout(t, &fakeState{Group: group(v2, 2), Behaviour: "healthy"}, "-replace")
+	require.Equal(t, 0, o.code, o.stderr)
+	require.Len(t, o.state.Started, 1)
+	prefs := o.state.Started[0]["Preferences"].(map[string]any)
+	require.Equal(t, false, prefs["SkipMatching"])
+	require.Equal(t, true, prefs["AutoRollback"])
+	require.Equal(t, map[string]any{"Alarms": []any{alarm5xx, alarmUnhealthy}}, prefs["AlarmSpecification"])
+	onVersion(t, o.state, v2)
+	for _, in := range o.state.Group.Instances {
+		require.True(t, strings.HasPrefix(in.ID, "i-new"), "%s was kept", in.ID)
+	}
+}
+
 func TestAnAlarmAlreadyFiringIsLeftOutSoAFixCanShip(t *testing.T) {
 	s := &fakeState{Group: group(v1, 2), Behaviour: "healthy", Alarms: map[string]string{alarm5xx: "ALARM", alarmUnhealthy: "OK"}}
 	o := rollout(t, s)

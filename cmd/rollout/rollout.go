@@ -41,7 +41,7 @@ func Rollout(ctx context.Context, api API, s Spec, w Waits, report io.Writer) (s
 	if err != nil {
 		return "", err
 	}
-	if runs(g, s.Template) {
+	if runs(g, s.Template) && !s.Replace {
 		fmt.Fprintf(report, "%s already runs %s version %s on every instance: nothing to roll out\n", s.Group, s.Template.ID, s.Template.Version)
 		return "", nil
 	}

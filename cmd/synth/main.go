@@ -5,7 +5,7 @@
 //
 // Flags:
 //
-//	-stack dev|prod          the stack to plan (default dev), from Pulumi.<stack>.yaml
+//	-stack NAME              the stack to plan (default dev), from Pulumi.<stack>.yaml (dev, prod, voting)
 //	-config-file PATH        a stack config to use instead of Pulumi.<stack>.yaml
 //	-format text|json|mermaid
 //	                         the resource tree with policy and cost; the JSON document of
@@ -49,7 +49,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("synth", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.stack, "stack", "dev", "stack to plan: dev or prod")
+	fs.StringVar(&o.stack, "stack", "dev", "stack to plan: dev, prod, voting (any Pulumi.<stack>.yaml)")
 	fs.StringVar(&o.configFile, "config-file", "", "stack config to use instead of Pulumi.<stack>.yaml")
 	fs.StringVar(&o.format, "format", "text", "output: text, json or mermaid")
 	fs.StringVar(&o.graph, "graph", "system", "with -format mermaid: system (the picture a reviewer reads) or full (every resource and dependency)")

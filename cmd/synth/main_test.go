@@ -81,7 +81,7 @@ func TestTextShowsTheComponentTree(t *testing.T) {
 	require.Contains(t, out, "immutable-edge:fleet:Fleet prod\n  aws:autoscaling/group:Group prod-asg")
 	require.Contains(t, out, "metadataOptions.httpTokens=required")
 	require.Contains(t, out, "\noutputs:\n")
-	require.Contains(t, out, "policy: 74 rules applied")
+	require.Contains(t, out, "policy: 75 rules applied")
 	require.Contains(t, out, ", 0 fail\n")
 	require.Contains(t, out, "cost: $123.57 a month")
 }

@@ -41,6 +41,16 @@ type InstanceIdentityArgs struct {
 	// HealGroupPrefix lets the instance mark instances of the groups whose names start with it
 	// (and that are tagged with StackTag) unhealthy: self-healing. Empty for none.
 	HealGroupPrefix string
+	// SecretParameterARNs are the SSM parameters the services' secrets are read from, and
+	// SecretARNs the Secrets Manager secrets (each an ARN, or a name's ARN ending in -??????, the
+	// random suffix Secrets Manager appends). Empty for none.
+	SecretParameterARNs []string
+	SecretARNs          []string
+	// SecretKeyARN is the customer managed key the secrets may be encrypted with (the stack's):
+	// the role may decrypt with it through SSM and Secrets Manager only. Secrets under the AWS
+	// managed keys (aws/ssm, aws/secretsmanager) need no grant: their key policies allow the
+	// account's principals through the service.
+	SecretKeyARN pulumi.StringInput
 	// StackTag is the value of the Stack tag on this stack's instances; the EIP claim is limited to them.
 	StackTag string
 	// Roles places the role and profile under the stack's IAM path, bounded by its boundary.
@@ -74,6 +84,8 @@ func (a *InstanceIdentityArgs) validate() error {
 		return fmt.Errorf("CertPrefix %q must be a plain key prefix", a.CertPrefix)
 	case strings.ContainsAny(a.HealGroupPrefix, "*?:/"):
 		return fmt.Errorf("HealGroupPrefix %q must be a plain group name prefix", a.HealGroupPrefix)
+	case (len(a.SecretParameterARNs) > 0 || len(a.SecretARNs) > 0) && a.SecretKeyARN == nil:
+		return errors.New("secrets need SecretKeyARN, the key they may be encrypted with")
 	}
 	return nil
 }
@@ -135,7 +147,8 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 	arn := func(service, resource string) string {
 		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", a.Partition, service, a.Region, a.AccountID, resource)
 	}
-	claim, bucket, key := pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+	claim, bucket, key, secretKey := pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput(),
+		pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
 	if a.ClaimAllocationID != nil {
 		claim = a.ClaimAllocationID.ToStringOutput()
 	}
@@ -145,7 +158,10 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 	if a.CertKeyARN != nil {
 		key = a.CertKeyARN.ToStringOutput()
 	}
-	return pulumi.All(a.RepositoryARNs, claim, bucket, key).ApplyT(func(in []any) (string, error) {
+	if a.SecretKeyARN != nil {
+		secretKey = a.SecretKeyARN.ToStringOutput()
+	}
+	return pulumi.All(a.RepositoryARNs, claim, bucket, key, secretKey).ApplyT(func(in []any) (string, error) {
 		repos, allocation, bucketARN, keyARN := in[0].([]string), in[1].(string), in[2].(string), in[3].(string)
 		st := []iampolicy.Statement{
 			// GetAuthorizationToken has no resource type: "*" is the only resource it accepts.
@@ -214,8 +230,33 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 		if a.ChallengeZoneID != "" {
 			st = append(st, dnsChallenge(a.Partition, a.ChallengeZoneID)...)
 		}
+		st = append(st, secretReads(a, in[4].(string))...)
 		return iampolicy.New(st...).JSON(), nil
 	}).(pulumi.StringOutput)
+}
+
+// secretReads lets secrets.sh read exactly the secrets the services reference, and decrypt them
+// with the stack's key through the two services that hold them. GetParameter of a SecureString
+// and GetSecretValue both need kms:Decrypt on a customer managed key
+// (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html,
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
+func secretReads(a *InstanceIdentityArgs, keyARN string) []iampolicy.Statement {
+	var st []iampolicy.Statement
+	if len(a.SecretParameterARNs) > 0 {
+		st = append(st, iampolicy.Statement{Sid: "SecretParameters", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+			Resource: a.SecretParameterARNs})
+	}
+	if len(a.SecretARNs) > 0 {
+		st = append(st, iampolicy.Statement{Sid: "Secrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"},
+			Resource: a.SecretARNs})
+	}
+	if len(st) > 0 {
+		st = append(st, iampolicy.Statement{Sid: "SecretsKey", Effect: "Allow", Action: []string{"kms:Decrypt"},
+			Resource: []string{keyARN},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": []string{
+				"secretsmanager." + a.Region + ".amazonaws.com", "ssm." + a.Region + ".amazonaws.com"}}}})
+	}
+	return st
 }
 
 // dnsChallenge lets certbot's Route 53 plugin answer DNS-01: TXT records named _acme-challenge

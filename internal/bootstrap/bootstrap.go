@@ -10,6 +10,8 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -107,16 +109,51 @@ type Edge struct {
 	CertPrefix       string   `json:"certPrefix,omitempty"`
 }
 
-// Service is one routed container as the instance sees it.
+// Service is one container as the instance sees it: a web service (with a port, routed by
+// HAProxy) or a worker (port 0).
 type Service struct {
 	Name         string `json:"name"`
 	Image        string `json:"image"` // as configured: <name>:<tag> or <name>@sha256:…
 	Ref          string `json:"ref"`   // the full reference in the stack's registry
-	Port         int    `json:"port"`
-	Host         string `json:"host"`
+	Port         int    `json:"port,omitempty"`
+	Host         string `json:"host,omitempty"`
 	PathPrefix   string `json:"pathPrefix,omitempty"`
-	HealthPath   string `json:"healthPath"`
+	HealthPath   string `json:"healthPath,omitempty"`
 	WritableRoot bool   `json:"writableRoot,omitempty"`
+	// Environment is the container's plain settings (encoding/json writes the keys sorted).
+	Environment map[string]string `json:"environment,omitempty"`
+	// Secrets are what secrets.sh reads at container start, sorted by name; references only.
+	Secrets []Secret `json:"secrets,omitempty"`
+	// HealthCommand is a worker's check, run in its container by worker-check.sh.
+	HealthCommand []string `json:"healthCommand,omitempty"`
+}
+
+// Worker reports whether the service is a worker: nothing routes to it.
+func (s Service) Worker() bool { return s.Port == 0 }
+
+// Secret sources.
+const (
+	SourceSSM            = "ssm"            // an SSM SecureString parameter, by name
+	SourceSecretsManager = "secretsmanager" // a Secrets Manager secret, by name or ARN
+)
+
+// Secret is one secret reference: where secrets.sh reads it and the file it becomes.
+type Secret struct {
+	Name   string `json:"name"`   // /run/secrets/<name> in the container
+	Source string `json:"source"` // SourceSSM or SourceSecretsManager
+	ID     string `json:"id"`     // the parameter name, or the secret's name or ARN
+	Key    string `json:"key,omitempty"`
+}
+
+// WebServices returns the services HAProxy routes to, in order.
+func (s Stack) WebServices() []Service {
+	var web []Service
+	for _, svc := range s.Services {
+		if !svc.Worker() {
+			web = append(web, svc)
+		}
+	}
+	return web
 }
 
 // Describe extracts the instance's view of a validated config. The eip edge's allocation id and
@@ -137,14 +174,30 @@ func Describe(c *config.Config, account string) Stack {
 		s.Services = append(s.Services, Service{
 			Name: svc.Name, Image: svc.Image, Ref: registry + "/" + c.Project + "/" + c.Stack + "/" + svc.Image,
 			Port: svc.Port, Host: svc.Host, PathPrefix: svc.PathPrefix, HealthPath: svc.HealthPath,
-			WritableRoot: svc.WritableRoot,
+			WritableRoot: svc.WritableRoot, Environment: svc.Environment, Secrets: secrets(svc.Secrets),
+			HealthCommand: svc.HealthCommand,
 		})
 	}
 	return s
 }
 
+// secrets lists a service's secret references by name.
+func secrets(refs map[string]config.SecretRef) []Secret {
+	var out []Secret
+	for _, name := range slices.Sorted(maps.Keys(refs)) {
+		r := refs[name]
+		if r.SSM != "" {
+			out = append(out, Secret{Name: name, Source: SourceSSM, ID: r.SSM})
+		} else {
+			out = append(out, Secret{Name: name, Source: SourceSecretsManager, ID: r.SecretsManager, Key: r.Key})
+		}
+	}
+	return out
+}
+
 // UserData renders the cloud-init document for a stack. When the plain document is over EC2's
-// limit, the larger files are sent gzip-compressed; if it is still over, that is an error.
+// limit, files are sent gzip-compressed, the largest first and only as many as it takes, so the
+// small ones (stack.json above all) stay readable in a diff; if it is still over, that is an error.
 func UserData(s Stack) (string, error) {
 	files, err := Render(s)
 	if err != nil {
@@ -154,18 +207,20 @@ func UserData(s Stack) (string, error) {
 	if err != nil || len(ud) <= MaxUserData {
 		return ud, err
 	}
-	for i := range files {
+	order := make([]int, len(files))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return len(files[b].Content) - len(files[a].Content) })
+	for _, i := range order {
 		if files[i], err = files[i].compressed(); err != nil {
 			return "", err
 		}
+		if ud, err = cloudConfig(s, files); err != nil || len(ud) <= MaxUserData {
+			return ud, err
+		}
 	}
-	if ud, err = cloudConfig(s, files); err != nil {
-		return "", err
-	}
-	if len(ud) > MaxUserData {
-		return "", fmt.Errorf("bootstrap: user-data is %d bytes even compressed; EC2 accepts %d", len(ud), MaxUserData)
-	}
-	return ud, nil
+	return "", fmt.Errorf("bootstrap: user-data is %d bytes even compressed; EC2 accepts %d", len(ud), MaxUserData)
 }
 
 // Render returns every file the instance gets from user-data, in a fixed order.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
 	"github.com/immutable-edge/immutable-edge/internal/config"
+	"github.com/immutable-edge/immutable-edge/internal/plan"
 	"github.com/immutable-edge/immutable-edge/internal/testtools"
 )
 
@@ -48,6 +49,7 @@ func variants(t *testing.T) map[string]bootstrap.Stack {
 		"dev with redirect names":     withRedirects(dev, "www.dev.example.com", "old.dev.example.com"),
 		"prod path prefixes":          withServices(prod, 6, true),
 		"dev most services (gzipped)": withServices(dev, config.MaxServices, true),
+		"voting (a worker, secrets)":  stackFor(t, "voting"),
 	}
 }
 
@@ -135,6 +137,8 @@ func TestHAProxyAcceptsTheConfig(t *testing.T) {
 func TestSystemdAcceptsTheUnits(t *testing.T) {
 	t.Parallel()
 	analyze := testtools.Need(t, "systemd-analyze")
+	root, err := plan.Root()
+	require.NoError(t, err)
 	for name, s := range variants(t) {
 		dir := t.TempDir()
 		// Docker is not on this machine: a stand-in binary and docker.service let verify check the rest.
@@ -143,7 +147,9 @@ func TestSystemdAcceptsTheUnits(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "docker.service"), []byte("[Unit]\nDescription=Docker stand-in\n[Service]\nExecStart="+stub+"\n"), 0o644))
 		unit, err := bootstrap.TemplateUnit(s)
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, bootstrap.ServiceTemplate), []byte(strings.ReplaceAll(unit, "/usr/bin/docker", stub)), 0o644))
+		unit = strings.ReplaceAll(unit, "/usr/bin/docker", stub)
+		unit = strings.ReplaceAll(unit, bootstrap.ScriptDir, filepath.Join(root, "images/files", bootstrap.ScriptDir))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, bootstrap.ServiceTemplate), []byte(unit), 0o644))
 		var instances []string
 		for _, svc := range s.Services {
 			instances = append(instances, filepath.Join(dir, bootstrap.UnitName(svc.Name)))
@@ -160,7 +166,8 @@ func TestUnitsRunContainersOnLoopbackWithLimits(t *testing.T) {
 	unit, err := bootstrap.TemplateUnit(s)
 	require.NoError(t, err)
 	for _, want := range []string{
-		"--publish 127.0.0.1:${PORT}:${PORT}", "--cap-drop ALL", "--security-opt no-new-privileges", "$ROOT_FLAGS",
+		"--name ie-%i $PUBLISH", "--cap-drop ALL", "--security-opt no-new-privileges $ROOT_FLAGS $ENV_FLAGS $SECRET_FLAGS",
+		"ExecStartPre=" + bootstrap.ScriptDir + "/secrets.sh fetch %i", "ExecStopPost=" + bootstrap.ScriptDir + "/secrets.sh clear %i",
 		"--memory 256m", "--pids-limit 256", "Restart=always", "Before=haproxy.service", "docker pull ${IMAGE}",
 		"EnvironmentFile=" + bootstrap.EnvDir + "/%i.env", "Environment=DOCKER_CONFIG=/root/.docker\n",
 	} {

@@ -13,8 +13,9 @@ type route struct{ Service, Host, PathPrefix string }
 
 // HAProxyConfig renders haproxy.cfg for the stack's edge mode.
 func HAProxyConfig(s Stack) (string, error) {
-	routes := make([]route, 0, len(s.Services))
-	for _, svc := range s.Services {
+	web := s.WebServices()
+	routes := make([]route, 0, len(web))
+	for _, svc := range web {
 		routes = append(routes, route{svc.Name, svc.Host, svc.PathPrefix})
 	}
 	// A longer path prefix must be tried before a shorter one (or none) on the same host.
@@ -26,14 +27,14 @@ func HAProxyConfig(s Stack) (string, error) {
 	})
 	// One line per service, "NAME up" or "NAME down", from the server count HAProxy sees now.
 	var health strings.Builder
-	for _, svc := range s.Services {
+	for _, svc := range web {
 		fmt.Fprintf(&health, `%s %%[nbsrv(svc_%s),bool,iif(up,down)]\n`, svc.Name, svc.Name)
 	}
 	data := map[string]any{
 		"Stack": s.Stack, "Mode": s.Edge.Mode, "HealthPath": s.Edge.HealthPath,
 		"ProxyPort": s.Edge.ProxyPort, "StatsPort": config.StatsPort, "VpcCIDR": s.Edge.VpcCIDR,
 		"HSTS": HSTS, "CertPath": CertFile, "ErrorDir": ErrorDir,
-		"Backends": s.Services, "Routes": routes, "Domain": s.Domain, "Redirects": s.Redirects,
+		"Backends": web, "Routes": routes, "Domain": s.Domain, "Redirects": s.Redirects,
 		"HealthBody": health.String(),
 	}
 	var b bytes.Buffer

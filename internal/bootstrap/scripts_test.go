@@ -64,6 +64,13 @@ case "$*" in
 "autoscaling complete-lifecycle-action"*ABANDON*)
 	[ "$state" = Pending:Wait ] || gone CompleteLifecycleAction
 	echo Terminating >"$FAKE_DIR/lifecycle" ;;
+"ssm get-parameter"*|"secretsmanager get-secret-value"*)
+	# A secret is a file under $FAKE_DIR/secrets named like its id (/ as _), answered as the
+	# CLI's --output json answers --query: one JSON string.
+	[ -z "$FAKE_SECRET_ERROR" ] || { echo "An error occurred (ThrottlingException) when reading a secret: Rate exceeded" >&2; exit 254; }
+	id=$(echo "$*" | sed 's/.*--\(name\|secret-id\) \([^ ]*\).*/\2/' | tr / _)
+	[ -e "$FAKE_DIR/secrets/$id" ] || { echo "An error occurred (ResourceNotFoundException): $id not found" >&2; exit 254; }
+	jq -Rs . <"$FAKE_DIR/secrets/$id" ;;
 "autoscaling set-instance-health"*)
 	n=$(($(cat "$FAKE_DIR/marks" 2>/dev/null || echo 0) + 1)); echo "$n" >"$FAKE_DIR/marks"
 	[ "$n" -gt "${FAKE_MARK_FAILS:-0}" ] ;;
@@ -99,6 +106,9 @@ case "$*" in
 *) exit 22 ;;
 esac`,
 	"systemctl": `echo "systemctl $*" >>"$FAKE_LOG"`,
+	// docker exec exits with $FAKE_DIR/exec-status (0 when absent): a worker's health command.
+	"docker": `echo "docker $*" >>"$FAKE_LOG"
+case "$1" in exec) exit "$(cat "$FAKE_DIR/exec-status" 2>/dev/null || echo 0)" ;; esac`,
 }
 
 type bootRun struct {
@@ -141,6 +151,9 @@ func newSandbox(t *testing.T, s bootstrap.Stack, more map[string]string) *sandbo
 	return b
 }
 
+// runDir is the sandbox's /run/immutable-edge (IE_RUN).
+func (b *sandbox) runDir() string { return filepath.Join(b.dir, "run") }
+
 // tmp is the scripts' TMPDIR, inside the sandbox.
 func (b *sandbox) tmp() string { return filepath.Join(b.dir, "tmp") }
 
@@ -154,7 +167,7 @@ func (b *sandbox) run(script string, args []string, env ...string) bootRun {
 		"FAKE_HOOKS=" + filepath.Join(b.root, "images/files/usr/local/lib/immutable-edge"),
 		"IE_GATE_TRIES=4", "IE_GATE_DELAY=0", "IE_GATE_SETTLE=0", "IE_CLAIM_TRIES=3", "IE_CLAIM_DELAY=0",
 		"IE_AGENT_CTL=" + filepath.Join(b.bin, "amazon-cloudwatch-agent-ctl"), "IE_VAR=" + filepath.Join(b.fakeDir, "var"),
-		"TMPDIR=" + b.tmp(),
+		"IE_RUN=" + b.runDir(), "TMPDIR=" + b.tmp(),
 	}, env...)
 	out, runErr := cmd.CombinedOutput()
 	calls, _ := os.ReadFile(b.logFile)
@@ -269,7 +282,8 @@ func TestBootClaimsTheAddressOnlyAfterTheGate(t *testing.T) {
 	require.Contains(t, r.log[r.index("curl", "api/token")], "-X PUT", "IMDSv2 token")
 	env, err := os.ReadFile(filepath.Join(r.etc, "immutable-edge/services/web.env"))
 	require.NoError(t, err)
-	require.Equal(t, "IMAGE=123456789012.dkr.ecr.eu-central-1.amazonaws.com/immutable-edge/dev/web:1.4.2\nPORT=3000\nROOT_FLAGS=--read-only --tmpfs /tmp:rw,size=64m\n", string(env))
+	require.Equal(t, "IMAGE=123456789012.dkr.ecr.eu-central-1.amazonaws.com/immutable-edge/dev/web:1.4.2\n"+
+		"PUBLISH=--publish 127.0.0.1:3000:3000 --env PORT=3000\nROOT_FLAGS=--read-only --tmpfs /tmp:rw,size=64m\nENV_FLAGS=\nSECRET_FLAGS=\n", string(env))
 	pemInfo, err := os.Stat(filepath.Join(r.etc, "haproxy/certs/edge.pem"))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), pemInfo.Mode().Perm(), "the key is readable by root only")
@@ -356,7 +370,7 @@ func TestScriptsAreShellcheckClean(t *testing.T) {
 	dir := filepath.Join(root, "images/files/usr/local/lib/immutable-edge")
 	scripts, err := filepath.Glob(filepath.Join(dir, "*.sh"))
 	require.NoError(t, err)
-	require.Len(t, scripts, 7)
+	require.Len(t, scripts, 9)
 	cmd := exec.Command(shellcheck, append([]string{"-x", "--severity=style"}, scripts...)...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()

@@ -19,6 +19,11 @@ const (
 const (
 	ServiceTemplate = "ie-svc@.service"
 	EnvDir          = "/etc/immutable-edge/services"
+	// SecretDir holds each running service's secret files, <SecretDir>/<service>/<name>: under
+	// /run, a tmpfs, so they never reach a disk, and mode 0700 so only root passes (secrets.sh).
+	SecretDir = "/run/immutable-edge/secrets"
+	// SecretMount is where a container finds its secrets, read-only.
+	SecretMount = "/run/secrets"
 )
 
 // UnitName is the systemd unit of a service.
@@ -29,7 +34,7 @@ func TemplateUnit(s Stack) (string, error) {
 	var b bytes.Buffer
 	err := tmpl.ExecuteTemplate(&b, "service.unit.tmpl", map[string]any{
 		"Stack": s.Stack, "EnvDir": EnvDir, "MemoryMB": containerMemoryMB, "CPUs": containerCPUs,
-		"DockerDir": path.Dir(DockerFile),
+		"DockerDir": path.Dir(DockerFile), "ScriptDir": ScriptDir, "SecretDir": SecretDir,
 	})
 	if err != nil {
 		return "", fmt.Errorf("bootstrap: service unit: %w", err)

@@ -140,7 +140,9 @@ type Image struct {
 	Keep *int `json:"keep"`
 }
 
-// Service is one container that HAProxy routes to by host (and optional path prefix).
+// Service is one container. A web service has a port and a host, and HAProxy routes to it by
+// host (and optional path prefix); a worker has neither: it is not routed and does not gate the
+// edge's health.
 type Service struct {
 	Name       string `json:"name"`
 	Image      string `json:"image"`
@@ -150,6 +152,28 @@ type Service struct {
 	HealthPath string `json:"healthPath"`
 	// WritableRoot runs the container without a read-only root filesystem, for images that write outside /tmp.
 	WritableRoot bool `json:"writableRoot"`
+	// Environment holds plain settings, passed to the container as environment variables. They
+	// reach user-data and the plan, so rule IE_ENV_SECRETS fails a literal that looks like a secret.
+	Environment map[string]string `json:"environment"`
+	// Secrets are references (never values) the instance role reads at container start; each
+	// reaches the container as the read-only file /run/secrets/<name>.
+	Secrets map[string]SecretRef `json:"secrets"`
+	// HealthCommand (workers only) runs in the container every 30 seconds, exec form; three
+	// failures in a row restart the worker. Without it a worker is checked by its process alone.
+	HealthCommand []string `json:"healthCommand"`
+}
+
+// Worker reports whether the service is a worker: no port, so nothing routes to it.
+func (s Service) Worker() bool { return s.Port == 0 }
+
+// SecretRef names where one secret lives; exactly one of SSM and SecretsManager is set.
+type SecretRef struct {
+	// SSM is a SecureString parameter name under /<project>/<stack>/.
+	SSM string `json:"ssm"`
+	// SecretsManager is a secret's name under <project>/<stack>/, or its full ARN.
+	SecretsManager string `json:"secretsManager"`
+	// Key picks one value of a Secrets Manager secret that holds a JSON object.
+	Key string `json:"key"`
 }
 
 // Waiver turns a failing policy rule into a documented decision.
@@ -214,7 +238,7 @@ func DeployRoleARN(partition, account, project, stack string) string {
 // every service host and subjectAlternativeNames, sorted and without repeats.
 func (c *Config) CertificateNames() []string {
 	rest := map[string]bool{}
-	for _, s := range c.Services {
+	for _, s := range c.WebServices() {
 		rest[s.Host] = true
 	}
 	for _, n := range c.SubjectAlternativeNames {
@@ -228,7 +252,7 @@ func (c *Config) CertificateNames() []string {
 // the redirect names.
 func (c *Config) RecordNames() []string {
 	set := map[string]bool{c.Domain: true}
-	for _, s := range c.Services {
+	for _, s := range c.WebServices() {
 		set[s.Host] = true
 	}
 	for _, n := range c.RedirectNames() {
@@ -242,7 +266,7 @@ func (c *Config) RecordNames() []string {
 // it with a 301 to the same path and query on https://<domain>. Sorted, without repeats.
 func (c *Config) RedirectNames() []string {
 	served := map[string]bool{c.Domain: true}
-	for _, s := range c.Services {
+	for _, s := range c.WebServices() {
 		served[s.Host] = true
 	}
 	set := map[string]bool{}
@@ -261,4 +285,15 @@ func (c *Config) ServiceNames() []string {
 		names[i] = s.Name
 	}
 	return names
+}
+
+// WebServices returns the services HAProxy routes to, in config order: those with a port.
+func (c *Config) WebServices() []Service {
+	var web []Service
+	for _, s := range c.Services {
+		if !s.Worker() {
+			web = append(web, s)
+		}
+	}
+	return web
 }

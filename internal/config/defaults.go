@@ -89,7 +89,7 @@ func (c *Config) applyDefaults(set map[string]bool) {
 		c.Image.Keep = &keep
 	}
 	for i := range c.Services {
-		if c.Services[i].HealthPath == "" {
+		if c.Services[i].HealthPath == "" && !c.Services[i].Worker() {
 			c.Services[i].HealthPath = DefaultHealthPath
 		}
 	}

@@ -45,7 +45,7 @@ func (l *loader) checkSizes() bool {
 	return len(l.errs) == 0
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -186,7 +186,7 @@ func (c *Config) validateFleet() error {
 	}
 	if err := validSSMName(c.Image.Parameter); err != nil {
 		fail("image.parameter", "%v", err)
-	} else if prefix := "/" + c.Project + "/" + c.Stack + "/"; c.Project != "" && !strings.HasPrefix(c.Image.Parameter, prefix) {
+	} else if prefix := c.SSMPrefix(); c.Project != "" && !strings.HasPrefix(c.Image.Parameter, prefix) {
 		// Image retention protects every AMI a parameter under the project names (images/prune.sh),
 		// and a stack reads (or, building, writes) only its own channel: another stack's would let
 		// dev's build replace prod's image. The trailing slash keeps dev-eu out of dev's.
@@ -194,56 +194,6 @@ func (c *Config) validateFleet() error {
 	}
 	if k := c.Image.Keep; k != nil && (*k < 1 || *k > 100) {
 		fail("image.keep", "must be 1..100 (images of the channel kept besides the referenced ones), got %d", *k)
-	}
-	return errors.Join(errs...)
-}
-
-func (c *Config) validateServices() error {
-	var errs problems
-	fail := errs.add
-	switch {
-	case len(c.Services) == 0:
-		fail(key("services"), "needs at least one service for HAProxy to route to")
-	case len(c.Services) > MaxServices:
-		fail(key("services"), "has %d services; one instance runs at most %d (and user-data must fit 16 KB)", len(c.Services), MaxServices)
-	}
-	names, ports, routes := map[string]bool{}, map[int]string{}, map[string]string{}
-	for i, s := range c.Services {
-		k := fmt.Sprintf("%s[%d]", key("services"), i)
-		switch {
-		case !serviceNameRE.MatchString(s.Name):
-			fail(k+".name", "%q must be a lowercase DNS label of at most 32 characters", s.Name)
-		case names[s.Name]:
-			fail(k+".name", "%q is used by another service", s.Name)
-		}
-		names[s.Name] = true
-		switch {
-		case s.Port < 1024 || s.Port > 65535:
-			fail(k+".port", "must be 1024..65535, got %d", s.Port)
-		case reservedPorts[s.Port] != "":
-			fail(k+".port", "%d is taken on the instance by %s", s.Port, reservedPorts[s.Port])
-		case ports[s.Port] != "":
-			fail(k+".port", "%d is used by service %q", s.Port, ports[s.Port])
-		default:
-			ports[s.Port] = s.Name
-		}
-		if err := validImage(s.Name, s.Image); err != nil {
-			fail(k+".image", "%v", err)
-		}
-		if !isDNSName(s.Host) || (s.Host != c.Domain && !strings.HasSuffix(s.Host, "."+c.Domain)) {
-			fail(k+".host", "%q must be a DNS name equal to or under %q", s.Host, c.Domain)
-		}
-		if s.PathPrefix != "" && (len(s.PathPrefix) > MaxPathLength || !urlPathRE.MatchString(s.PathPrefix)) {
-			fail(k+".pathPrefix", "%q must be a URL path starting with / of at most %d characters: letters, digits, %s and %%-escapes", s.PathPrefix, MaxPathLength, "-._~!*+,;=:@/")
-		}
-		if len(s.HealthPath) > MaxPathLength || !healthPathRE.MatchString(s.HealthPath) {
-			fail(k+".healthPath", "%q must be a URL path starting with / of at most %d characters: letters, digits, %s and %%-escapes", s.HealthPath, MaxPathLength, "-._~!*+,;=:@/?&")
-		}
-		route := s.Host + s.PathPrefix
-		if other, dup := routes[route]; dup {
-			fail(k+".host", "%s%s is already routed to service %q", s.Host, s.PathPrefix, other)
-		}
-		routes[route] = s.Name
 	}
 	return errors.Join(errs...)
 }

@@ -29,7 +29,7 @@ func TestStackTotals(t *testing.T) {
 }
 
 func TestItemsAddUpAndStateTheirBasis(t *testing.T) {
-	for _, s := range []string{"dev", "prod"} {
+	for _, s := range []string{"dev", "prod", "voting"} {
 		e := estimate(t, s, nil)
 		sum := 0.0
 		for _, it := range e.Items {

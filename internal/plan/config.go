@@ -22,6 +22,23 @@ func StackConfig(stackName string) (Config, error) {
 	return ReadConfigFile(filepath.Join(root, "Pulumi."+stackName+".yaml"))
 }
 
+// Stacks lists the committed stacks, sorted: one per Pulumi.<stack>.yaml at the repository root.
+func Stacks() ([]string, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	files, err := filepath.Glob(filepath.Join(root, "Pulumi.*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
+	}
+	return names, nil
+}
+
 // With returns a copy with key set; key without a namespace is in immutable-edge:. Strings are
 // stored as they are; other values JSON-encoded, as the Pulumi CLI hands structured config over.
 func (c Config) With(key string, v any) Config {

@@ -163,6 +163,12 @@ func (m *mocks) answer(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:ssm/getParameter:getParameter":
 		name := a.Args["name"].StringValue()
 		ami, ok := m.env.Parameters[name]
+		if secret, isSecret := m.env.Secrets[name]; isSecret && !ok {
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"name": name, "type": "SecureString", "value": secret, "insecureValue": secret, "id": name,
+				"arn": fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", m.env.Region, Account, name),
+			}), nil
+		}
 		if !ok {
 			return nil, fmt.Errorf("mock: SSM parameter %s not found", name)
 		}

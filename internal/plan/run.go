@@ -25,6 +25,16 @@ type Environment struct {
 	Region     string
 	Zones      []string          // what getAvailabilityZones returns
 	Parameters map[string]string // SSM parameter name → value (the AMI ids)
+	Secrets    map[string]string // secret name → value, of SSM SecureStrings and Secrets Manager
+}
+
+// SecretValues are what the mocked account holds behind the committed stacks' secret
+// references (SSM parameters and Secrets Manager secrets, by name). The mocks answer reads of
+// them, so a program that resolved a secret at deploy time would carry its value into the plan,
+// where the tests look for it.
+var SecretValues = map[string]string{
+	"/immutable-edge/voting/database-url": "postgres://voting:Tr0ub4dor-3-horse@db.voting.internal:5432/votes",
+	"immutable-edge/voting/cache":         `{"token":"c4che-t0ken-9f2e1d"}`,
 }
 
 // DefaultAMI is the AMI id every SSM parameter holds unless an Environment says otherwise.
@@ -48,6 +58,7 @@ func envFor(cfg Config, stackName string) Environment {
 		Region:     region,
 		Zones:      []string{region + "a", region + "b", region + "c"},
 		Parameters: map[string]string{param: DefaultAMI},
+		Secrets:    SecretValues,
 	}
 }
 

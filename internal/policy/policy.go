@@ -61,12 +61,15 @@ type Context struct {
 	Plan         *plan.Plan
 	Edge         string   // config.EdgeALB or config.EdgeEIP
 	RequiredTags []string // what IE_TAGS asks for: (*config.Config).RequiredTagKeys, as config validation checked
+	// Services are the configured services, whose environment IE_ENV_SECRETS reads: it reaches
+	// the plan only inside user-data, which may be compressed.
+	Services []config.Service
 }
 
 // Rules returns every rule, sorted by id.
 func Rules() []Rule {
 	var all []Rule
-	for _, group := range [][]Rule{networkRules, computeRules, loadBalancerRules, storageRules, identityRules, monitoringRules} {
+	for _, group := range [][]Rule{networkRules, computeRules, environmentRules, loadBalancerRules, storageRules, identityRules, monitoringRules} {
 		all = append(all, group...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
@@ -101,7 +104,7 @@ func Evaluate(p *plan.Plan, cfg *config.Config) ([]Result, error) {
 		}
 		reasons[w.Rule] = w.Reason
 	}
-	c := &Context{Plan: p, Edge: cfg.Edge, RequiredTags: cfg.RequiredTagKeys()}
+	c := &Context{Plan: p, Edge: cfg.Edge, RequiredTags: cfg.RequiredTagKeys(), Services: cfg.Services}
 	var out []Result
 	for _, rule := range rules {
 		waived := 0

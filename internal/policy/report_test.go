@@ -13,8 +13,11 @@ import (
 	"github.com/immutable-edge/immutable-edge/internal/policy"
 )
 
-func TestBothStacksPlanWithZeroFailures(t *testing.T) {
-	for _, s := range []string{"dev", "prod"} {
+func TestEveryStackPlansWithZeroFailures(t *testing.T) {
+	names, err := plan.Stacks()
+	require.NoError(t, err)
+	require.Equal(t, []string{"dev", "prod", "voting"}, names)
+	for _, s := range names {
 		p, err := plan.Run(s, "")
 		require.NoError(t, err)
 		cfg, err := config.Load(p.Project, s, p.Config)

@@ -230,6 +230,14 @@ type ruleCase struct {
 	pass, fail []plan.Resource
 }
 
+// serviceCases are the configured services, passing then failing, of the rules that read them.
+var serviceCases = map[string][2][]config.Service{
+	"IE_ENV_SECRETS": {
+		{{Name: "web", Environment: map[string]string{"LOG_LEVEL": "info"}}},
+		{{Name: "web", Environment: map[string]string{"DB_PASSWORD": "hunter22"}}},
+	},
+}
+
 // cases has one passing and one failing plan per rule.
 var cases = map[string]ruleCase{
 	"CKV2_AWS_11": {"alb", []plan.Resource{vpc(), flowLog()}, []plan.Resource{vpc(), flowLog().With("trafficType", "REJECT")}},
@@ -317,11 +325,12 @@ var cases = map[string]ruleCase{
 	"IE_BUDGET": {"alb", []plan.Resource{budget()}, []plan.Resource{budget().With("costFilters.0.values", []any{"user:Stack$prod"})}},
 	"IE_TAGS": {"alb", []plan.Resource{vpc().With("tags", map[string]any{"Project": "p", "Stack": "s"})},
 		[]plan.Resource{vpc().With("tags", map[string]any{"Project": "p"})}},
+	"IE_ENV_SECRETS": {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate()}},
 }
 
-func results(t *testing.T, rule, edge string, rs []plan.Resource) []policy.Result {
+func results(t *testing.T, rule, edge string, rs []plan.Resource, services ...config.Service) []policy.Result {
 	t.Helper()
-	all, err := policy.Evaluate(plan.Of(rs...), &config.Config{Edge: edge})
+	all, err := policy.Evaluate(plan.Of(rs...), &config.Config{Edge: edge, Services: services})
 	require.NoError(t, err)
 	var out []policy.Result
 	for _, res := range all {
@@ -371,13 +380,13 @@ func TestEveryRulePassesAGoodPlanAndFailsABadOne(t *testing.T) {
 		t.Run(rule.ID, func(t *testing.T) {
 			tc, ok := cases[rule.ID]
 			require.True(t, ok, "rule %s has no test case", rule.ID)
-			good := results(t, rule.ID, tc.edge, tc.pass)
+			good := results(t, rule.ID, tc.edge, tc.pass, serviceCases[rule.ID][0]...)
 			require.NotEmpty(t, good, "the passing plan must give the rule something to judge")
 			for _, res := range good {
 				require.Equal(t, policy.Pass, res.Status, "%s: %s", res.Resource, res.Reason)
 			}
 			failed := false
-			for _, res := range results(t, rule.ID, tc.edge, tc.fail) {
+			for _, res := range results(t, rule.ID, tc.edge, tc.fail, serviceCases[rule.ID][1]...) {
 				failed = failed || res.Status == policy.Fail
 			}
 			require.True(t, failed, "the failing plan must fail %s", rule.ID)

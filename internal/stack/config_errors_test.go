@@ -118,6 +118,55 @@ var badConfigs = []struct {
 	{"typo in a healing key", "dev", func(c plan.Config) plan.Config {
 		return c.With("healing", map[string]any{"unhealthySeconds": 300})
 	}, "immutable-edge:healing.unhealthySeconds"},
+	{"secret outside the stack's SSM prefix", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.secrets", map[string]any{"API_TOKEN": map[string]any{"ssm": "/immutable-edge/prod/api-token"}})
+	}, "immutable-edge:services[0].secrets.API_TOKEN.ssm"},
+	{"secret outside the stack's Secrets Manager prefix", "prod", func(c plan.Config) plan.Config {
+		return c.Set("services.1.secrets", map[string]any{"STRIPE": map[string]any{"secretsManager": "billing/stripe"}})
+	}, "immutable-edge:services[1].secrets.STRIPE.secretsManager"},
+	{"secret ARN in another region", "prod", func(c plan.Config) plan.Config {
+		return c.Set("services.1.secrets", map[string]any{"STRIPE": map[string]any{
+			"secretsManager": "arn:aws:secretsmanager:us-east-1:123456789012:secret:immutable-edge/prod/stripe-AbCdEf"}})
+	}, "immutable-edge:services[1].secrets.STRIPE.secretsManager"},
+	{"secret ARN in another account", "prod", func(c plan.Config) plan.Config {
+		return c.Set("services.1.secrets", map[string]any{"STRIPE": map[string]any{
+			"secretsManager": "arn:aws:secretsmanager:eu-central-1:999999999999:secret:immutable-edge/prod/stripe-AbCdEf"}})
+	}, "immutable-edge:services[1].secrets.STRIPE.secretsManager"},
+	{"secret with both sources", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.secrets", map[string]any{"T": map[string]any{"ssm": "/immutable-edge/dev/t", "secretsManager": "immutable-edge/dev/t"}})
+	}, "immutable-edge:services[0].secrets.T"},
+	{"secret with a typo in its source", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.secrets", map[string]any{"T": map[string]any{"smm": "/immutable-edge/dev/t"}})
+	}, "immutable-edge:services[0].secrets.T.smm"},
+	{"JSON key of an SSM parameter", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.secrets", map[string]any{"T": map[string]any{"ssm": "/immutable-edge/dev/t", "key": "password"}})
+	}, "immutable-edge:services[0].secrets.T.key"},
+	{"secret name that is no file name", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.secrets", map[string]any{"../etc": map[string]any{"ssm": "/immutable-edge/dev/t"}})
+	}, "immutable-edge:services[0].secrets.../etc"},
+	{"environment name with a space", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.environment", map[string]any{"LOG LEVEL": "info"})
+	}, "immutable-edge:services[0].environment.LOG LEVEL"},
+	{"environment value over two lines", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.environment", map[string]any{"GREETING": "hello\nworld"})
+	}, "immutable-edge:services[0].environment.GREETING"},
+	{"environment sets the port", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.environment", map[string]any{"PORT": "80"})
+	}, "immutable-edge:services[0].environment.PORT"},
+	{"a name both plain and secret", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.environment", map[string]any{"T": "x"}).Set("services.0.secrets", map[string]any{"T": map[string]any{"ssm": "/immutable-edge/dev/t"}})
+	}, "immutable-edge:services[0].secrets.T"},
+	{"worker with a host", "dev", func(c plan.Config) plan.Config { return c.Set("services.1.port", 0) }, "immutable-edge:services[1].host"},
+	{"web service without a host", "dev", func(c plan.Config) plan.Config { return c.Set("services.1.host", "") }, "immutable-edge:services[1].host"},
+	{"worker with a health path", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.1.port", 0).Set("services.1.host", "")
+	}, "immutable-edge:services[1].healthPath"},
+	{"health command on a web service", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.1.healthCommand", []any{"/bin/true"})
+	}, "immutable-edge:services[1].healthCommand"},
+	{"only workers", "dev", func(c plan.Config) plan.Config {
+		return c.With("services", []any{map[string]any{"name": "worker", "image": "worker:1.0.0"}})
+	}, "immutable-edge:services"},
 	{"Stack tag of another stack", "dev", func(c plan.Config) plan.Config {
 		return c.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Stack": "prod"}})
 	}, "aws:defaultTags"},

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/immutable-edge/immutable-edge/components/edge"
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
@@ -266,14 +265,12 @@ func findPolicy(t *testing.T, p *plan.Plan, name string) string {
 	return r.Str("policy")
 }
 
-// stackFile decodes the stack description the user-data writes for the instance.
+// stackFile decodes the stack description the user-data writes for the instance (compressed or not).
 func stackFile(t *testing.T, userData string) bootstrap.Stack {
 	t.Helper()
-	var doc struct {
-		WriteFiles []struct{ Path, Content string } `yaml:"write_files"`
-	}
-	require.NoError(t, yamlUnmarshal([]byte(userData), &doc))
-	for _, f := range doc.WriteFiles {
+	files, err := bootstrap.Files(userData)
+	require.NoError(t, err)
+	for _, f := range files {
 		if f.Path == bootstrap.StackFile {
 			var s bootstrap.Stack
 			require.NoError(t, json.Unmarshal([]byte(f.Content), &s))
@@ -291,5 +288,3 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
-
-var yamlUnmarshal = yaml.Unmarshal

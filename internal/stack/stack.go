@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -73,7 +74,7 @@ func Deploy(ctx *pulumi.Context) error {
 		return err
 	}
 	side := front.Instance()
-	id, err := identity.NewInstanceIdentity(ctx, name, identityArgs(cfg, env, reg, side))
+	id, err := identity.NewInstanceIdentity(ctx, name, identityArgs(cfg, env, reg, side, alerts.KeyARN))
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,8 @@ func newEdge(ctx *pulumi.Context, cfg *config.Config, env *environment, net *net
 
 // identityArgs scopes the instance role to this stack: its repositories and log groups, and on
 // the eip edge its address, its certificate prefix and ACME records in its zone.
-func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, side edge.InstanceSide) *identity.InstanceIdentityArgs {
+func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, side edge.InstanceSide,
+	stackKey pulumi.StringOutput) *identity.InstanceIdentityArgs {
 	a := &identity.InstanceIdentityArgs{
 		Partition: env.partition, Region: cfg.Region, AccountID: env.account,
 		RepositoryARNs:    reg.RepositoryARNs,
@@ -177,7 +179,34 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 	if cfg.UnhealthyMinutes() > 0 {
 		a.HealGroupPrefix = groupPrefix(cfg)
 	}
+	a.SecretParameterARNs, a.SecretARNs = secretARNs(cfg, env)
+	if len(a.SecretParameterARNs)+len(a.SecretARNs) > 0 {
+		a.SecretKeyARN = stackKey
+	}
 	return a
+}
+
+// secretARNs lists the resources of every secret a service references, sorted and without
+// repeats: parameter ARNs (the name without its leading slash), and secret ARNs as given or, for
+// a name, the name and Secrets Manager's six-character suffix
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_resources.html).
+func secretARNs(cfg *config.Config, env *environment) (parameters, secrets []string) {
+	base := "arn:" + env.partition + ":%s:" + cfg.Region + ":" + env.account + ":%s"
+	for _, svc := range cfg.Services {
+		for _, r := range svc.Secrets {
+			switch {
+			case r.SSM != "":
+				parameters = append(parameters, fmt.Sprintf(base, "ssm", "parameter/"+strings.TrimPrefix(r.SSM, "/")))
+			case strings.HasPrefix(r.SecretsManager, "arn:"):
+				secrets = append(secrets, r.SecretsManager)
+			default:
+				secrets = append(secrets, fmt.Sprintf(base, "secretsmanager", "secret:"+r.SecretsManager+"-??????"))
+			}
+		}
+	}
+	slices.Sort(parameters)
+	slices.Sort(secrets)
+	return slices.Compact(parameters), slices.Compact(secrets)
 }
 
 // groupPrefix starts the name of the stack's Auto Scaling group: the fleet's name prefix
@@ -229,6 +258,9 @@ func lookupEnvironment(ctx *pulumi.Context, cfg *config.Config) (*environment, e
 	}
 	if b := cfg.PermissionsBoundary; b != "" && strings.Split(b, ":")[4] != caller.AccountId {
 		return nil, fmt.Errorf("%s:permissionsBoundary %s is in another account than %s, where this stack deploys", config.Namespace, b, caller.AccountId)
+	}
+	if err := cfg.CheckAccount(caller.AccountId); err != nil {
+		return nil, err
 	}
 	env := &environment{partition: partition.Partition, account: caller.AccountId, zones: zones.Names[:cfg.AZCount]}
 	if cfg.Image.Build {

@@ -13,7 +13,8 @@ lib_dir=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$lib_dir/lib.sh"
 
-# start_services starts every container at once, then HAProxy with the payload's configuration.
+# start_services starts every container at once (web services and workers), then HAProxy with
+# the payload's configuration, which routes to the web services.
 # systemd reloads its configuration once, for the template unit cloud-init wrote after boot:
 # "systemctl enable" reloads it again by default, and each reload re-runs the generators and
 # re-reads every unit (about 10 CPU-seconds under the boot tests' TCG, measured from init.scope's
@@ -24,6 +25,10 @@ start_services() {
 	local svc units=()
 	for svc in $(stack '.services[].name'); do
 		units+=("ie-svc@$svc.service")
+	done
+	# A worker with a health command gets its check's timer (worker-check.sh).
+	for svc in $(stack '.services[] | select((.port // 0) == 0 and (.healthCommand // []) != []) | .name'); do
+		units+=("ie-worker-check@$svc.timer")
 	done
 	systemctl enable --no-reload --now "${units[@]}"
 	systemctl reload-or-restart haproxy.service

@@ -4,7 +4,7 @@
 # here holds a secret: AWS access is the instance role through IMDSv2.
 #
 # Overridable for tests: IE_ETC (/etc), IE_STACK_FILE, IE_IMDS, IE_GATE_TRIES/IE_GATE_DELAY/IE_GATE_SETTLE,
-# IE_CLAIM_TRIES/IE_CLAIM_DELAY, IE_AGENT_CTL, IE_VAR (/var/lib/immutable-edge), TMPDIR.
+# IE_CLAIM_TRIES/IE_CLAIM_DELAY, IE_AGENT_CTL, IE_VAR (/var/lib/immutable-edge), IE_RUN (/run/immutable-edge), TMPDIR.
 
 IE_ETC=${IE_ETC:-/etc}
 IE_STACK_FILE=${IE_STACK_FILE:-$IE_ETC/immutable-edge/stack.json}
@@ -12,6 +12,8 @@ IE_IMDS=${IE_IMDS:-http://169.254.169.254}
 IE_CERT_NAME=edge
 IE_PEM=$IE_ETC/haproxy/certs/edge.pem
 IE_VAR=${IE_VAR:-/var/lib/immutable-edge}
+# IE_RUN is the runtime state under /run, a tmpfs: the services' secret files (secrets.sh).
+IE_RUN=${IE_RUN:-/run/immutable-edge}
 # IE_IN_SERVICE exists once the launch hook was completed with CONTINUE: the instance went into
 # service. It outlives a reboot, which does not take the instance out of service.
 IE_IN_SERVICE=$IE_VAR/in-service
@@ -63,13 +65,22 @@ load_stack() {
 }
 
 # write_env_files writes each service's settings for its unit instance ie-svc@<name>.service:
-# the image in the stack's registry, the port, and a read-only root unless the service opts out.
+# the image in the stack's registry and its docker run flags: the loopback port of a web service
+# (none for a worker), a read-only root unless the service opts out, its plain environment as a
+# Docker env file (one literal KEY=value a line), and the read-only mount of its secrets, which
+# secrets.sh reads into $IE_RUN/secrets/<name> before each start.
 write_env_files() {
 	local dir=$IE_ETC/immutable-edge/services name
 	mkdir -p "$dir"
 	for name in $(stack '.services[].name'); do
-		jq -r --arg n "$name" '.services[] | select(.name == $n) |
-			"IMAGE=\(.ref)\nPORT=\(.port)\nROOT_FLAGS=\(if .writableRoot then "" else "--read-only --tmpfs /tmp:rw,size=64m" end)"' \
+		jq -r --arg n "$name" '.services[] | select(.name == $n) | .environment // {} | to_entries[] | "\(.key)=\(.value)"' \
+			"$IE_STACK_FILE" >"$dir/$name.docker-env"
+		jq -r --arg n "$name" --arg dir "$dir" --arg secrets "$IE_RUN/secrets" '.services[] | select(.name == $n) |
+			"IMAGE=\(.ref)",
+			"PUBLISH=\(if .port then "--publish 127.0.0.1:\(.port):\(.port) --env PORT=\(.port)" else "" end)",
+			"ROOT_FLAGS=\(if .writableRoot then "" else "--read-only --tmpfs /tmp:rw,size=64m" end)",
+			"ENV_FLAGS=\(if (.environment // {}) == {} then "" else "--env-file \($dir)/\($n).docker-env" end)",
+			"SECRET_FLAGS=\(if (.secrets // []) == [] then "" else "--mount type=bind,source=\($secrets)/\($n),target=/run/secrets,readonly" end)"' \
 			"$IE_STACK_FILE" >"$dir/$name.env"
 	done
 }
