@@ -254,6 +254,13 @@ func (s scope) namedPolicy() iampolicy.Document {
 			"ecr:CreateRepository", "ecr:DeleteLifecyclePolicy", "ecr:DeleteRepository", "ecr:PutImageScanningConfiguration",
 			"ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy", "ecr:TagResource", "ecr:UntagResource",
 		}, []string{s.arn("ecr", s.Region, "repository/"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
+		// The jobs' firings table, by the stack's name prefix (the main program names it
+		// <project>-<stack>-job-firings).
+		allow("Tables", []string{
+			"dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable",
+			"dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
+			"dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive",
+		}, []string{s.arn("dynamodb", s.Region, "table/"+p+"-*")}, nil),
 		allow("Parameters", []string{
 			"ssm:AddTagsToResource", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:PutParameter",
 			"ssm:RemoveTagsFromResource",
@@ -452,6 +459,11 @@ func (s scope) boundaryPolicy() iampolicy.Document {
 		// through SSM and Secrets Manager only.
 		allow("Secrets", []string{"secretsmanager:GetSecretValue"},
 			[]string{s.arn("secretsmanager", s.Region, "secret:"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
+		// job.sh's claims on the firings table (<project>-<stack>-job-firings).
+		allow("JobFirings", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+			[]string{s.arn("dynamodb", s.Region, "table/"+s.Project+"-"+s.Stack.Name+"-*")}, nil),
+		allow("JobFiringsKey", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, []string{s.arn("kms", s.Region, "key/*")},
+			cond{"StringEquals": {"aws:ResourceTag/Stack": s.Stack.Name, "kms:ViaService": "dynamodb." + s.Region + ".amazonaws.com"}}),
 		allow("SecretsKey", []string{"kms:Decrypt"}, []string{s.arn("kms", s.Region, "key/*")},
 			cond{"StringEquals": {"aws:ResourceTag/Stack": s.Stack.Name, "kms:ViaService": []string{
 				"secretsmanager." + s.Region + ".amazonaws.com", "ssm." + s.Region + ".amazonaws.com"}}}),

@@ -51,6 +51,8 @@ type InstanceIdentityArgs struct {
 	// managed keys (aws/ssm, aws/secretsmanager) need no grant: their key policies allow the
 	// account's principals through the service.
 	SecretKeyARN pulumi.StringInput
+	// JobTableARN is the table the instances race in for each job firing; nil without jobs.
+	JobTableARN pulumi.StringInput
 	// StackTag is the value of the Stack tag on this stack's instances; the EIP claim is limited to them.
 	StackTag string
 	// Roles places the role and profile under the stack's IAM path, bounded by its boundary.
@@ -161,7 +163,11 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 	if a.SecretKeyARN != nil {
 		secretKey = a.SecretKeyARN.ToStringOutput()
 	}
-	return pulumi.All(a.RepositoryARNs, claim, bucket, key, secretKey).ApplyT(func(in []any) (string, error) {
+	table := pulumi.String("").ToStringOutput()
+	if a.JobTableARN != nil {
+		table = a.JobTableARN.ToStringOutput()
+	}
+	return pulumi.All(a.RepositoryARNs, claim, bucket, key, secretKey, table).ApplyT(func(in []any) (string, error) {
 		repos, allocation, bucketARN, keyARN := in[0].([]string), in[1].(string), in[2].(string), in[3].(string)
 		st := []iampolicy.Statement{
 			// GetAuthorizationToken has no resource type: "*" is the only resource it accepts.
@@ -231,6 +237,17 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 			st = append(st, dnsChallenge(a.Partition, a.ChallengeZoneID)...)
 		}
 		st = append(st, secretReads(a, in[4].(string))...)
+		if t := in[5].(string); t != "" {
+			// job.sh claims a firing, reads who holds it and records its end. The table is
+			// encrypted with the stack key, which the role may use through DynamoDB only.
+			st = append(st, iampolicy.Statement{Sid: "JobFirings", Effect: "Allow", Resource: []string{t},
+				Action: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}})
+			if keyARN := in[4].(string); keyARN != "" {
+				st = append(st, iampolicy.Statement{Sid: "JobFiringsKey", Effect: "Allow", Resource: []string{keyARN},
+					Action:    []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"},
+					Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "dynamodb." + a.Region + ".amazonaws.com"}}})
+			}
+		}
 		return iampolicy.New(st...).JSON(), nil
 	}).(pulumi.StringOutput)
 }

@@ -89,6 +89,14 @@ func alarms(a *MonitorArgs) []alarm {
 			compare: "LessThanThreshold", threshold: float64(t.CertificateDays), period: 86400, evaluations: 1, missing: "breaching",
 			description: fmt.Sprintf("The node's Let's Encrypt certificate expires in under %d days, or the node reported no figure for a day. Check the system log group for certbot and ie-cert-metric, and the Route 53 _acme-challenge records.", t.CertificateDays)})
 	}
+	for _, job := range a.Jobs {
+		// job.sh publishes JobFailed once a firing, on the instance that ran it (1 for a run that
+		// failed, timed out or could not reach the firings table); no figure between firings.
+		list = append(list, alarm{name: "job-" + job, metric: metric{a.Namespace, MetricJobFailed, pulumi.StringMap{
+			DimStack: pulumi.String(a.Stack), DimJob: pulumi.String(job)}}, stat: "Maximum",
+			compare: "GreaterThanOrEqualToThreshold", threshold: 1, period: 300, evaluations: 1, missing: "notBreaching",
+			description: fmt.Sprintf("A run of job %s failed: its container exited non-zero or hit timeoutMinutes, or no instance could claim the firing. The containers log group (tag ie-job-%s) and the system log group (job.sh) say which; the firings table holds its exit code.", job, job)})
+	}
 	return list
 }
 

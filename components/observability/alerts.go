@@ -35,6 +35,9 @@ type AlertsArgs struct {
 	// LogGroupPrefix is the stack's log group namespace, e.g. /immutable-edge/dev/; the key
 	// encrypts groups under it (the flow logs' too) and nothing else.
 	LogGroupPrefix string
+	// Tables says a DynamoDB table (the jobs' firings) is encrypted with the key, which the
+	// deploy role then may use through DynamoDB.
+	Tables bool
 	// LogGroups are the instances' log groups to create, each under LogGroupPrefix.
 	LogGroups     []string
 	RetentionDays int
@@ -110,7 +113,7 @@ func NewAlerts(ctx *pulumi.Context, name string, args *AlertsArgs, opts ...pulum
 		Description:          pulumi.String("Stack " + name + ": alert topic and log groups"),
 		EnableKeyRotation:    pulumi.Bool(true), // CKV_AWS_7, KMS.4
 		DeletionWindowInDays: pulumi.Int(30),
-		Policy:               pulumi.String(p.keyPolicy(args.LogGroupPrefix).JSON()),
+		Policy:               pulumi.String(p.keyPolicy(args.LogGroupPrefix, args.Tables).JSON()),
 		Tags:                 tags.Named(args.Tags, name+"-key"),
 	}, parent)
 	if err != nil {

@@ -16,6 +16,9 @@ const (
 	MetricOOMKills    = "node_vmstat_oom_kill" // node exporter
 	// MetricCertDays is published by the eip node's certificate hook and timer.
 	MetricCertDays = "CertificateDaysToExpiry"
+	// MetricJobFailed is published by job.sh once a firing, with DimJob.
+	MetricJobFailed = "JobFailed"
+	DimJob          = "Job"
 )
 
 // AWS-published metrics the alarms and the dashboard read.

@@ -39,7 +39,9 @@ type MonitorArgs struct {
 	// BasicMonitoring says the instances publish EC2 metrics every 5 minutes (detailed monitoring
 	// off), so the CPU alarm evaluates 5-minute periods.
 	BasicMonitoring bool
-	Thresholds      Thresholds
+	// Jobs are the scheduled jobs; each gets an alarm on its failed runs.
+	Jobs       []string
+	Thresholds Thresholds
 	// Roles places the alarm-forwarding role under the stack's IAM path, bounded by its boundary.
 	Roles iampolicy.RoleScope
 	Tags  map[string]string

@@ -40,7 +40,7 @@ func (p principals) sources() []source {
 	}
 }
 
-func (p principals) keyPolicy(logGroupPrefix string) iampolicy.Document {
+func (p principals) keyPolicy(logGroupPrefix string, tables bool) iampolicy.Document {
 	statements := []iampolicy.Statement{{
 		// Without it the key could become unmanageable; IAM policies then decide who may use it.
 		Sid: "AccountAdministers", Effect: "Allow",
@@ -70,6 +70,18 @@ func (p principals) keyPolicy(logGroupPrefix string) iampolicy.Document {
 			"kms:EncryptionContext:aws:logs:arn": p.arn("logs", p.region, "log-group:"+logGroupPrefix+"*"),
 		}},
 	})
+	if tables {
+		// A DynamoDB table under a customer managed key: the principal that creates it lets
+		// DynamoDB use the key through a grant (kms:CreateGrant, kms:DescribeKey through
+		// DynamoDB; https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html).
+		statements = append(statements, iampolicy.Statement{
+			Sid: "DeployRoleTables", Effect: "Allow",
+			Principal: map[string]any{"AWS": p.administrator},
+			Action:    []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"},
+			Resource:  []string{"*"},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "dynamodb." + p.region + ".amazonaws.com"}},
+		})
+	}
 	return iampolicy.New(statements...)
 }
 

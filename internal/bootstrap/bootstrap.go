@@ -67,6 +67,10 @@ type Stack struct {
 	Edge      Edge      `json:"edge"`
 	Healing   Healing   `json:"healing"`
 	Services  []Service `json:"services"`
+	// Jobs run on a schedule; JobTable is the DynamoDB table whose conditional write elects the
+	// one instance that runs each firing (job.sh). The stack fills the table in.
+	Jobs     []Job  `json:"jobs,omitempty"`
+	JobTable string `json:"jobTable,omitempty"`
 	// Redirects are host names HAProxy answers with a 301 to the same path on https://Domain.
 	Redirects []string `json:"redirects,omitempty"`
 }
@@ -128,6 +132,21 @@ type Service struct {
 	HealthCommand []string `json:"healthCommand,omitempty"`
 }
 
+// Job is one scheduled container as the instance sees it.
+type Job struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
+	Ref   string `json:"ref"`
+	// Calendar is the schedule as systemd OnCalendar expressions (UTC); boot.sh gives them to
+	// the job's timer.
+	Calendar       []string          `json:"calendar"`
+	Command        []string          `json:"command,omitempty"`
+	TimeoutSeconds int               `json:"timeoutSeconds"`
+	WritableRoot   bool              `json:"writableRoot,omitempty"`
+	Environment    map[string]string `json:"environment,omitempty"`
+	Secrets        []Secret          `json:"secrets,omitempty"`
+}
+
 // Worker reports whether the service is a worker: nothing routes to it.
 func (s Service) Worker() bool { return s.Port == 0 }
 
@@ -176,6 +195,13 @@ func Describe(c *config.Config, account string) Stack {
 			Port: svc.Port, Host: svc.Host, PathPrefix: svc.PathPrefix, HealthPath: svc.HealthPath,
 			WritableRoot: svc.WritableRoot, Environment: svc.Environment, Secrets: secrets(svc.Secrets),
 			HealthCommand: svc.HealthCommand,
+		})
+	}
+	for _, j := range c.Jobs {
+		s.Jobs = append(s.Jobs, Job{
+			Name: j.Name, Image: j.Image, Ref: registry + "/" + c.Project + "/" + c.Stack + "/" + j.Image,
+			Calendar: j.Calendar(), Command: j.Command, TimeoutSeconds: j.TimeoutMinutes * 60,
+			WritableRoot: j.WritableRoot, Environment: j.Environment, Secrets: secrets(j.Secrets),
 		})
 	}
 	return s

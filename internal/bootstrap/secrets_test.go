@@ -227,17 +227,33 @@ func TestTheAWSCLIReadsTheSecrets(t *testing.T) {
 // service, as one worker's instances.
 func TestSystemdAcceptsTheWorkerCheck(t *testing.T) {
 	t.Parallel()
+	// The check orders itself after the worker's unit, which the payload brings.
+	verifyImageUnits(t, []string{"ie-worker-check@.service", "ie-worker-check@.timer"},
+		map[string]string{"ie-svc@.service": "[Service]\nExecStart=/bin/true\n"},
+		"ie-worker-check@worker.timer", "ie-worker-check@worker.service")
+}
+
+// verifyImageUnits writes the image's units (its script paths pointing into the repository) and
+// the stand-in units they name beside them, and has systemd-analyze verify the instances given.
+func verifyImageUnits(t *testing.T, units []string, stubs map[string]string, instances ...string) {
+	t.Helper()
 	analyze := testtools.Need(t, "systemd-analyze")
 	root, err := plan.Root()
 	require.NoError(t, err)
 	dir := t.TempDir()
-	for _, unit := range []string{"ie-worker-check@.service", "ie-worker-check@.timer"} {
+	for _, unit := range units {
 		body := strings.ReplaceAll(amiFile(t, "etc/systemd/system/"+unit), bootstrap.ScriptDir, filepath.Join(root, "images/files", bootstrap.ScriptDir))
-		// The check orders itself after the worker's unit, which the payload brings.
 		require.NoError(t, os.WriteFile(filepath.Join(dir, unit), []byte(body), 0o644))
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "ie-svc@.service"), []byte("[Service]\nExecStart=/bin/true\n"), 0o644))
-	out, err := exec.Command(analyze, "verify", filepath.Join(dir, "ie-worker-check@worker.timer"), filepath.Join(dir, "ie-worker-check@worker.service")).CombinedOutput()
+	for name, body := range stubs {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	var paths []string
+	for _, u := range instances {
+		paths = append(paths, filepath.Join(dir, u))
+	}
+	out, err := exec.Command(analyze, append([]string{"verify"}, paths...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Empty(t, strings.TrimSpace(string(out)), "systemd-analyze reports unknown keys only as output")
 }

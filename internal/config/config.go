@@ -67,6 +67,8 @@ type Config struct {
 	Fleet           Fleet
 	Image           Image
 	Services        []Service
+	// Jobs run a container to completion on a schedule, once per firing across the fleet.
+	Jobs []Job
 	// SubjectAlternativeNames are extra certificate names beyond the domain and service hosts.
 	SubjectAlternativeNames []string
 	ALB                     ALB

@@ -93,6 +93,11 @@ func (c *Config) applyDefaults(set map[string]bool) {
 			c.Services[i].HealthPath = DefaultHealthPath
 		}
 	}
+	for i := range c.Jobs {
+		if c.Jobs[i].TimeoutMinutes == 0 {
+			c.Jobs[i].TimeoutMinutes = DefaultJobTimeout
+		}
+	}
 	if c.ALB.SSLPolicy == "" {
 		c.ALB.SSLPolicy = DefaultSSLPolicy
 	}

@@ -65,8 +65,9 @@ func (c *Config) validateServices() error {
 		} else {
 			errs = append(errs, flatten(c.validateWeb(k, s, ports, routes))...)
 		}
-		errs = append(errs, flatten(c.validateEnvironment(k, s))...)
+		errs = append(errs, flatten(c.validateEnvironment(k, Workload{s.Name, s.Image, s.Environment, s.Secrets}))...)
 	}
+	errs = append(errs, flatten(c.validateJobs(names))...)
 	return errors.Join(errs...)
 }
 
@@ -128,7 +129,7 @@ func (c *Config) validateWorker(k string, s Service) error {
 }
 
 // validateEnvironment checks the names and values of a service's environment and secret references.
-func (c *Config) validateEnvironment(k string, s Service) error {
+func (c *Config) validateEnvironment(k string, s Workload) error {
 	var errs problems
 	fail := errs.add
 	if len(s.Environment) > MaxEnvironment {
@@ -215,11 +216,15 @@ func (c *Config) validateSecretRef(k string, r SecretRef) error {
 // Deploy calls it once the account is known, still before any resource is registered.
 func (c *Config) CheckAccount(account string) error {
 	var errs problems
-	for i, s := range c.Services {
-		for _, name := range sortedKeys(s.Secrets) {
-			if m := secretARNRE.FindStringSubmatch(s.Secrets[name].SecretsManager); m != nil {
+	for i, w := range c.Workloads() {
+		k := fmt.Sprintf("%s[%d]", key("services"), i)
+		if i >= len(c.Services) {
+			k = fmt.Sprintf("%s[%d]", key("jobs"), i-len(c.Services))
+		}
+		for _, name := range sortedKeys(w.Secrets) {
+			if m := secretARNRE.FindStringSubmatch(w.Secrets[name].SecretsManager); m != nil {
 				if got := strings.Split(m[0], ":")[4]; got != account {
-					errs.add(fmt.Sprintf("%s[%d].secrets.%s.secretsManager", key("services"), i, name),
+					errs.add(fmt.Sprintf("%s.secrets.%s.secretsManager", k, name),
 						"%q is in account %s; the stack deploys in %s and reads only its own secrets", m[0], got, account)
 				}
 			}

@@ -23,6 +23,8 @@ const (
 	RepositoryGB          = 1.0  // images kept per repository
 	QueriesMillionPerName = 0.1  // non-alias DNS queries per name a month
 	InstanceLogGBPerGroup = 0.1  // each instance's lines in each of its log groups a month
+	JobWritesPerFiring    = 2.0  // the claim and the end record (a lost race's write is rejected, and billed)
+	JobFiringsPerMonth    = 31.0 // a daily job
 )
 
 // KeyFreeTier is the stack config key that credits the account's always-free allowance to this
@@ -87,6 +89,11 @@ func Of(p *plan.Plan) Estimate {
 		add(r, RepositoryGB*ecrGBMonth.USD, "%.0f GB of images assumed × $%.2f/GB-month", RepositoryGB, ecrGBMonth.USD)
 	}
 	priceDNS(p, add)
+	for _, r := range p.OfType("aws:dynamodb/table:Table") {
+		writes := JobWritesPerFiring * JobFiringsPerMonth / 1e6
+		add(r, writes*dynamoWriteM.USD, "%.0f writes a firing × %.0f firings a month assumed × $%.3f per million on-demand writes (%s); a week of items, a few KB, rounds to nothing stored",
+			JobWritesPerFiring, JobFiringsPerMonth, dynamoWriteM.USD, dynamoWriteM.Source)
+	}
 	slices.SortFunc(items, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(b.USD, a.USD), cmp.Compare(a.Resource, b.Resource)) // dearest first
 	})

@@ -56,6 +56,10 @@ var (
 	gatewayEndpoint = Price{0, "gateway endpoint", "\"Gateway endpoints ... come at no additional charge\", docs.aws.amazon.com/prescriptive-guidance/latest/aws-startup-security-baseline/wkld-12.html, checked 2026-12-01"}
 )
 
+// dynamoWriteM prices the firings table's writes. No eu-central-1 source was found; us-east-1's
+// rate stands in (a few cents a year either way).
+var dynamoWriteM = Price{0.625, "million on-demand write request units", "us-east-1's on-demand rate (aws.amazon.com/dynamodb/pricing/on-demand, as quoted in 2026); no eu-central-1 source found"}
+
 // route53Page is where the health-check prices come from.
 const route53Page = "= global; aws.amazon.com/route53/pricing as transcribed verbatim on 2026-09-20 (api-evangelist/amazon-route53-resolver plans/amazon-route53-resolver-plans-pricing.yml), checked 2026-12-01"
 

@@ -53,6 +53,9 @@ var exclusions = map[[2]string]exclusion{
 	{"aws_s3_bucket", "s3:ListBucketVersions"}:                   {emptiedOnlyIfDisposable, notTrue("forceDestroy")},
 	{"aws_s3_bucket", "s3:PutObjectLegalHold"}:                   {objectLockOnly, unset(objectLock...)},
 	{"aws_s3_bucket", "s3:BypassGovernanceRetention"}:            {objectLockOnly, unset(objectLock...)},
+	{"aws_dynamodb_table", "dynamodb:ImportTable"}:               {"only with import_table", unset("importTable")},
+	{"aws_dynamodb_table", "dynamodb:DescribeImport"}:            {"only with import_table", unset("importTable")},
+	{"aws_dynamodb_table", "dynamodb:RestoreTableToPointInTime"}: {"only for a table restored from another (restore_source_name)", unset("restoreSourceName", "restoreSourceTableArn", "restoreDateTime", "restoreToLatestTime")},
 	{"aws_lb", "elasticloadbalancing:SetIpAddressType"}:          {"only when ip_address_type is set", unset("ipAddressType")},
 }
 

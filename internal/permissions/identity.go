@@ -50,6 +50,8 @@ func Identity(p *plan.Plan, r plan.Resource) (string, string) {
 		return ec2("vpc-flow-log", r.ID)
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		return ec2("launch-template", r.ID)
+	case "aws:dynamodb/table:Table":
+		return "dynamodb:table", arn("dynamodb", "table/"+Physical(r))
 	case "aws:autoscaling/group:Group":
 		return "autoscaling:autoScalingGroup", arn("autoscaling", "autoScalingGroup:0123-uuid:autoScalingGroupName/"+Physical(r))
 	case "aws:lb/loadBalancer:LoadBalancer":

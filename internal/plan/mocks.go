@@ -44,7 +44,7 @@ func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.Propert
 		Protect:             rpc.GetProtect(),
 		IgnoreChanges:       append([]string(nil), rpc.GetIgnoreChanges()...),
 		DeleteBeforeReplace: rpc.GetDeleteBeforeReplace(),
-		Inputs:              a.Inputs.Copy(),
+		Inputs:              redacted(a.Inputs),
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -65,6 +65,34 @@ func (m *mocks) NewResource(a pulumi.MockResourceArgs) (string, resource.Propert
 	}
 	m.resources = append(m.resources, rec)
 	return id, out, nil
+}
+
+// Redacted is what the plan shows for an input Pulumi holds as a secret, as pulumi preview does.
+const Redacted = "[secret]"
+
+// redacted copies inputs with every secret value replaced by Redacted.
+func redacted(in resource.PropertyMap) resource.PropertyMap {
+	out := resource.PropertyMap{}
+	for k, v := range in {
+		out[k] = redactValue(v)
+	}
+	return out
+}
+
+func redactValue(v resource.PropertyValue) resource.PropertyValue {
+	switch {
+	case v.IsSecret():
+		return resource.NewProperty(Redacted)
+	case v.IsObject():
+		return resource.NewProperty(redacted(v.ObjectValue()))
+	case v.IsArray():
+		items := make([]resource.PropertyValue, len(v.ArrayValue()))
+		for i, e := range v.ArrayValue() {
+			items[i] = redactValue(e)
+		}
+		return resource.NewProperty(items)
+	}
+	return v
 }
 
 // state is the id and output state the mocked provider returns for a resource.

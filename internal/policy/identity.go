@@ -29,7 +29,7 @@ var (
 		tEIP, tNAT, tFlowLog, tLogGroup, tRole, tSecurityGroup, tIngress, tEgress, tRepository,
 		"aws:iam/instanceProfile:InstanceProfile", tLaunchTemplate, tGroup,
 		tLoadBalancer, tListener, tTargetGroup, tCertificate, tBucket, "aws:ssm/parameter:Parameter",
-		tKey, tTopic, tAlarm, tEventRule, tHealthCheck, tBudget,
+		tKey, tTopic, tAlarm, tEventRule, tHealthCheck, tBudget, tTable,
 	}
 	Untaggable = []string{
 		"aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation", tRolePolicy, tAttachment,

@@ -42,6 +42,14 @@ func defaultSG() plan.Resource { return r(tDefaultSG, "d", map[string]any{"vpcId
 func logGroup() plan.Resource {
 	return r(tLogGroup, "l", map[string]any{"retentionInDays": 365, "kmsKeyId": "arn:aws:kms:eu-central-1:1:key/k"})
 }
+
+// table is a jobs' firings table as the program plans it.
+func table() plan.Resource {
+	return r("aws:dynamodb/table:Table", "firings", map[string]any{"billingMode": "PAY_PER_REQUEST", "deletionProtectionEnabled": true,
+		"pointInTimeRecovery":  map[string]any{"enabled": true},
+		"serverSideEncryption": map[string]any{"enabled": true, "kmsKeyArn": "arn:aws:kms:eu-central-1:123456789012:key/k"}})
+}
+
 func sg() plan.Resource { return r(tSG, "sg", map[string]any{"description": "the edge"}) }
 func ingress(port int) plan.Resource {
 	return r(tIngress, "in", map[string]any{"securityGroupId": "sg-id", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp",
@@ -256,7 +264,11 @@ var cases = map[string]ruleCase{
 	"CKV_AWS_382":     {"alb", []plan.Resource{egress()}, []plan.Resource{egress().With("ipProtocol", "-1")}},
 	"IE_SG_REFERENCE": {"alb", []plan.Resource{egress(), egress().With("cidrIpv4", nil).With("referencedSecurityGroupId", "x")}, []plan.Resource{egress().With("cidrIpv4", "10.0.0.0/16")}},
 	"CKV2_AWS_5":      {"alb", []plan.Resource{sg(), launchTemplate()}, []plan.Resource{sg()}},
-	"CKV2_AWS_19":     {"alb", []plan.Resource{r(tEIP, "e", nil), r(tNAT, "n", map[string]any{"allocationId": "e-id"})}, []plan.Resource{r(tEIP, "e", nil)}},
+
+	"CKV_AWS_28":  {"eip", []plan.Resource{table()}, []plan.Resource{table().With("pointInTimeRecovery.enabled", false)}},
+	"CKV_AWS_119": {"eip", []plan.Resource{table()}, []plan.Resource{table().With("serverSideEncryption.kmsKeyArn", nil)}},
+	"DynamoDB.6":  {"eip", []plan.Resource{table()}, []plan.Resource{table().With("deletionProtectionEnabled", false)}},
+	"CKV2_AWS_19": {"alb", []plan.Resource{r(tEIP, "e", nil), r(tNAT, "n", map[string]any{"allocationId": "e-id"})}, []plan.Resource{r(tEIP, "e", nil)}},
 
 	"CKV_AWS_79":     {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("metadataOptions.httpTokens", "optional")}},
 	"CKV_AWS_341":    {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate().With("metadataOptions.httpPutResponseHopLimit", 2)}},

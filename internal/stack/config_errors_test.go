@@ -167,6 +167,15 @@ var badConfigs = []struct {
 	{"only workers", "dev", func(c plan.Config) plan.Config {
 		return c.With("services", []any{map[string]any{"name": "worker", "image": "worker:1.0.0"}})
 	}, "immutable-edge:services"},
+	{"a schedule that does not parse", "voting", func(c plan.Config) plan.Config { return c.Set("jobs.0.schedule", "0 25 * * *") }, "immutable-edge:jobs[0].schedule"},
+	{"a schedule that never fires", "voting", func(c plan.Config) plan.Config { return c.Set("jobs.0.schedule", "0 0 31 2 *") }, "immutable-edge:jobs[0].schedule"},
+	{"@reboot", "voting", func(c plan.Config) plan.Config { return c.Set("jobs.0.schedule", "@reboot") }, "immutable-edge:jobs[0].schedule"},
+	{"a job named like a service", "voting", func(c plan.Config) plan.Config { return c.Set("jobs.0.name", "worker") }, "immutable-edge:jobs[0].name"},
+	{"a job running another stack's image", "voting", func(c plan.Config) plan.Config { return c.Set("jobs.0.image", "other:1.0.0") }, "immutable-edge:jobs[0].image"},
+	{"a job's timeout over a day", "voting", func(c plan.Config) plan.Config { return c.Set("jobs.0.timeoutMinutes", 1441) }, "immutable-edge:jobs[0].timeoutMinutes"},
+	{"a job's secret outside the prefix", "voting", func(c plan.Config) plan.Config {
+		return c.Set("jobs.0.secrets", map[string]any{"DATABASE_URL": map[string]any{"ssm": "/immutable-edge/prod/database-url"}})
+	}, "immutable-edge:jobs[0].secrets.DATABASE_URL.ssm"},
 	{"Stack tag of another stack", "dev", func(c plan.Config) plan.Config {
 		return c.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Stack": "prod"}})
 	}, "aws:defaultTags"},

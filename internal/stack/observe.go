@@ -20,6 +20,7 @@ func newAlerts(ctx *pulumi.Context, cfg *config.Config, env *environment) (*obse
 		Email:          cfg.AlertEmail,
 		LogGroupPrefix: "/" + cfg.Project + "/" + cfg.Stack + "/",
 		LogGroups:      bootstrap.LogGroups(cfg.Project, cfg.Stack),
+		Tables:         len(cfg.Jobs) > 0,
 		RetentionDays:  cfg.LogRetention, MonthlyBudgetUSD: cfg.MonthlyBudget,
 		CostTagKey: "Stack", CostTagValue: cfg.Stack, // config.Tags always carries it
 		Tags: cfg.Tags(),
@@ -37,6 +38,7 @@ func newMonitor(ctx *pulumi.Context, cfg *config.Config, env *environment, alert
 		GroupName: fl.GroupName, Desired: cfg.Fleet.Desired,
 		Edge: t.Mode, LoadBalancer: t.LoadBalancer, TargetGroup: t.TargetGroup, Certificate: t.Certificate,
 		Domain: cfg.Domain, HealthPath: config.EdgeHealthPath, BasicMonitoring: !cfg.DetailedMonitoring,
+		Jobs: jobNames(cfg),
 		Thresholds: observability.Thresholds{
 			CPUPercent: a.CPUPercent, DiskPercent: a.DiskPercent, HTTP5xxPercent: a.HTTP5xxPercent,
 			LatencyP95Seconds: a.LatencyP95Seconds, CertificateDays: a.CertificateDays, Minutes: a.Minutes,
@@ -61,4 +63,13 @@ func newRollout(ctx *pulumi.Context, cfg *config.Config, fl *fleet.Fleet, mon *o
 		MinHealthy: fleet.MinHealthy, MaxHealthy: fleet.MaxHealthy, WarmupSeconds: fleet.DefaultWarmup,
 		BakeSeconds: cfg.Alarms.Minutes * 60, TimeoutMinutes: RolloutTimeoutMinutes,
 	})
+}
+
+// jobNames lists the stack's jobs, in config order.
+func jobNames(cfg *config.Config) []string {
+	var names []string
+	for _, j := range cfg.Jobs {
+		names = append(names, j.Name)
+	}
+	return names
 }

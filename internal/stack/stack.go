@@ -20,6 +20,7 @@ import (
 	"github.com/immutable-edge/immutable-edge/components/image"
 	"github.com/immutable-edge/immutable-edge/components/network"
 	"github.com/immutable-edge/immutable-edge/components/registry"
+	"github.com/immutable-edge/immutable-edge/components/schedule"
 	"github.com/immutable-edge/immutable-edge/components/security"
 	"github.com/immutable-edge/immutable-edge/internal/awsapi"
 	"github.com/immutable-edge/immutable-edge/internal/bootstrap"
@@ -63,9 +64,13 @@ func Deploy(ctx *pulumi.Context) error {
 		return err
 	}
 	reg, err := registry.NewRegistry(ctx, name, &registry.RegistryArgs{
-		Prefix: cfg.Project + "/" + cfg.Stack, Services: cfg.ServiceNames(), KeepImages: cfg.KeepImages,
+		Prefix: cfg.Project + "/" + cfg.Stack, Services: cfg.RepositoryNames(), KeepImages: cfg.KeepImages,
 		ForceDelete: !cfg.Protect, Tags: tags,
 	})
+	if err != nil {
+		return err
+	}
+	firings, err := newFirings(ctx, cfg, alerts.KeyARN)
 	if err != nil {
 		return err
 	}
@@ -74,7 +79,11 @@ func Deploy(ctx *pulumi.Context) error {
 		return err
 	}
 	side := front.Instance()
-	id, err := identity.NewInstanceIdentity(ctx, name, identityArgs(cfg, env, reg, side, alerts.KeyARN))
+	ids := identityArgs(cfg, env, reg, side, alerts.KeyARN)
+	if firings != nil {
+		ids.JobTableARN = firings.TableARN
+	}
+	id, err := identity.NewInstanceIdentity(ctx, name, ids)
 	if err != nil {
 		return err
 	}
@@ -92,7 +101,7 @@ func Deploy(ctx *pulumi.Context) error {
 		InstanceProfileARN: id.InstanceProfileARN,
 		SecurityGroupIDs:   pulumi.StringArray{sg.InstanceGroupID},
 		SubnetIDs:          subnets,
-		UserData:           userData(cfg, env.account, side),
+		UserData:           userData(cfg, env.account, side, firings),
 		PublicIP:           cfg.InstanceSubnets == config.SubnetsPublic,
 		Min:                cfg.Fleet.Min, Max: cfg.Fleet.Max, Desired: cfg.Fleet.Desired,
 		TargetGroupARNs: front.TargetGroupARNs(),
@@ -192,8 +201,8 @@ func identityArgs(cfg *config.Config, env *environment, reg *registry.Registry, 
 // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_resources.html).
 func secretARNs(cfg *config.Config, env *environment) (parameters, secrets []string) {
 	base := "arn:" + env.partition + ":%s:" + cfg.Region + ":" + env.account + ":%s"
-	for _, svc := range cfg.Services {
-		for _, r := range svc.Secrets {
+	for _, w := range cfg.Workloads() {
+		for _, r := range w.Secrets {
 			switch {
 			case r.SSM != "":
 				parameters = append(parameters, fmt.Sprintf(base, "ssm", "parameter/"+strings.TrimPrefix(r.SSM, "/")))
@@ -209,6 +218,20 @@ func secretARNs(cfg *config.Config, env *environment) (parameters, secrets []str
 	return slices.Compact(parameters), slices.Compact(secrets)
 }
 
+// newFirings makes the table the instances race in for each job firing; nil without jobs.
+func newFirings(ctx *pulumi.Context, cfg *config.Config, key pulumi.StringOutput) (*schedule.Firings, error) {
+	if len(cfg.Jobs) == 0 {
+		return nil, nil
+	}
+	return schedule.NewFirings(ctx, cfg.Stack, &schedule.FiringsArgs{
+		TableName: FiringsTable(cfg), KeyARN: key, Protect: cfg.Protect, Tags: cfg.Tags(),
+	})
+}
+
+// FiringsTable names a stack's job firings table: under the stack's name prefix, which the
+// boundary and the deploy role scope DynamoDB to.
+func FiringsTable(cfg *config.Config) string { return cfg.NamePrefix() + "-job-firings" }
+
 // groupPrefix starts the name of the stack's Auto Scaling group: the fleet's name prefix
 // (fleet.groupArgs: the component name and a hyphen), which the deploy role's grants expect too.
 func groupPrefix(cfg *config.Config) string { return cfg.Stack + "-" }
@@ -220,10 +243,14 @@ func roleScope(cfg *config.Config) iampolicy.RoleScope {
 }
 
 // userData renders the instance payload once the edge's address and bucket names are known.
-func userData(cfg *config.Config, account string, side edge.InstanceSide) pulumi.StringOutput {
-	return pulumi.All(side.AllocationID, side.CertBucket).ApplyT(func(in []any) (string, error) {
+func userData(cfg *config.Config, account string, side edge.InstanceSide, firings *schedule.Firings) pulumi.StringOutput {
+	table := pulumi.String("").ToStringOutput()
+	if firings != nil {
+		table = firings.TableName
+	}
+	return pulumi.All(side.AllocationID, side.CertBucket, table).ApplyT(func(in []any) (string, error) {
 		s := bootstrap.Describe(cfg, account)
-		s.Edge.AllocationID, s.Edge.CertBucket = in[0].(string), in[1].(string)
+		s.Edge.AllocationID, s.Edge.CertBucket, s.JobTable = in[0].(string), in[1].(string), in[2].(string)
 		if s.Edge.CertBucket != "" {
 			s.Edge.CertPrefix = side.CertPrefix
 		}

@@ -64,7 +64,12 @@ load_stack() {
 	export MODE REGION INSTANCE_ID
 }
 
-# write_env_files writes each service's settings for its unit instance ie-svc@<name>.service:
+# workload is the jq filter that selects the service or job named $n: the two share the
+# namespace of names, and every per-container file and secret.
+# shellcheck disable=SC2016 # $n is jq's variable
+workload() { printf '%s' '(.services[], .jobs[]?) | select(.name == $n)'; }
+
+# write_env_files writes each service's (and job's) settings for its unit instance ie-svc@<name>.service:
 # the image in the stack's registry and its docker run flags: the loopback port of a web service
 # (none for a worker), a read-only root unless the service opts out, its plain environment as a
 # Docker env file (one literal KEY=value a line), and the read-only mount of its secrets, which
@@ -72,10 +77,10 @@ load_stack() {
 write_env_files() {
 	local dir=$IE_ETC/immutable-edge/services name
 	mkdir -p "$dir"
-	for name in $(stack '.services[].name'); do
-		jq -r --arg n "$name" '.services[] | select(.name == $n) | .environment // {} | to_entries[] | "\(.key)=\(.value)"' \
+	for name in $(stack '(.services[], .jobs[]?) | .name'); do
+		jq -r --arg n "$name" "$(workload) | .environment // {} | to_entries[] | \"\\(.key)=\\(.value)\"" \
 			"$IE_STACK_FILE" >"$dir/$name.docker-env"
-		jq -r --arg n "$name" --arg dir "$dir" --arg secrets "$IE_RUN/secrets" '.services[] | select(.name == $n) |
+		jq -r --arg n "$name" --arg dir "$dir" --arg secrets "$IE_RUN/secrets" "$(workload)"' |
 			"IMAGE=\(.ref)",
 			"PUBLISH=\(if .port then "--publish 127.0.0.1:\(.port):\(.port) --env PORT=\(.port)" else "" end)",
 			"ROOT_FLAGS=\(if .writableRoot then "" else "--read-only --tmpfs /tmp:rw,size=64m" end)",
@@ -193,4 +198,21 @@ went_in_service() {
 	if (($(stack .healing.unhealthyMinutes) > 0)); then
 		systemctl enable --no-reload --now ie-health-watch.timer
 	fi
+	start_jobs
+}
+
+# start_jobs gives each job's timer its schedule and starts it, once the instance serves: an
+# instance that never goes into service never races for a firing.
+start_jobs() {
+	local job units=()
+	for job in $(stack '.jobs[]?.name'); do
+		local dropin=$IE_ETC/systemd/system/ie-job@$job.timer.d
+		mkdir -p "$dropin"
+		jq -r --arg n "$job" '"[Timer]", (.jobs[] | select(.name == $n) | .calendar[] | "OnCalendar=\(.)")' \
+			"$IE_STACK_FILE" >"$dropin/schedule.conf"
+		units+=("ie-job@$job.timer")
+	done
+	((${#units[@]} > 0)) || return 0
+	systemctl daemon-reload
+	systemctl enable --no-reload --now "${units[@]}"
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A service's secrets, for its container: ie-svc@<name>.service runs "fetch" before each start
+# A service's (or job's) secrets, for its container: ie-svc@<name>.service runs "fetch" before each start
 # and "clear" after each stop.
 #   fetch  reads every secret the service references (stack.json: names and sources, never
 #          values) with the instance role, into $IE_RUN/secrets/<name>/<secret>: /run is a tmpfs,
@@ -55,7 +55,7 @@ fetch() {
 	local name=$1 dir=$IE_RUN/secrets
 	REGION=$(stack .region)
 	local -a secrets
-	mapfile -t secrets < <(jq -c --arg n "$name" '.services[] | select(.name == $n) | .secrets // [] | .[]' "$IE_STACK_FILE")
+	mapfile -t secrets < <(jq -c --arg n "$name" "$(workload) | .secrets // [] | .[]" "$IE_STACK_FILE")
 	clear_secrets "$name"
 	((${#secrets[@]} > 0)) || return 0
 	(umask 077 && mkdir -p "$dir")
