@@ -122,7 +122,7 @@ func TestEachRoleHoldsItsOwnPolicies(t *testing.T) {
 	require.Equal(t, map[string][]string{
 		"immutable-edge-dev-deploy":    {"immutable-edge-dev-deploy-compute", "immutable-edge-dev-deploy-identity", "immutable-edge-dev-deploy-image", "immutable-edge-dev-deploy-named", "immutable-edge-dev-deploy-network"},
 		"immutable-edge-prod-deploy":   {"immutable-edge-prod-deploy-compute", "immutable-edge-prod-deploy-identity", "immutable-edge-prod-deploy-named", "immutable-edge-prod-deploy-network"},
-		"immutable-edge-voting-deploy": {"immutable-edge-voting-deploy-compute", "immutable-edge-voting-deploy-identity", "immutable-edge-voting-deploy-named", "immutable-edge-voting-deploy-network"},
+		"immutable-edge-voting-deploy": {"immutable-edge-voting-deploy-compute", "immutable-edge-voting-deploy-data", "immutable-edge-voting-deploy-identity", "immutable-edge-voting-deploy-named", "immutable-edge-voting-deploy-network"},
 		"immutable-edge-preview":       {"immutable-edge-preview"},
 	}, attached)
 	// The boundary is a policy for the stack's roles, never attached to a deploy role.

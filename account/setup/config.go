@@ -33,6 +33,9 @@ type Stack struct {
 	// PreviewSecrets lets the pull-request preview role decrypt the stack's secrets; off by
 	// default, so a stack's secrets are decrypted only by its deploy role (from main).
 	PreviewSecrets bool `json:"previewSecrets,omitempty"`
+	// Data is the main program's database or cache: only a stack with a data tier may create
+	// RDS and ElastiCache resources.
+	Data bool `json:"data,omitempty"`
 }
 
 // LoadBalanced reports whether the stack's edge is alb: an ALB with an ACM certificate.

@@ -33,8 +33,10 @@ func policies(t *testing.T, names ...string) []iampolicy.Document {
 func deployDocs(t *testing.T, stack string) []iampolicy.Document {
 	p := "immutable-edge-" + stack + "-deploy-"
 	names := []string{p + "compute", p + "network", p + "named", p + "identity"}
-	if _, ok := accountPlan(t).Find(tPolicy, p+"image"); ok {
-		names = append(names, p+"image")
+	for _, part := range []string{"image", "data"} {
+		if _, ok := accountPlan(t).Find(tPolicy, p+part); ok {
+			names = append(names, p+part)
+		}
 	}
 	return policies(t, names...)
 }

@@ -460,6 +460,10 @@ func (s scope) boundaryPolicy() iampolicy.Document {
 		allow("Secrets", []string{"secretsmanager:GetSecretValue"},
 			[]string{s.arn("secretsmanager", s.Region, "secret:"+s.Project+"/"+s.Stack.Name+"/*")}, nil),
 		// job.sh's claims on the firings table (<project>-<stack>-job-firings).
+		// The database's password, in the secret RDS manages for it: RDS tags it with the
+		// instance it belongs to (rds-secrets-manager.html), the stack's by name.
+		allow("DatabaseSecret", []string{"secretsmanager:GetSecretValue"}, []string{s.arn("secretsmanager", s.Region, "secret:rds!db-*")},
+			cond{"StringEquals": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": s.arn("rds", s.Region, "db:"+s.Project+"-"+s.Stack.Name)}}),
 		allow("JobFirings", []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
 			[]string{s.arn("dynamodb", s.Region, "table/"+s.Project+"-"+s.Stack.Name+"-*")}, nil),
 		allow("JobFiringsKey", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, []string{s.arn("kms", s.Region, "key/*")},

@@ -47,6 +47,9 @@ func newDeployRole(ctx *pulumi.Context, sc scope, st *state, provider pulumi.Str
 	if sc.Stack.BuildsImage {
 		parts = append(parts, part{"image", scope.imagePolicy})
 	}
+	if sc.Stack.Data {
+		parts = append(parts, part{"data", scope.dataPolicy})
+	}
 	for _, part := range parts {
 		if err := attach(ctx, name+"-deploy-"+part.name, path, role, st.document(sc, part.doc), tags); err != nil {
 			return pulumi.StringOutput{}, err

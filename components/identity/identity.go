@@ -5,6 +5,7 @@ package identity
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -51,6 +52,11 @@ type InstanceIdentityArgs struct {
 	// managed keys (aws/ssm, aws/secretsmanager) need no grant: their key policies allow the
 	// account's principals through the service.
 	SecretKeyARN pulumi.StringInput
+	// DatabaseSecretARN is the RDS-managed master secret, readable only while it belongs to
+	// DatabaseARN; CacheSecretARN is the cache's auth token. Both are encrypted with SecretKeyARN;
+	// nil without a database or cache.
+	DatabaseSecretARN, DatabaseARN pulumi.StringInput
+	CacheSecretARN                 pulumi.StringInput
 	// JobTableARN is the table the instances race in for each job firing; nil without jobs.
 	JobTableARN pulumi.StringInput
 	// StackTag is the value of the Stack tag on this stack's instances; the EIP claim is limited to them.
@@ -86,7 +92,7 @@ func (a *InstanceIdentityArgs) validate() error {
 		return fmt.Errorf("CertPrefix %q must be a plain key prefix", a.CertPrefix)
 	case strings.ContainsAny(a.HealGroupPrefix, "*?:/"):
 		return fmt.Errorf("HealGroupPrefix %q must be a plain group name prefix", a.HealGroupPrefix)
-	case (len(a.SecretParameterARNs) > 0 || len(a.SecretARNs) > 0) && a.SecretKeyARN == nil:
+	case (len(a.SecretParameterARNs) > 0 || len(a.SecretARNs) > 0 || a.DatabaseSecretARN != nil || a.CacheSecretARN != nil) && a.SecretKeyARN == nil:
 		return errors.New("secrets need SecretKeyARN, the key they may be encrypted with")
 	}
 	return nil
@@ -163,11 +169,8 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 	if a.SecretKeyARN != nil {
 		secretKey = a.SecretKeyARN.ToStringOutput()
 	}
-	table := pulumi.String("").ToStringOutput()
-	if a.JobTableARN != nil {
-		table = a.JobTableARN.ToStringOutput()
-	}
-	return pulumi.All(a.RepositoryARNs, claim, bucket, key, secretKey, table).ApplyT(func(in []any) (string, error) {
+	table, dbSecret, db, cacheSecret := optional(a.JobTableARN), optional(a.DatabaseSecretARN), optional(a.DatabaseARN), optional(a.CacheSecretARN)
+	return pulumi.All(a.RepositoryARNs, claim, bucket, key, secretKey, table, dbSecret, db, cacheSecret).ApplyT(func(in []any) (string, error) {
 		repos, allocation, bucketARN, keyARN := in[0].([]string), in[1].(string), in[2].(string), in[3].(string)
 		st := []iampolicy.Statement{
 			// GetAuthorizationToken has no resource type: "*" is the only resource it accepts.
@@ -236,7 +239,16 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 		if a.ChallengeZoneID != "" {
 			st = append(st, dnsChallenge(a.Partition, a.ChallengeZoneID)...)
 		}
-		st = append(st, secretReads(a, in[4].(string))...)
+		st = append(st, secretReads(a, in[4].(string), in[8].(string))...)
+		if secret := in[6].(string); secret != "" {
+			// RDS tags the secret it manages with the instance it belongs to
+			// (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html), and
+			// GetSecretValue takes aws:ResourceTag conditions: the role reads the database's
+			// password only while the secret is that database's.
+			st = append(st, iampolicy.Statement{Sid: "DatabaseSecret", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"},
+				Resource:  []string{secret},
+				Condition: map[string]map[string]any{"StringEquals": {"aws:ResourceTag/aws:rds:primaryDBInstanceArn": in[7].(string)}}})
+		}
 		if t := in[5].(string); t != "" {
 			// job.sh claims a firing, reads who holds it and records its end. The table is
 			// encrypted with the stack key, which the role may use through DynamoDB only.
@@ -257,23 +269,36 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 // and GetSecretValue both need kms:Decrypt on a customer managed key
 // (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-access.html,
 // https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
-func secretReads(a *InstanceIdentityArgs, keyARN string) []iampolicy.Statement {
+func secretReads(a *InstanceIdentityArgs, keyARN, cacheSecret string) []iampolicy.Statement {
 	var st []iampolicy.Statement
+	secrets := a.SecretARNs
+	if cacheSecret != "" {
+		secrets = append(slices.Clone(secrets), cacheSecret)
+		slices.Sort(secrets)
+	}
 	if len(a.SecretParameterARNs) > 0 {
 		st = append(st, iampolicy.Statement{Sid: "SecretParameters", Effect: "Allow", Action: []string{"ssm:GetParameter"},
 			Resource: a.SecretParameterARNs})
 	}
-	if len(a.SecretARNs) > 0 {
+	if len(secrets) > 0 {
 		st = append(st, iampolicy.Statement{Sid: "Secrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"},
-			Resource: a.SecretARNs})
+			Resource: secrets})
 	}
-	if len(st) > 0 {
+	if len(st) > 0 || a.DatabaseSecretARN != nil {
 		st = append(st, iampolicy.Statement{Sid: "SecretsKey", Effect: "Allow", Action: []string{"kms:Decrypt"},
 			Resource: []string{keyARN},
 			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": []string{
 				"secretsmanager." + a.Region + ".amazonaws.com", "ssm." + a.Region + ".amazonaws.com"}}}})
 	}
 	return st
+}
+
+// optional is an input's output, or "" when it is nil.
+func optional(in pulumi.StringInput) pulumi.StringOutput {
+	if in == nil {
+		return pulumi.String("").ToStringOutput()
+	}
+	return in.ToStringOutput()
 }
 
 // dnsChallenge lets certbot's Route 53 plugin answer DNS-01: TXT records named _acme-challenge

@@ -35,9 +35,12 @@ type AlertsArgs struct {
 	// LogGroupPrefix is the stack's log group namespace, e.g. /immutable-edge/dev/; the key
 	// encrypts groups under it (the flow logs' too) and nothing else.
 	LogGroupPrefix string
-	// Tables says a DynamoDB table (the jobs' firings) is encrypted with the key, which the
-	// deploy role then may use through DynamoDB.
-	Tables bool
+	// ServiceLogGroups are log groups an AWS service writes under a name of its own (RDS's
+	// /aws/rds/instance/<id>/postgresql); the key encrypts these too, by exact name.
+	ServiceLogGroups []string
+	// KeyServices are the services whose resources the key encrypts besides logs, SNS and S3
+	// (dynamodb, rds, elasticache, secretsmanager): the deploy role may use it through them.
+	KeyServices []string
 	// LogGroups are the instances' log groups to create, each under LogGroupPrefix.
 	LogGroups     []string
 	RetentionDays int
@@ -113,7 +116,7 @@ func NewAlerts(ctx *pulumi.Context, name string, args *AlertsArgs, opts ...pulum
 		Description:          pulumi.String("Stack " + name + ": alert topic and log groups"),
 		EnableKeyRotation:    pulumi.Bool(true), // CKV_AWS_7, KMS.4
 		DeletionWindowInDays: pulumi.Int(30),
-		Policy:               pulumi.String(p.keyPolicy(args.LogGroupPrefix, args.Tables).JSON()),
+		Policy:               pulumi.String(p.keyPolicy(args.LogGroupPrefix, args.ServiceLogGroups, args.KeyServices).JSON()),
 		Tags:                 tags.Named(args.Tags, name+"-key"),
 	}, parent)
 	if err != nil {

@@ -40,7 +40,15 @@ func (p principals) sources() []source {
 	}
 }
 
-func (p principals) keyPolicy(logGroupPrefix string, tables bool) iampolicy.Document {
+func (p principals) keyPolicy(logGroupPrefix string, serviceLogGroups, services []string) iampolicy.Document {
+	logGroups := []string{p.arn("logs", p.region, "log-group:"+logGroupPrefix+"*")}
+	for _, g := range serviceLogGroups {
+		logGroups = append(logGroups, p.arn("logs", p.region, "log-group:"+g))
+	}
+	var logARNs any = logGroups[0]
+	if len(logGroups) > 1 {
+		logARNs = logGroups
+	}
 	statements := []iampolicy.Statement{{
 		// Without it the key could become unmanageable; IAM policies then decide who may use it.
 		Sid: "AccountAdministers", Effect: "Allow",
@@ -67,19 +75,26 @@ func (p principals) keyPolicy(logGroupPrefix string, tables bool) iampolicy.Docu
 		Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 		Resource:  []string{"*"},
 		Condition: map[string]map[string]any{"ArnLike": {
-			"kms:EncryptionContext:aws:logs:arn": p.arn("logs", p.region, "log-group:"+logGroupPrefix+"*"),
+			"kms:EncryptionContext:aws:logs:arn": logARNs,
 		}},
 	})
-	if tables {
-		// A DynamoDB table under a customer managed key: the principal that creates it lets
-		// DynamoDB use the key through a grant (kms:CreateGrant, kms:DescribeKey through
-		// DynamoDB; https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html).
+	if len(services) > 0 {
+		// A resource under a customer managed key (a DynamoDB table, an RDS instance and its
+		// managed secret, an ElastiCache group, a secret): the principal that creates it lets the
+		// service use the key, through a grant it makes with the caller's permissions
+		// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html,
+		// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html,
+		// https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
+		via := make([]string, len(services))
+		for i, s := range services {
+			via[i] = s + "." + p.region + ".amazonaws.com"
+		}
 		statements = append(statements, iampolicy.Statement{
-			Sid: "DeployRoleTables", Effect: "Allow",
+			Sid: "DeployRoleServices", Effect: "Allow",
 			Principal: map[string]any{"AWS": p.administrator},
 			Action:    []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"},
 			Resource:  []string{"*"},
-			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "dynamodb." + p.region + ".amazonaws.com"}},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": via}},
 		})
 	}
 	return iampolicy.New(statements...)

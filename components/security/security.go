@@ -1,5 +1,5 @@
 // Package security builds the security groups of a stack: one for the edge (the load
-// balancer) and one for the instances. Rules between our own tiers reference security
+// balancer), one for the instances, and one for each part of the data tier. Rules between our own tiers reference security
 // groups, never CIDRs; every group and rule says why it exists; nothing opens port 22.
 package security
 
@@ -29,7 +29,11 @@ type GroupsArgs struct {
 	Mode  string // ModeALB or ModeEIP
 	// ProxyPort is the instance port the load balancer forwards to (ModeALB).
 	ProxyPort int
-	Tags      map[string]string
+	// DatabasePort and CachePort, when set, give the data tier a group each that admits that
+	// port from the instance group only, and open instance egress to exactly that group and port.
+	DatabasePort int
+	CachePort    int
+	Tags         map[string]string
 }
 
 // Groups holds the security groups of one stack.
@@ -38,6 +42,9 @@ type Groups struct {
 	// EdgeGroupID is the load balancer's group; empty in ModeEIP, where the instance is the edge.
 	EdgeGroupID     pulumi.StringOutput `pulumi:"edgeGroupId"`
 	InstanceGroupID pulumi.StringOutput `pulumi:"instanceGroupId"`
+	// DatabaseGroupID and CacheGroupID are the data tier's groups; empty without them.
+	DatabaseGroupID pulumi.StringOutput `pulumi:"databaseGroupId"`
+	CacheGroupID    pulumi.StringOutput `pulumi:"cacheGroupId"`
 }
 
 // rule is one ingress or egress permission; exactly one of cidr and peer is set.
@@ -113,6 +120,31 @@ func NewGroups(ctx *pulumi.Context, name string, args *GroupsArgs, opts ...pulum
 	if err := g.rules(ctx, name+"-instance", instance, true, ingress, args.Tags); err != nil {
 		return nil, fmt.Errorf("security %s: %w", name, err)
 	}
+	g.DatabaseGroupID = pulumi.String("").ToStringOutput()
+	g.CacheGroupID = pulumi.String("").ToStringOutput()
+	for _, tier := range []struct {
+		role, what string
+		port       int
+		out        *pulumi.StringOutput
+	}{
+		{"database", "PostgreSQL", args.DatabasePort, &g.DatabaseGroupID},
+		{"cache", "Redis", args.CachePort, &g.CacheGroupID},
+	} {
+		if tier.port == 0 {
+			continue
+		}
+		sg, err := g.group(ctx, name+"-"+tier.role, args, tier.role+" of "+name+": "+tier.what+" from the instances only")
+		if err != nil {
+			return nil, fmt.Errorf("security %s: %w", name, err)
+		}
+		if err := g.rules(ctx, name+"-"+tier.role, sg, true, []rule{
+			{"from-instances", tier.port, "", instance.ID(), tier.what + " from the instances only"},
+		}, args.Tags); err != nil {
+			return nil, fmt.Errorf("security %s: %w", name, err)
+		}
+		egress = append(egress, rule{"to-" + tier.role, tier.port, "", sg.ID(), "instances to the " + tier.role + " only"})
+		*tier.out = sg.ID().ToStringOutput()
+	}
 	if err := g.rules(ctx, name+"-instance", instance, false, egress, args.Tags); err != nil {
 		return nil, fmt.Errorf("security %s: %w", name, err)
 	}
@@ -120,6 +152,8 @@ func NewGroups(ctx *pulumi.Context, name string, args *GroupsArgs, opts ...pulum
 	return g, ctx.RegisterResourceOutputs(g, pulumi.Map{
 		"edgeGroupId":     g.EdgeGroupID,
 		"instanceGroupId": g.InstanceGroupID,
+		"databaseGroupId": g.DatabaseGroupID,
+		"cacheGroupId":    g.CacheGroupID,
 	})
 }
 

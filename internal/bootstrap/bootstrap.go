@@ -71,6 +71,9 @@ type Stack struct {
 	// one instance that runs each firing (job.sh). The stack fills the table in.
 	Jobs     []Job  `json:"jobs,omitempty"`
 	JobTable string `json:"jobTable,omitempty"`
+	// Database and Cache are where the data tier answers, filled in by the stack once they exist.
+	Database *Endpoint `json:"database,omitempty"`
+	Cache    *Endpoint `json:"cache,omitempty"`
 	// Redirects are host names HAProxy answers with a 301 to the same path on https://Domain.
 	Redirects []string `json:"redirects,omitempty"`
 }
@@ -147,6 +150,15 @@ type Job struct {
 	Secrets        []Secret          `json:"secrets,omitempty"`
 }
 
+// Endpoint is where a database or cache answers and the secret that holds its password (the
+// RDS-managed one, or the cache's auth token); secrets.sh composes URLs from them.
+type Endpoint struct {
+	Host      string `json:"host"`
+	Port      int    `json:"port"`
+	Name      string `json:"name,omitempty"` // the database's
+	SecretARN string `json:"secretArn"`
+}
+
 // Worker reports whether the service is a worker: nothing routes to it.
 func (s Service) Worker() bool { return s.Port == 0 }
 
@@ -154,13 +166,15 @@ func (s Service) Worker() bool { return s.Port == 0 }
 const (
 	SourceSSM            = "ssm"            // an SSM SecureString parameter, by name
 	SourceSecretsManager = "secretsmanager" // a Secrets Manager secret, by name or ARN
+	SourceDatabase       = "database"       // the stack's database: Key is url or password
+	SourceCache          = "cache"          // the stack's cache: Key is url or password
 )
 
 // Secret is one secret reference: where secrets.sh reads it and the file it becomes.
 type Secret struct {
-	Name   string `json:"name"`   // /run/secrets/<name> in the container
-	Source string `json:"source"` // SourceSSM or SourceSecretsManager
-	ID     string `json:"id"`     // the parameter name, or the secret's name or ARN
+	Name   string `json:"name"`         // /run/secrets/<name> in the container
+	Source string `json:"source"`       // one of the Source constants
+	ID     string `json:"id,omitempty"` // the parameter name, or the secret's name or ARN
 	Key    string `json:"key,omitempty"`
 }
 
@@ -212,9 +226,14 @@ func secrets(refs map[string]config.SecretRef) []Secret {
 	var out []Secret
 	for _, name := range slices.Sorted(maps.Keys(refs)) {
 		r := refs[name]
-		if r.SSM != "" {
+		switch {
+		case r.SSM != "":
 			out = append(out, Secret{Name: name, Source: SourceSSM, ID: r.SSM})
-		} else {
+		case r.Database != "":
+			out = append(out, Secret{Name: name, Source: SourceDatabase, Key: r.Database})
+		case r.Cache != "":
+			out = append(out, Secret{Name: name, Source: SourceCache, Key: r.Cache})
+		default:
 			out = append(out, Secret{Name: name, Source: SourceSecretsManager, ID: r.SecretsManager, Key: r.Key})
 		}
 	}

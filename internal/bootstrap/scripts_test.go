@@ -238,6 +238,13 @@ func stackFor(t *testing.T, name string) bootstrap.Stack {
 	if s.Edge.Mode == config.EdgeEIP {
 		s.Edge.AllocationID, s.Edge.CertBucket, s.Edge.CertPrefix = "eipalloc-0abc", "dev-certs-1", "letsencrypt/"
 	}
+	// The data tier's endpoints and password secrets exist only once it does; the stack fills them in.
+	if cfg.Database != nil {
+		s.Database = &bootstrap.Endpoint{Host: testDatabaseHost, Port: 5432, Name: cfg.Database.Name, SecretARN: testDatabaseSecretARN}
+	}
+	if cfg.Cache != nil {
+		s.Cache = &bootstrap.Endpoint{Host: testCacheHost, Port: 6379, SecretARN: testCacheSecretARN}
+	}
 	return s
 }
 

@@ -69,6 +69,9 @@ type Config struct {
 	Services        []Service
 	// Jobs run a container to completion on a schedule, once per firing across the fleet.
 	Jobs []Job
+	// Database and Cache are the optional data tier; nil for none.
+	Database *Database
+	Cache    *Cache
 	// SubjectAlternativeNames are extra certificate names beyond the domain and service hosts.
 	SubjectAlternativeNames []string
 	ALB                     ALB
@@ -165,10 +168,16 @@ type Service struct {
 	HealthCommand []string `json:"healthCommand"`
 }
 
+// What a secret of source database or cache holds.
+const (
+	DataURL      = "url"      // postgresql://… or rediss://…, with the password in it
+	DataPassword = "password" // the password (the database's) or auth token (the cache's) alone
+)
+
 // Worker reports whether the service is a worker: no port, so nothing routes to it.
 func (s Service) Worker() bool { return s.Port == 0 }
 
-// SecretRef names where one secret lives; exactly one of SSM and SecretsManager is set.
+// SecretRef names where one secret lives: exactly one of SSM, SecretsManager, Database and Cache is set.
 type SecretRef struct {
 	// SSM is a SecureString parameter name under /<project>/<stack>/.
 	SSM string `json:"ssm"`
@@ -176,6 +185,9 @@ type SecretRef struct {
 	SecretsManager string `json:"secretsManager"`
 	// Key picks one value of a Secrets Manager secret that holds a JSON object.
 	Key string `json:"key"`
+	// Database and Cache take a value from the stack's own data tier: DataURL or DataPassword.
+	Database string `json:"database"`
+	Cache    string `json:"cache"`
 }
 
 // Waiver turns a failing policy rule into a documented decision.

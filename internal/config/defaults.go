@@ -118,6 +118,7 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	if c.ALB.AccessLogDays == 0 {
 		c.ALB.AccessLogDays = 90
 	}
+	c.applyDataDefaults()
 	c.Alarms.applyDefaults()
 	if c.Healing.UnhealthyMinutes == nil {
 		m := DefaultUnhealthyMinutes

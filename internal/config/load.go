@@ -20,7 +20,7 @@ func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 
 // Keys lists every key of the immutable-edge namespace, as written in Pulumi.<stack>.yaml.
 var Keys = []string{
-	"alarms", "alb", "alertEmail", "azCount", "detailedMonitoring", "domain", "edge", "fleet", "freeTier", "healing", "hostedZoneId", "image",
+	"alarms", "alb", "alertEmail", "azCount", "cache", "database", "detailedMonitoring", "domain", "edge", "fleet", "freeTier", "healing", "hostedZoneId", "image",
 	"instanceSubnets", "instanceType", "jobs", "keepImages", "logRetentionDays", "monthlyBudgetUsd", "natGateways",
 	"permissionsBoundary", "policyWaivers", "protect", "requiredTags", "rootVolumeGb", "s3Endpoint", "services", "subjectAlternativeNames", "vpcCidr",
 }
@@ -103,7 +103,7 @@ func (l *loader) objects(c *Config) {
 		into any
 	}{
 		{"freeTier", &c.FreeTier}, {"s3Endpoint", &c.S3Endpoint}, {"detailedMonitoring", &c.DetailedMonitoring},
-		{"fleet", &c.Fleet}, {"image", &c.Image}, {"services", &c.Services}, {"jobs", &c.Jobs}, {"policyWaivers", &c.PolicyWaivers},
+		{"fleet", &c.Fleet}, {"image", &c.Image}, {"services", &c.Services}, {"jobs", &c.Jobs}, {"database", &c.Database}, {"cache", &c.Cache}, {"policyWaivers", &c.PolicyWaivers},
 		{"requiredTags", &c.RequiredTags}, {"subjectAlternativeNames", &c.SubjectAlternativeNames},
 		{"alb", &c.ALB}, {"alarms", &c.Alarms}, {"healing", &c.Healing}, {"protect", &c.Protect},
 	} {

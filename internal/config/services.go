@@ -175,9 +175,17 @@ func (c *Config) SSMPrefix() string { return "/" + c.Project + "/" + c.Stack + "
 func (c *Config) SecretsPrefix() string { return c.Project + "/" + c.Stack + "/" }
 
 func (c *Config) validateSecretRef(k string, r SecretRef) error {
+	sources := 0
+	for _, set := range []bool{r.SSM != "", r.SecretsManager != "", r.Database != "", r.Cache != ""} {
+		if set {
+			sources++
+		}
+	}
 	switch {
-	case (r.SSM == "") == (r.SecretsManager == ""):
-		return &KeyError{Key: k, Reason: "needs exactly one of ssm (a SecureString parameter name) or secretsManager (a secret's name or ARN)"}
+	case sources != 1:
+		return &KeyError{Key: k, Reason: "needs exactly one of ssm (a SecureString parameter name), secretsManager (a secret's name or ARN), database or cache (url or password)"}
+	case r.Database != "" || r.Cache != "":
+		return c.validateDataRef(k, r)
 	case r.SSM != "":
 		if r.Key != "" {
 			return &KeyError{Key: k + ".key", Reason: "is for Secrets Manager secrets that hold JSON; an SSM parameter is one value"}
@@ -208,6 +216,23 @@ func (c *Config) validateSecretRef(k string, r SecretRef) error {
 		case len(r.Key) > 256 || strings.ContainsAny(r.Key, "\x00\n\r"):
 			return &KeyError{Key: k + ".key", Reason: "must be at most 256 characters without line breaks"}
 		}
+	}
+	return nil
+}
+
+// validateDataRef checks a secret the stack's own database or cache provides.
+func (c *Config) validateDataRef(k string, r SecretRef) error {
+	what, field, has := r.Database, "database", c.Database != nil
+	if r.Cache != "" {
+		what, field, has = r.Cache, "cache", c.Cache != nil
+	}
+	switch {
+	case r.Key != "":
+		return &KeyError{Key: k + ".key", Reason: "is for Secrets Manager secrets that hold JSON; " + field + " gives url or password"}
+	case what != DataURL && what != DataPassword:
+		return &KeyError{Key: k + "." + field, Reason: fmt.Sprintf("must be %q or %q, got %q", DataURL, DataPassword, what)}
+	case !has:
+		return &KeyError{Key: k + "." + field, Reason: fmt.Sprintf("names the stack's %s, but the stack has none (set %s)", field, key(field))}
 	}
 	return nil
 }

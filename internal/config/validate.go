@@ -85,6 +85,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, flatten(c.validateNetwork())...)
 	errs = append(errs, flatten(c.validateFleet())...)
 	errs = append(errs, flatten(c.validateServices())...)
+	errs = append(errs, flatten(c.validateData())...)
 	errs = append(errs, flatten(c.validateEdge())...)
 	errs = append(errs, flatten(c.validateAlarms())...)
 	if m := c.UnhealthyMinutes(); m < 0 || m > MaxUnhealthyMinutes {

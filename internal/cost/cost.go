@@ -94,6 +94,7 @@ func Of(p *plan.Plan) Estimate {
 		add(r, writes*dynamoWriteM.USD, "%.0f writes a firing × %.0f firings a month assumed × $%.3f per million on-demand writes (%s); a week of items, a few KB, rounds to nothing stored",
 			JobWritesPerFiring, JobFiringsPerMonth, dynamoWriteM.USD, dynamoWriteM.Source)
 	}
+	priceData(p, add)
 	slices.SortFunc(items, func(a, b Item) int {
 		return cmp.Or(cmp.Compare(b.USD, a.USD), cmp.Compare(a.Resource, b.Resource)) // dearest first
 	})

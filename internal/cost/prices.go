@@ -1,9 +1,10 @@
 package cost
 
 // PriceDate spans the days the table's prices were checked against their sources, each Price's
-// Source saying which: the pull of 2026-08-26, and the snapshot, detailed-monitoring and
-// health-check entries checked on 2026-12-01.
-const PriceDate = "2026-08-26 to 2026-12-01"
+// Source saying which: the pull of 2026-08-26, the snapshot, detailed-monitoring and
+// health-check entries checked on 2026-12-01, and the data tier's read on 2026-12-03 from AWS
+// pricing-feed snapshots of 2024-09-28 (RDS) and 2025-03-14 (ElastiCache).
+const PriceDate = "2026-08-26 to 2026-12-03"
 
 // Price is one eu-central-1 on-demand list price in USD, with where it comes from.
 type Price struct {
@@ -54,6 +55,50 @@ var (
 
 	snapshotGBMonth = Price{0.054, "GB-month of EBS snapshot, standard tier", "AWS Price List EUC1-EBS:SnapshotUsage as a pricing test fixture and a 2026 cost note both quote it, checked 2026-12-01; billed on the blocks stored (repost.aws/knowledge-center/ebs-snapshot-billing)"}
 	gatewayEndpoint = Price{0, "gateway endpoint", "\"Gateway endpoints ... come at no additional charge\", docs.aws.amazon.com/prescriptive-guidance/latest/aws-startup-security-baseline/wkld-12.html, checked 2026-12-01"}
+)
+
+// The data tier's prices. RDS and ElastiCache come from AWS's own pricing feed
+// (b0.p.awsstatic.com/pricing/2.0/meteredUnitMaps) as committed in yeo/ec2.shop:
+// data/rds/rds-postgresql-ondemand.json at 44337592ba034dd0cdd1e71a1670b17f8c3f6002 (feed of
+// 2024-09-28) and data/elasticache/elasticache.json at 73696e380ae600b175f859850a726edebd1de72f
+// (feed of 2025-03-14), their "EU (Frankfurt)" rows, read 2026-12-03; the SKU names each row.
+const (
+	rdsFeed   = "AWS pricing feed of 2024-09-28, EU (Frankfurt), SKU "
+	cacheFeed = "AWS pricing feed of 2025-03-14, EU (Frankfurt), SKU "
+)
+
+// dbKey is an RDS instance class and whether it runs Multi-AZ (one standby).
+type dbKey struct {
+	class string
+	multi bool
+}
+
+// dbHour is RDS for PostgreSQL instance-hours.
+var dbHour = map[dbKey]Price{
+	{"db.t4g.micro", false}:  {0.019, "instance-hour", rdsFeed + "Q2VA4XH2YFYXPGX4"},
+	{"db.t4g.micro", true}:   {0.037, "instance-hour", rdsFeed + "6NCF44T6CKVRT8R8"},
+	{"db.t4g.small", false}:  {0.037, "instance-hour", rdsFeed + "NGGDEX2H83AGNVX3"},
+	{"db.t4g.small", true}:   {0.074, "instance-hour", rdsFeed + "FUFQ92X3CPTNDE4G"},
+	{"db.t4g.medium", false}: {0.074, "instance-hour", rdsFeed + "596K8TRZR9XJEFZH"},
+	{"db.t4g.medium", true}:  {0.149, "instance-hour", rdsFeed + "SQR58ADNESHHQW36"},
+	{"db.t3.micro", false}:   {0.021, "instance-hour", rdsFeed + "VJNEKAFRR6K9PXWQ"},
+	{"db.t3.micro", true}:    {0.042, "instance-hour", rdsFeed + "K2QSXBBBGUKKQ3K2"},
+}
+
+// cacheHour is Redis OSS node-hours (Valkey's are 20% lower, ElastiCache FAQ; the feed's
+// Valkey rows are exactly 0.8 times these).
+var cacheHour = map[string]Price{
+	"cache.t4g.micro":  {0.018, "node-hour", cacheFeed + "HSZWURMZTX87RN43"},
+	"cache.t4g.small":  {0.036, "node-hour", cacheFeed + "MRUNQ3RP27WEXN3K"},
+	"cache.t4g.medium": {0.072, "node-hour", cacheFeed + "BBKFGCMGK8UW94AT"},
+}
+
+var (
+	// No eu-central-1 source was found for RDS gp3 storage: us-east-1's list price stands in, a
+	// lower bound (Frankfurt's rates run above Virginia's, as its instance-hours do).
+	dbGP3GBMonth = Price{0.115, "GB-month", "us-east-1's RDS gp3 PostgreSQL price (AWS Price List AmazonRDS us-east-1, as quoted 2026-08-12); no eu-central-1 source found: a lower bound"}
+	secretMonth  = Price{0.40, "secret-month", "aws.amazon.com/secrets-manager/pricing as transcribed on 2026-09-20 (api-evangelist amazon-secrets-manager plans)"}
+	secretCalls  = Price{0.05, "10,000 API calls", "same page"}
 )
 
 // dynamoWriteM prices the firings table's writes. No eu-central-1 source was found; us-east-1's

@@ -50,6 +50,20 @@ func Identity(p *plan.Plan, r plan.Resource) (string, string) {
 		return ec2("vpc-flow-log", r.ID)
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		return ec2("launch-template", r.ID)
+	case "aws:rds/instance:Instance":
+		return "rds:db", arn("rds", "db:"+Physical(r))
+	case "aws:rds/subnetGroup:SubnetGroup":
+		return "rds:subgrp", arn("rds", "subgrp:"+Physical(r))
+	case "aws:elasticache/replicationGroup:ReplicationGroup":
+		return "elasticache:replicationgroup", arn("elasticache", "replicationgroup:"+Physical(r))
+	case "aws:elasticache/subnetGroup:SubnetGroup":
+		return "elasticache:subnetgroup", arn("elasticache", "subnetgroup:"+Physical(r))
+	case "aws:secretsmanager/secret:Secret":
+		return "secretsmanager:Secret", arn("secretsmanager", "secret:"+Physical(r)+"-AbCdEf")
+	case "aws:secretsmanager/secretVersion:SecretVersion":
+		if s, ok := p.ByID(r.Str("secretId")); ok {
+			return Identity(p, s)
+		}
 	case "aws:dynamodb/table:Table":
 		return "dynamodb:table", arn("dynamodb", "table/"+Physical(r))
 	case "aws:autoscaling/group:Group":

@@ -38,6 +38,9 @@ func Needs(table *awsapi.Table, p *plan.Plan) ([]Need, []string, error) {
 		if !r.Custom || r.Type == "pulumi:providers:aws" {
 			continue
 		}
+		if strings.HasPrefix(r.Type, "random:") || r.Type == "pulumi:providers:random" { // made on the deployer's machine: no AWS call
+			continue
+		}
 		if r.Type == "command:local:Command" { // not the AWS provider: modelled by hand (commands.go)
 			more, err := commandNeeds(p, r)
 			if err != nil {

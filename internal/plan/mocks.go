@@ -151,6 +151,22 @@ func (m *mocks) state(a pulumi.MockResourceArgs, region string) (string, resourc
 		out["certificateArn"] = a.Inputs["certificateArn"]
 	case "aws:route53/record:Record":
 		out["fqdn"] = a.Inputs["name"]
+	case "aws:rds/instance:Instance":
+		out["address"] = resource.NewProperty(name + ".c0ffee0123ab." + m.env.Region + ".rds.amazonaws.com")
+		out["port"] = resource.NewProperty(5432.0)
+		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", region, Account, name))
+		// RDS names the secret it manages rds!db-<uuid> (rds-secrets-manager.html).
+		out["masterUserSecrets"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+			"secretArn":    resource.NewProperty(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-0123abcd-%s-AbCdEf", region, Account, a.Name)),
+			"kmsKeyId":     a.Inputs["masterUserSecretKmsKeyId"],
+			"secretStatus": resource.NewProperty("active"),
+		})})
+	case "aws:elasticache/replicationGroup:ReplicationGroup":
+		out["primaryEndpointAddress"] = resource.NewProperty("master." + name + ".abc123.euc1.cache.amazonaws.com")
+	case "aws:secretsmanager/secret:Secret":
+		out["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-AbCdEf", region, Account, name))
+	case "random:index/randomPassword:RandomPassword":
+		out["result"] = resource.MakeSecret(resource.NewProperty(CacheToken))
 	case "command:local:Command":
 		out["stdout"] = resource.NewProperty(BuiltAMI + "\n") // what images/build.sh prints
 		out["stderr"] = resource.NewProperty("")
@@ -251,8 +267,10 @@ func physicalName(a pulumi.MockResourceArgs) string {
 // givenName is the name the inputs fix: the name input, or a prefix input plus UniqueSuffix;
 // empty when the provider names the resource itself.
 func givenName(inputs resource.PropertyMap) string {
-	if v, ok := inputs["name"]; ok && v.IsString() {
-		return v.StringValue()
+	for _, name := range []resource.PropertyKey{"name", "identifier", "replicationGroupId"} {
+		if v, ok := inputs[name]; ok && v.IsString() {
+			return v.StringValue()
+		}
 	}
 	for _, prefix := range []resource.PropertyKey{"namePrefix", "bucketPrefix"} {
 		if v, ok := inputs[prefix]; ok && v.IsString() {

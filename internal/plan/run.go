@@ -33,9 +33,13 @@ type Environment struct {
 // them, so a program that resolved a secret at deploy time would carry its value into the plan,
 // where the tests look for it.
 var SecretValues = map[string]string{
-	"/immutable-edge/voting/database-url": "postgres://voting:Tr0ub4dor-3-horse@db.voting.internal:5432/votes",
-	"immutable-edge/voting/cache":         `{"token":"c4che-t0ken-9f2e1d"}`,
+	"/immutable-edge/voting/session-key": "s3ssion-Tr0ub4dor-3-horse",
+	"immutable-edge/voting/webhook":      `{"token":"w3bhook-t0ken-9f2e1d"}`,
 }
+
+// CacheToken is the auth token the mocked random provider makes for a cache: a secret the
+// program itself creates, so it must reach neither the plan nor user-data either.
+const CacheToken = "r4nd0m-c4che-t0ken-0123456789abcdef"
 
 // DefaultAMI is the AMI id every SSM parameter holds unless an Environment says otherwise.
 const DefaultAMI = "ami-0123456789abcdef0"

@@ -30,6 +30,7 @@ var (
 		"aws:iam/instanceProfile:InstanceProfile", tLaunchTemplate, tGroup,
 		tLoadBalancer, tListener, tTargetGroup, tCertificate, tBucket, "aws:ssm/parameter:Parameter",
 		tKey, tTopic, tAlarm, tEventRule, tHealthCheck, tBudget, tTable,
+		tDBInstance, tDBSubnetGroup, tReplicationGroup, tCacheSubnetGroup, tSecret,
 	}
 	Untaggable = []string{
 		"aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation", tRolePolicy, tAttachment,
@@ -38,6 +39,8 @@ var (
 		"command:local:Command", // runs on the deployer's machine, not in AWS
 		tKeyAlias, tTopicPolicy, tTopicSub, tEventTarget, tDashboard,
 		tProvider, // its default tags are the stack's tags
+		tSecretVersion,
+		tRandomPassword, "pulumi:providers:random", // made on the deployer's machine, kept in Pulumi's state
 	}
 )
 

@@ -147,6 +147,9 @@ var networkRules = []Rule{
 					}
 				}
 			}
+			if what, ok := attachedTo(c, sg.ID); ok {
+				return true, "used by " + what
+			}
 			return false, "attached to nothing"
 		})},
 	{ID: "CKV2_AWS_19", Ref: "checkov CKV2_AWS_19", Severity: Low,

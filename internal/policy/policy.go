@@ -69,7 +69,7 @@ type Context struct {
 // Rules returns every rule, sorted by id.
 func Rules() []Rule {
 	var all []Rule
-	for _, group := range [][]Rule{networkRules, computeRules, environmentRules, loadBalancerRules, storageRules, identityRules, monitoringRules, jobRules} {
+	for _, group := range [][]Rule{networkRules, computeRules, environmentRules, loadBalancerRules, storageRules, identityRules, monitoringRules, jobRules, dataRules} {
 		all = append(all, group...)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })

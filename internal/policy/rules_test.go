@@ -29,6 +29,7 @@ const (
 	tKey, tTopic, tTopicPolicy     = "aws:kms/key:Key", "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy"
 	tAlarm, tBudget                = "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:budgets/budget:Budget"
 	tCommand                       = "command:local:Command"
+	tDB, tCache, tSecret           = "aws:rds/instance:Instance", "aws:elasticache/replicationGroup:ReplicationGroup", "aws:secretsmanager/secret:Secret"
 )
 
 var r = plan.NewResource
@@ -48,6 +49,32 @@ func table() plan.Resource {
 	return r("aws:dynamodb/table:Table", "firings", map[string]any{"billingMode": "PAY_PER_REQUEST", "deletionProtectionEnabled": true,
 		"pointInTimeRecovery":  map[string]any{"enabled": true},
 		"serverSideEncryption": map[string]any{"enabled": true, "kmsKeyArn": "arn:aws:kms:eu-central-1:123456789012:key/k"}})
+}
+
+// dbInstance is the database as components/database plans it for a stack that keeps its data.
+func dbInstance() plan.Resource {
+	return r(tDB, "db", map[string]any{"engine": "postgres", "storageEncrypted": true,
+		"kmsKeyId": "arn:aws:kms:eu-central-1:123456789012:key/k", "publiclyAccessible": false,
+		"backupRetentionPeriod": 7, "deletionProtection": true, "skipFinalSnapshot": false,
+		"finalSnapshotIdentifier": "db-final", "multiAz": true, "autoMinorVersionUpgrade": true,
+		"iamDatabaseAuthenticationEnabled": true, "enabledCloudwatchLogsExports": []any{"postgresql"},
+		"copyTagsToSnapshot": true, "manageMasterUserPassword": true,
+		"masterUserSecretKmsKeyId": "arn:aws:kms:eu-central-1:123456789012:key/k",
+		"vpcSecurityGroupIds":      []any{"db-sg-id"}})
+}
+
+// cacheGroup is the cache as components/cache plans it with a replica.
+func cacheGroup() plan.Resource {
+	return r(tCache, "cache", map[string]any{"engine": "redis", "atRestEncryptionEnabled": true,
+		"kmsKeyId": "arn:aws:kms:eu-central-1:123456789012:key/k", "transitEncryptionEnabled": true,
+		"authToken": plan.Redacted, "autoMinorVersionUpgrade": true, "snapshotRetentionLimit": 7,
+		"automaticFailoverEnabled": true, "multiAzEnabled": true, "securityGroupIds": []any{"cache-sg-id"}})
+}
+
+// secret is the cache token's secret, under the stack key.
+func secret() plan.Resource {
+	return r(tSecret, "token", map[string]any{"name": "immutable-edge/test/cache-token",
+		"kmsKeyId": "arn:aws:kms:eu-central-1:123456789012:key/k", "recoveryWindowInDays": 7})
 }
 
 func sg() plan.Resource { return r(tSG, "sg", map[string]any{"description": "the edge"}) }
@@ -321,6 +348,23 @@ var cases = map[string]ruleCase{
 		[]plan.Resource{protected(r(tEIP, "eip", nil)), protected(bucket()[0].With("forceDestroy", true)),
 			protected(repo()[0].With("forceDelete", true)), r(tEIP, "unprotected", nil)}},
 
+	"CKV_AWS_16":  {"alb", []plan.Resource{dbInstance()}, []plan.Resource{dbInstance().With("kmsKeyId", nil)}},
+	"CKV_AWS_17":  {"alb", []plan.Resource{dbInstance()}, []plan.Resource{dbInstance().With("publiclyAccessible", true)}},
+	"CKV_AWS_133": {"alb", []plan.Resource{dbInstance()}, []plan.Resource{dbInstance().With("backupRetentionPeriod", 1)}},
+	"CKV_AWS_293": {"alb", []plan.Resource{dbInstance()}, []plan.Resource{dbInstance().With("deletionProtection", false)}},
+	"CKV_AWS_157": {"alb", []plan.Resource{dbInstance()}, []plan.Resource{dbInstance().With("multiAz", false)}},
+	"CKV_AWS_226": {"alb", []plan.Resource{dbInstance(), cacheGroup()}, []plan.Resource{dbInstance(), cacheGroup().With("autoMinorVersionUpgrade", false)}},
+	"CKV_AWS_161": {"alb", []plan.Resource{dbInstance()}, []plan.Resource{dbInstance().With("iamDatabaseAuthenticationEnabled", false)}},
+	"CKV_AWS_129": {"alb", []plan.Resource{dbInstance()}, []plan.Resource{dbInstance().With("enabledCloudwatchLogsExports", []any{"upgrade"})}},
+	"CKV2_AWS_60": {"alb", []plan.Resource{dbInstance()}, []plan.Resource{dbInstance().With("copyTagsToSnapshot", false)}},
+	"IE_DB_MANAGED_PASSWORD": {"alb", []plan.Resource{dbInstance()},
+		[]plan.Resource{dbInstance().With("password", plan.Redacted)}},
+	"CKV_AWS_29":    {"alb", []plan.Resource{cacheGroup()}, []plan.Resource{cacheGroup().With("atRestEncryptionEnabled", false)}},
+	"CKV_AWS_31":    {"alb", []plan.Resource{cacheGroup()}, []plan.Resource{cacheGroup().With("authToken", nil)}},
+	"ElastiCache.1": {"alb", []plan.Resource{cacheGroup()}, []plan.Resource{cacheGroup().With("snapshotRetentionLimit", 0)}},
+	"ElastiCache.3": {"alb", []plan.Resource{cacheGroup()}, []plan.Resource{cacheGroup().With("multiAzEnabled", false)}},
+	"CKV_AWS_149":   {"alb", []plan.Resource{secret()}, []plan.Resource{secret().With("kmsKeyId", nil)}},
+
 	"IE_IAM_BOUNDARY": {"alb", []plan.Resource{role("ec2.amazonaws.com")}, []plan.Resource{role("ec2.amazonaws.com").With("permissionsBoundary", nil)}},
 	"CKV_AWS_60":      {"alb", []plan.Resource{role("ec2.amazonaws.com")}, []plan.Resource{role("ec2.amazonaws.com").With("assumeRolePolicy", iampolicy.New(iampolicy.Statement{Effect: "Allow", Principal: map[string]any{"AWS": "*"}, Action: []string{"sts:AssumeRole"}}).JSON())}},
 	"CKV_AWS_62":      {"alb", []plan.Resource{rolePolicy(pull)}, []plan.Resource{rolePolicy(iampolicy.Statement{Sid: "All", Effect: "Allow", Action: []string{"s3:*"}, Resource: []string{"arn:aws:s3:::b"}})}},
@@ -495,6 +539,30 @@ func TestProtectRuleNamesWhatDestroyWouldTake(t *testing.T) {
 			}
 			got := verdictOf(t, "IE_PROTECT", "eip", rs)
 			require.Equal(t, tc.status, got.Status)
+			require.Equal(t, tc.reason, got.Reason)
+		})
+	}
+}
+
+// TestDataTierGroupsAreAttached: CKV2_AWS_5 takes a security group that only the database
+// (vpcSecurityGroupIds) or only the cache (securityGroupIds) uses as attached, and still fails
+// one that neither names.
+func TestDataTierGroupsAreAttached(t *testing.T) {
+	group := func(name string) plan.Resource { return r(tSG, name, map[string]any{"description": "the " + name}) }
+	for _, tc := range []struct {
+		name   string
+		plan   []plan.Resource
+		status string
+		reason string
+	}{
+		{"used by the database", []plan.Resource{group("db-sg"), dbInstance()}, policy.Pass, "used by database db"},
+		{"used by the cache", []plan.Resource{group("cache-sg"), cacheGroup()}, policy.Pass, "used by cache cache"},
+		{"named by neither", []plan.Resource{group("db-sg"), dbInstance().With("vpcSecurityGroupIds", []any{"other-id"}),
+			cacheGroup().With("securityGroupIds", []any{"other-id"})}, policy.Fail, "attached to nothing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := verdictOf(t, "CKV2_AWS_5", "alb", tc.plan)
+			require.Equal(t, tc.status, got.Status, got.Reason)
 			require.Equal(t, tc.reason, got.Reason)
 		})
 	}

@@ -29,9 +29,14 @@ func TestVotingAppRunsWebServicesAWorkerAndTheirSecrets(t *testing.T) {
 	require.Zero(t, worker.Port)
 	require.Empty(t, worker.Host)
 	require.Equal(t, []bootstrap.Secret{
-		{Name: "CACHE_TOKEN", Source: bootstrap.SourceSecretsManager, ID: "immutable-edge/voting/cache", Key: "token"},
-		{Name: "DATABASE_URL", Source: bootstrap.SourceSSM, ID: "/immutable-edge/voting/database-url"},
+		{Name: "DATABASE_URL", Source: bootstrap.SourceDatabase, Key: "url"},
+		{Name: "REDIS_URL", Source: bootstrap.SourceCache, Key: "url"},
+		{Name: "WEBHOOK_TOKEN", Source: bootstrap.SourceSecretsManager, ID: "immutable-edge/voting/webhook", Key: "token"},
 	}, worker.Secrets)
+	require.Equal(t, &bootstrap.Endpoint{Host: "immutable-edge-voting.c0ffee0123ab.eu-central-1.rds.amazonaws.com", Port: 5432, Name: "votes",
+		SecretARN: "arn:aws:secretsmanager:eu-central-1:" + plan.Account + ":secret:rds!db-0123abcd-voting-db-AbCdEf"}, s.Database,
+		"where the database answers and the secret RDS keeps its password in: references only")
+	require.Equal(t, "arn:aws:secretsmanager:eu-central-1:"+plan.Account+":secret:immutable-edge/voting/cache-token-AbCdEf", s.Cache.SecretARN)
 	require.Equal(t, map[string]string{"OPTION_A": "Cats", "OPTION_B": "Dogs"}, s.Services[0].Environment)
 
 	files, err := bootstrap.Files(string(ud))
@@ -54,9 +59,15 @@ func TestVotingAppRunsWebServicesAWorkerAndTheirSecrets(t *testing.T) {
 	doc, err := iampolicy.Parse(findPolicy(t, p, "voting-runtime"))
 	require.NoError(t, err)
 	arn := "arn:aws:%s:eu-central-1:" + plan.Account + ":"
-	require.Equal(t, []string{fmt.Sprintf(arn, "ssm") + "parameter/immutable-edge/voting/database-url"}, statement(t, doc, "SecretParameters").Resource,
-		"one parameter, though two services read it")
-	require.Equal(t, []string{fmt.Sprintf(arn, "secretsmanager") + "secret:immutable-edge/voting/cache-??????"}, statement(t, doc, "Secrets").Resource)
+	require.Equal(t, []string{fmt.Sprintf(arn, "ssm") + "parameter/immutable-edge/voting/session-key"}, statement(t, doc, "SecretParameters").Resource)
+	require.Equal(t, []string{
+		fmt.Sprintf(arn, "secretsmanager") + "secret:immutable-edge/voting/cache-token-AbCdEf",
+		fmt.Sprintf(arn, "secretsmanager") + "secret:immutable-edge/voting/webhook-??????",
+	}, statement(t, doc, "Secrets").Resource, "the webhook by name, the cache's token by ARN, each once though several services read them")
+	db := statement(t, doc, "DatabaseSecret")
+	require.Equal(t, []string{fmt.Sprintf(arn, "secretsmanager") + "secret:rds!db-0123abcd-voting-db-AbCdEf"}, db.Resource)
+	require.Equal(t, fmt.Sprintf(arn, "rds")+"db:immutable-edge-voting", db.Condition["StringEquals"]["aws:ResourceTag/aws:rds:primaryDBInstanceArn"],
+		"only while RDS says the secret is this database's")
 	key := statement(t, doc, "SecretsKey")
 	require.Equal(t, []string{"kms:Decrypt"}, key.Action)
 	require.Equal(t, []string{"arn:aws:kms:eu-central-1:" + plan.Account + ":key/0123abcd-voting-key"}, key.Resource)
@@ -85,10 +96,68 @@ func TestNoSecretValueReachesThePlan(t *testing.T) {
 		decoded.WriteString(f.Content)
 	}
 	for _, text := range []string{string(doc), string(ud), decoded.String()} {
-		require.Contains(t, text, "database-url", "the reference is there")
+		require.Contains(t, text, "session-key", "the reference is there")
 		for _, value := range plan.SecretValues {
 			require.NotContains(t, text, value)
 		}
+		require.NotContains(t, text, plan.CacheToken, "the cache token the program makes is a secret too")
+	}
+	require.Contains(t, string(doc), plan.Redacted, "the token reaches the cache and its secret as a secret")
+}
+
+// TestTheDataTierIsReachedByReferenceOnly follows the voting stack's chain edge → instance →
+// database and cache: each hop is a security-group rule naming the other group, on exactly
+// the tier's port; the data tier has no public address, no rule from an address range, and
+// no egress at all.
+func TestTheDataTierIsReachedByReferenceOnly(t *testing.T) {
+	p := stackPlan(t, "voting")
+	group := func(name string) plan.Resource {
+		r, ok := p.Find("aws:ec2/securityGroup:SecurityGroup", name)
+		require.True(t, ok, name)
+		return r
+	}
+	instance, database, cache := group("voting-instance"), group("voting-database"), group("voting-cache")
+	rules := func(token, sg string) []plan.Resource {
+		var out []plan.Resource
+		for _, r := range p.OfType(token) {
+			if r.Str("securityGroupId") == sg {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	const ingress, egress = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	for _, tier := range []struct {
+		sg   plan.Resource
+		port float64
+	}{{database, 5432}, {cache, 6379}} {
+		in := rules(ingress, tier.sg.ID)
+		require.Len(t, in, 1, tier.sg.Name)
+		require.Equal(t, instance.ID, in[0].Str("referencedSecurityGroupId"), "from the instances' group")
+		require.Empty(t, in[0].Str("cidrIpv4"))
+		require.Equal(t, tier.port, in[0].Num("fromPort"))
+		require.Equal(t, tier.port, in[0].Num("toPort"))
+		require.Empty(t, rules(egress, tier.sg.ID), "the data tier starts no connection")
+		out := 0
+		for _, r := range rules(egress, instance.ID) {
+			if r.Str("referencedSecurityGroupId") == tier.sg.ID {
+				out++
+				require.Equal(t, tier.port, r.Num("fromPort"))
+				require.Equal(t, tier.port, r.Num("toPort"))
+				continue
+			}
+			require.NotEqual(t, tier.port, r.Num("fromPort"), "no other rule to the tier's port")
+		}
+		require.Equal(t, 1, out, "instance egress to %s", tier.sg.Name)
+	}
+	db := one(t, p, "aws:rds/instance:Instance")
+	require.Equal(t, []string{database.ID}, db.Strings("vpcSecurityGroupIds"))
+	require.False(t, db.Bool("publiclyAccessible"))
+	redis := one(t, p, "aws:elasticache/replicationGroup:ReplicationGroup")
+	require.Equal(t, []string{cache.ID}, redis.Strings("securityGroupIds"))
+	// The edge reaches the instances on 80 and 443 only; nothing from the internet reaches the tier.
+	for _, r := range rules(ingress, instance.ID) {
+		require.Contains(t, []float64{80, 443}, r.Num("fromPort"))
 	}
 }
 

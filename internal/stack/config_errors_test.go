@@ -176,6 +176,25 @@ var badConfigs = []struct {
 	{"a job's secret outside the prefix", "voting", func(c plan.Config) plan.Config {
 		return c.Set("jobs.0.secrets", map[string]any{"DATABASE_URL": map[string]any{"ssm": "/immutable-edge/prod/database-url"}})
 	}, "immutable-edge:jobs[0].secrets.DATABASE_URL.ssm"},
+	{"a database in a stack with one zone", "voting", func(c plan.Config) plan.Config { return c.With("azCount", 1) }, "immutable-edge:database"},
+	{"a database secret without a database", "dev", func(c plan.Config) plan.Config {
+		return c.Set("services.0.secrets", map[string]any{"DATABASE_URL": map[string]any{"database": "url"}})
+	}, "immutable-edge:services[0].secrets.DATABASE_URL.database"},
+	{"a database secret that is neither url nor password", "voting", func(c plan.Config) plan.Config {
+		return c.Set("services.1.secrets.DATABASE_URL", map[string]any{"database": "host"})
+	}, "immutable-edge:services[1].secrets.DATABASE_URL.database"},
+	{"two sources for one secret", "voting", func(c plan.Config) plan.Config {
+		return c.Set("services.1.secrets.DATABASE_URL", map[string]any{"database": "url", "ssm": "/immutable-edge/voting/x"})
+	}, "immutable-edge:services[1].secrets.DATABASE_URL"},
+	{"a PostgreSQL version RDS does not run", "voting", func(c plan.Config) plan.Config { return c.Set("database.version", "9.6") }, "immutable-edge:database.version"},
+	{"a reserved master user", "voting", func(c plan.Config) plan.Config { return c.Set("database.username", "rdsadmin") }, "immutable-edge:database.username"},
+	{"storage under gp3's minimum", "voting", func(c plan.Config) plan.Config { return c.Set("database.storageGb", 10) }, "immutable-edge:database.storageGb"},
+	{"backups off", "voting", func(c plan.Config) plan.Config { return c.Set("database.backupDays", 36) }, "immutable-edge:database.backupDays"},
+	{"a cache replica with one zone", "voting", func(c plan.Config) plan.Config {
+		return c.Set("cache.nodes", 2).With("azCount", 1).With("database", nil)
+	}, "immutable-edge:cache.nodes"},
+	{"a cache engine version without TLS and tokens", "voting", func(c plan.Config) plan.Config { return c.Set("cache.version", "5.0") }, "immutable-edge:cache.version"},
+	{"an unknown database key", "voting", func(c plan.Config) plan.Config { return c.Set("database.password", "hunter2") }, "immutable-edge:database.password"},
 	{"Stack tag of another stack", "dev", func(c plan.Config) plan.Config {
 		return c.With("aws:defaultTags", map[string]any{"tags": map[string]string{"Stack": "prod"}})
 	}, "aws:defaultTags"},

@@ -16,12 +16,13 @@ import (
 func newAlerts(ctx *pulumi.Context, cfg *config.Config, env *environment) (*observability.Alerts, error) {
 	return observability.NewAlerts(ctx, cfg.Stack, &observability.AlertsArgs{
 		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: cfg.NamePrefix(),
-		Administrator:  config.DeployRoleARN(env.partition, env.account, cfg.Project, cfg.Stack),
-		Email:          cfg.AlertEmail,
-		LogGroupPrefix: "/" + cfg.Project + "/" + cfg.Stack + "/",
-		LogGroups:      bootstrap.LogGroups(cfg.Project, cfg.Stack),
-		Tables:         len(cfg.Jobs) > 0,
-		RetentionDays:  cfg.LogRetention, MonthlyBudgetUSD: cfg.MonthlyBudget,
+		Administrator:    config.DeployRoleARN(env.partition, env.account, cfg.Project, cfg.Stack),
+		Email:            cfg.AlertEmail,
+		LogGroupPrefix:   "/" + cfg.Project + "/" + cfg.Stack + "/",
+		LogGroups:        bootstrap.LogGroups(cfg.Project, cfg.Stack),
+		KeyServices:      keyServices(cfg),
+		ServiceLogGroups: rdsLogGroups(cfg),
+		RetentionDays:    cfg.LogRetention, MonthlyBudgetUSD: cfg.MonthlyBudget,
 		CostTagKey: "Stack", CostTagValue: cfg.Stack, // config.Tags always carries it
 		Tags: cfg.Tags(),
 	})
@@ -72,4 +73,24 @@ func jobNames(cfg *config.Config) []string {
 		names = append(names, j.Name)
 	}
 	return names
+}
+
+// keyServices are the services that encrypt the stack's resources with its key on the deploy
+// role's behalf: the firings table, the database (its storage and managed secret), the cache
+// and its token's secret.
+func keyServices(cfg *config.Config) []string {
+	var out []string
+	if len(cfg.Jobs) > 0 {
+		out = append(out, "dynamodb")
+	}
+	if cfg.Cache != nil {
+		out = append(out, "elasticache")
+	}
+	if cfg.Database != nil {
+		out = append(out, "rds")
+	}
+	if cfg.Database != nil || cfg.Cache != nil {
+		out = append(out, "secretsmanager")
+	}
+	return out
 }

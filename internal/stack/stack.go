@@ -58,8 +58,13 @@ func Deploy(ctx *pulumi.Context) error {
 		return err
 	}
 	sg, err := security.NewGroups(ctx, name, &security.GroupsArgs{
-		VpcID: net.VpcID.ToStringOutput(), Mode: cfg.Edge, ProxyPort: config.ProxyPort, Tags: tags,
+		VpcID: net.VpcID.ToStringOutput(), Mode: cfg.Edge, ProxyPort: config.ProxyPort,
+		DatabasePort: portIf(cfg.Database != nil, config.DatabasePort), CachePort: portIf(cfg.Cache != nil, config.CachePort), Tags: tags,
 	})
+	if err != nil {
+		return err
+	}
+	data, err := newDataTier(ctx, cfg, net, sg, alerts.KeyARN)
 	if err != nil {
 		return err
 	}
@@ -83,6 +88,10 @@ func Deploy(ctx *pulumi.Context) error {
 	if firings != nil {
 		ids.JobTableARN = firings.TableARN
 	}
+	data.grant(ids)
+	if ids.DatabaseSecretARN != nil || ids.CacheSecretARN != nil {
+		ids.SecretKeyARN = alerts.KeyARN
+	}
 	id, err := identity.NewInstanceIdentity(ctx, name, ids)
 	if err != nil {
 		return err
@@ -101,7 +110,7 @@ func Deploy(ctx *pulumi.Context) error {
 		InstanceProfileARN: id.InstanceProfileARN,
 		SecurityGroupIDs:   pulumi.StringArray{sg.InstanceGroupID},
 		SubnetIDs:          subnets,
-		UserData:           userData(cfg, env.account, side, firings),
+		UserData:           userData(cfg, env.account, side, firings, data),
 		PublicIP:           cfg.InstanceSubnets == config.SubnetsPublic,
 		Min:                cfg.Fleet.Min, Max: cfg.Fleet.Max, Desired: cfg.Fleet.Desired,
 		TargetGroupARNs: front.TargetGroupARNs(),
@@ -204,6 +213,8 @@ func secretARNs(cfg *config.Config, env *environment) (parameters, secrets []str
 	for _, w := range cfg.Workloads() {
 		for _, r := range w.Secrets {
 			switch {
+			case r.Database != "" || r.Cache != "":
+				// the data tier's own secrets, known once it exists (dataTier.grant)
 			case r.SSM != "":
 				parameters = append(parameters, fmt.Sprintf(base, "ssm", "parameter/"+strings.TrimPrefix(r.SSM, "/")))
 			case strings.HasPrefix(r.SecretsManager, "arn:"):
@@ -216,6 +227,14 @@ func secretARNs(cfg *config.Config, env *environment) (parameters, secrets []str
 	slices.Sort(parameters)
 	slices.Sort(secrets)
 	return slices.Compact(parameters), slices.Compact(secrets)
+}
+
+// portIf is port when on, else 0 (none).
+func portIf(on bool, port int) int {
+	if on {
+		return port
+	}
+	return 0
 }
 
 // newFirings makes the table the instances race in for each job firing; nil without jobs.
@@ -243,14 +262,15 @@ func roleScope(cfg *config.Config) iampolicy.RoleScope {
 }
 
 // userData renders the instance payload once the edge's address and bucket names are known.
-func userData(cfg *config.Config, account string, side edge.InstanceSide, firings *schedule.Firings) pulumi.StringOutput {
+func userData(cfg *config.Config, account string, side edge.InstanceSide, firings *schedule.Firings, data *dataTier) pulumi.StringOutput {
 	table := pulumi.String("").ToStringOutput()
 	if firings != nil {
 		table = firings.TableName
 	}
-	return pulumi.All(side.AllocationID, side.CertBucket, table).ApplyT(func(in []any) (string, error) {
+	return pulumi.All(append([]any{side.AllocationID, side.CertBucket, table}, data.outputs()...)...).ApplyT(func(in []any) (string, error) {
 		s := bootstrap.Describe(cfg, account)
 		s.Edge.AllocationID, s.Edge.CertBucket, s.JobTable = in[0].(string), in[1].(string), in[2].(string)
+		fill(&s, cfg, in[3:])
 		if s.Edge.CertBucket != "" {
 			s.Edge.CertPrefix = side.CertPrefix
 		}

@@ -30,6 +30,12 @@ read_secret() {
 		aws secretsmanager get-secret-value --region "$REGION" --secret-id "$2" \
 			--query SecretString --output json
 		;;
+	database | cache)
+		# The password the stack's data tier keeps in Secrets Manager: RDS's managed secret (JSON
+		# with username and password), or the cache's auth token.
+		aws secretsmanager get-secret-value --region "$REGION" --secret-id "$(stack ".$1.secretArn")" \
+			--query SecretString --output json
+		;;
 	*)
 		log "unknown secret source $1"
 		return 2
@@ -43,12 +49,37 @@ read_secret() {
 write_secret() {
 	local source=$1 id=$2 key=$3 file=$4
 	local filter='if type != "string" then error("not a string") else . end'
-	if [[ -n $key ]]; then
-		# shellcheck disable=SC2016 # $k is jq's variable
-		filter+=' | fromjson | if type != "object" then error("not an object") else . end
-			| if has($k) then .[$k] else error("no key") end | if type == "string" then . else tojson end'
-	fi
-	read_secret "$source" "$id" | jq -j --arg k "$key" "$filter" >"$file" 2>/dev/null
+	case $source in
+	database | cache) filter+=" | $(compose "$source" "$key")" ;;
+	*)
+		if [[ -n $key ]]; then
+			# shellcheck disable=SC2016 # $k is jq's variable
+			filter+=' | fromjson | if type != "object" then error("not an object") else . end
+				| if has($k) then .[$k] else error("no key") end | if type == "string" then . else tojson end'
+		fi
+		;;
+	esac
+	read_secret "$source" "$id" | jq -j --arg k "$key" --argjson at "$(jq -c ".$source // null" "$IE_STACK_FILE")" "$filter" \
+		>"$file" 2>/dev/null
+}
+
+# compose prints the jq filter that turns a data tier's secret into what a service asked for
+# (KEY url or password). The URLs escape the password (@uri) and ask for TLS: RDS for
+# PostgreSQL 15 and later refuses unencrypted connections by default (rds.force_ssl is 1), and
+# the cache accepts TLS only (transit encryption on).
+compose() {
+	# RDS's secret must be an object with a string username and password: anything else (a
+	# field missing, null, a list) fails the read rather than writing "null" into the file.
+	local rds='fromjson | if type == "object" and (.username | type) == "string" and (.password | type) == "string"
+		then . else error("not an RDS secret") end'
+	# shellcheck disable=SC2016 # $at is jq's variable
+	case $1:$2 in
+	database:url) printf '%s' "$rds"' | "postgresql://\(.username | @uri):\(.password | @uri)@\($at.host):\($at.port)/\($at.name)?sslmode=require"' ;;
+	database:password) printf '%s' "$rds | .password" ;;
+	cache:url) printf '%s' '"rediss://:\(@uri)@\($at.host):\($at.port)"' ;;
+	cache:password) printf '%s' '.' ;;
+	*) printf '%s' 'error("unknown")' ;;
+	esac
 }
 
 fetch() {
@@ -65,15 +96,15 @@ fetch() {
 	for s in "${secrets[@]}"; do
 		secret=$(jq -r .name <<<"$s")
 		source=$(jq -r .source <<<"$s")
-		id=$(jq -r .id <<<"$s")
+		id=$(jq -r '.id // ""' <<<"$s") # none for the data tier's: stack.json names its secret
 		key=$(jq -r '.key // ""' <<<"$s")
 		if ! retry 3 2 write_secret "$source" "$id" "$key" "$tmp/$secret"; then
-			log "service $name: could not read secret $secret ($source $id${key:+, key $key}); the container does not start"
+			log "service $name: could not read secret $secret ($source${id:+ $id}${key:+, key $key}); the container does not start"
 			rm -rf "$tmp"
 			return 1
 		fi
 		chmod 0444 "$tmp/$secret"
-		log "service $name: secret $secret read ($source $id${key:+, key $key})"
+		log "service $name: secret $secret read ($source${id:+ $id}${key:+, key $key})"
 	done
 	chmod 0755 "$tmp"
 	mv -T "$tmp" "$dir/$name"
