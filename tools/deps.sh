@@ -38,6 +38,10 @@ missing=()
 for program in "${!packages[@]}"; do
 	command -v "$program" >/dev/null 2>&1 || missing+=("${packages[$program]}")
 done
+# images/local: a real PostgreSQL stands in for RDS in the voting boot test. Debian keeps its
+# server programs off PATH, under /usr/lib/postgresql/<version>/bin.
+postgres_present() { command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
+postgres_present || missing+=(postgresql)
 if ((${#missing[@]} == 0)); then
 	exit 0
 fi
@@ -54,3 +58,4 @@ export DEBIAN_FRONTEND=noninteractive
 for program in "${!packages[@]}"; do
 	command -v "$program" >/dev/null 2>&1 || { echo "tools/deps.sh: $program still missing" >&2; exit 1; }
 done
+postgres_present || { echo "tools/deps.sh: PostgreSQL's initdb still missing" >&2; exit 1; }

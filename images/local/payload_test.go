@@ -52,6 +52,13 @@ type payload struct {
 			Host string `json:"host"`
 			Port int    `json:"port"`
 		} `json:"services"`
+		// Database and Cache are the data tier's endpoints (the voting stack's).
+		Database, Cache *struct {
+			Host      string `json:"host"`
+			Port      int    `json:"port"`
+			Name      string `json:"name"`
+			SecretARN string `json:"secretArn"`
+		}
 	}
 }
 

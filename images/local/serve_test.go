@@ -130,6 +130,10 @@ func (in *instance) hardened(t *testing.T, w *world) {
 		require.Contains(t, h.Tmpfs, "/tmp", c.Name)
 		require.False(t, h.Privileged, c.Name)
 		require.Equal(t, "journald", h.LogConfig.Type, c.Name)
+		if s.Port == 0 { // a worker listens nowhere
+			require.Empty(t, h.PortBindings, c.Name)
+			continue
+		}
 		port := strconv.Itoa(s.Port) + "/tcp"
 		require.Len(t, h.PortBindings, 1, c.Name)
 		require.Len(t, h.PortBindings[port], 1, c.Name)
@@ -141,6 +145,7 @@ func (in *instance) hardened(t *testing.T, w *world) {
 type response struct {
 	code   int
 	header http.Header
+	body   string
 }
 
 // curl asks for url with the real curl, connecting to the loopback port instead of the URL's
@@ -152,8 +157,9 @@ func curl(t *testing.T, caFile, url string, port int, extra ...string) response 
 	if !strings.Contains(hostPort, ":") {
 		hostPort += map[bool]string{true: ":443", false: ":80"}[strings.HasPrefix(url, "https://")]
 	}
-	headers := filepath.Join(t.TempDir(), "headers")
-	args := append([]string{"-sS", "-o", "/dev/null", "-D", headers, "-w", "%{http_code}", "--max-time", "10",
+	dir := t.TempDir()
+	headers, body := filepath.Join(dir, "headers"), filepath.Join(dir, "body")
+	args := append([]string{"-sS", "-o", body, "-D", headers, "-w", "%{http_code}", "--max-time", "10",
 		"--cacert", caFile, "--connect-to", hostPort + ":127.0.0.1:" + strconv.Itoa(port)}, extra...)
 	out, err := exec.Command("curl", append(args, url)...).CombinedOutput()
 	require.NoError(t, err, "curl %s: %s", url, out)
@@ -167,7 +173,8 @@ func curl(t *testing.T, caFile, url string, port int, extra ...string) response 
 			h.Add(k, strings.TrimSpace(v))
 		}
 	}
-	return response{code: code, header: h}
+	content, _ := os.ReadFile(body) // none for a HEAD or an empty answer
+	return response{code: code, header: h, body: string(content)}
 }
 
 // leaf returns the certificate the instance serves for name, verified against the CA.

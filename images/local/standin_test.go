@@ -55,6 +55,8 @@ type standIn struct {
 	setTXT             func(name, value string) error
 	clearTXT           func(name string) error
 	changeSeq          int
+	// secrets are the values behind SSM parameter names and Secrets Manager ids (names or ARNs).
+	secrets map[string]string
 }
 
 var scopeRE = regexp.MustCompile(`Credential=[^/]+/[0-9]+/[^/]+/([^/]+)/aws4_request`)
@@ -75,6 +77,8 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = s.query(w, r, service, body)
 	case "ecr":
 		err = s.ecr(w, r)
+	case "secretsmanager", "ssm":
+		err = s.secret(w, r, service, body)
 	default:
 		err = fmt.Errorf("no stand-in for service %q (%s %s)", service, r.Method, r.URL)
 	}
@@ -183,6 +187,41 @@ func (s *standIn) ecr(w http.ResponseWriter, r *http.Request) error {
 		"expiresAt":          time.Now().Add(12 * time.Hour).Unix(),
 		"proxyEndpoint":      "https://" + s.registry,
 	}}})
+}
+
+// secret answers secrets.sh's reads (the JSON protocol): SSM GetParameter with decryption and
+// Secrets Manager GetSecretValue, from the stand-in's values; an unknown one is
+// ResourceNotFound / ParameterNotFound, as AWS answers.
+func (s *standIn) secret(w http.ResponseWriter, r *http.Request, service string, body []byte) error {
+	var in struct {
+		Name, SecretID string
+		WithDecryption bool
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return err
+	}
+	target := r.Header.Get("X-Amz-Target")
+	id := in.Name + in.SecretID
+	s.record(call{Service: service, Operation: target[strings.LastIndex(target, ".")+1:], Path: id})
+	s.mu.Lock()
+	value, ok := s.secrets[id]
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	switch {
+	case target == "AmazonSSM.GetParameter" && ok && in.WithDecryption:
+		return json.NewEncoder(w).Encode(map[string]any{"Parameter": map[string]any{"Name": id, "Type": "SecureString", "Value": value, "Version": 1}})
+	case target == "AmazonSSM.GetParameter":
+		w.WriteHeader(http.StatusBadRequest)
+		_, err := io.WriteString(w, `{"__type":"ParameterNotFound","message":"`+id+`"}`)
+		return err
+	case target == "secretsmanager.GetSecretValue" && ok:
+		return json.NewEncoder(w).Encode(map[string]any{"ARN": id, "Name": id, "SecretString": value, "VersionId": "v1"})
+	case target == "secretsmanager.GetSecretValue":
+		w.WriteHeader(http.StatusBadRequest)
+		_, err := io.WriteString(w, `{"__type":"ResourceNotFoundException","Message":"Secrets Manager can't find the specified secret."}`)
+		return err
+	}
+	return fmt.Errorf("%s: no stand-in for %s", service, target)
 }
 
 // s3 answers the REST calls certstate.sh makes (path-style addressing).

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -42,6 +43,8 @@ type world struct {
 	ecrPort int
 	reg     *registry
 	awsCA   string // the CA of the ECR API's and the registry's certificates
+	// more are further guest forwards of every instance (a database's address, say).
+	more map[string]int
 	// pebble's issuing root, fetched once: the file curl is given and the pool Go clients use.
 	rootFile string
 	roots    *x509.CertPool
@@ -117,11 +120,12 @@ func (w *world) boot(t *testing.T, img image, id string, guestPorts ...int) *ins
 		in.fwd[g] = testtools.FreePort(t)
 		hostFwd[in.fwd[g]] = g
 	}
-	in.vm = start(t, img, vmConfig{instanceID: id, userData: w.p.userData, vendorData: w.vendorData(), hostFwd: hostFwd,
-		guestFwd: map[string]int{
-			imdsAddr + ":80": metadataMock(t, w.p.stack.Region, id), awsAddr + ":80": w.awsPort,
-			acmeAddr + ":14000": w.acme.port, ecrAddr + ":443": w.ecrPort, registryAddr + ":443": w.reg.port,
-		}})
+	guestFwd := map[string]int{
+		imdsAddr + ":80": metadataMock(t, w.p.stack.Region, id), awsAddr + ":80": w.awsPort,
+		acmeAddr + ":14000": w.acme.port, ecrAddr + ":443": w.ecrPort, registryAddr + ":443": w.reg.port,
+	}
+	maps.Copy(guestFwd, w.more)
+	in.vm = start(t, img, vmConfig{instanceID: id, userData: w.p.userData, vendorData: w.vendorData(), hostFwd: hostFwd, guestFwd: guestFwd})
 	return in
 }
 
