@@ -155,20 +155,7 @@ func runtimePolicy(a *InstanceIdentityArgs) pulumi.StringOutput {
 	arn := func(service, resource string) string {
 		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", a.Partition, service, a.Region, a.AccountID, resource)
 	}
-	claim, bucket, key, secretKey := pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput(),
-		pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
-	if a.ClaimAllocationID != nil {
-		claim = a.ClaimAllocationID.ToStringOutput()
-	}
-	if a.CertBucketARN != nil {
-		bucket = a.CertBucketARN.ToStringOutput()
-	}
-	if a.CertKeyARN != nil {
-		key = a.CertKeyARN.ToStringOutput()
-	}
-	if a.SecretKeyARN != nil {
-		secretKey = a.SecretKeyARN.ToStringOutput()
-	}
+	claim, bucket, key, secretKey := optional(a.ClaimAllocationID), optional(a.CertBucketARN), optional(a.CertKeyARN), optional(a.SecretKeyARN)
 	table, dbSecret, db, cacheSecret := optional(a.JobTableARN), optional(a.DatabaseSecretARN), optional(a.DatabaseARN), optional(a.CacheSecretARN)
 	return pulumi.All(a.RepositoryARNs, claim, bucket, key, secretKey, table, dbSecret, db, cacheSecret).ApplyT(func(in []any) (string, error) {
 		repos, allocation, bucketARN, keyARN := in[0].([]string), in[1].(string), in[2].(string), in[3].(string)

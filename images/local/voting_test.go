@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
+	osuser "os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,7 +129,7 @@ func startPostgres(t *testing.T, database, user, password string) int {
 		if os.Geteuid() != 0 {
 			return exec.Command(name, args...)
 		}
-		_, err := osUser("postgres")
+		_, err := osuser.Lookup("postgres")
 		require.NoError(t, err, "running as root, PostgreSQL needs its postgres user")
 		return exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
 	}
@@ -179,5 +179,3 @@ func pgBin(t *testing.T) string {
 	}
 	return filepath.Dir(matches[len(matches)-1])
 }
-
-func osUser(name string) (*user.User, error) { return user.Lookup(name) }
