@@ -145,7 +145,7 @@ func (s scope) computePolicy() iampolicy.Document {
 			"autoscaling:DetachTrafficSources", "autoscaling:DisableMetricsCollection", "autoscaling:EnableMetricsCollection",
 			"autoscaling:PutLifecycleHook", "autoscaling:ResumeProcesses", "autoscaling:SetInstanceProtection",
 			"autoscaling:StartInstanceRefresh", "autoscaling:CancelInstanceRefresh", "autoscaling:RollbackInstanceRefresh",
-			"autoscaling:SuspendProcesses", "autoscaling:UpdateAutoScalingGroup",
+			"autoscaling:SuspendProcesses", "autoscaling:UpdateAutoScalingGroup", "autoscaling:PutScalingPolicy", "autoscaling:DeletePolicy",
 			"autoscaling:AttachLoadBalancerTargetGroups", "autoscaling:DetachLoadBalancerTargetGroups",
 		}, []string{s.arn("autoscaling", s.Region, "autoScalingGroup:*:autoScalingGroupName/"+s.Stack.Name+"-*")}, nil),
 		allow("LoadBalancing", []string{

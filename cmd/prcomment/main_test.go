@@ -73,8 +73,10 @@ func TestCommentOnRealSynthOutputs(t *testing.T) {
 	require.Contains(t, body, "### `prod`: 0 to create, 1 to update, 0 to replace, 0 to delete")
 	require.Contains(t, body, "| ~ | `prod-lt` | `aws:ec2/launchTemplate:LaunchTemplate` | update: new version<br>`instanceType`: `\"t4g.small\"` → `\"t4g.medium\"` |")
 	require.Contains(t, body, "| ↻ | `prod-asg` | `aws:autoscaling/group:Group` | instance refresh: launch template prod-lt gets a new version")
-	require.Contains(t, body, "**Policy:** 228 pass, 5 waived, 0 fail (base: 0 fail).")
-	require.Contains(t, body, "**Cost:** $123.57 → $151.60 a month (+28.03).")
+	// Twice the instance price at four instances puts 80% of the budget below the worst case.
+	require.Contains(t, body, "**Policy:** 235 pass, 5 waived, 1 fail (base: 0 fail).")
+	require.Contains(t, body, "| **new** | `IE_BUDGET` | `prod-budget` | its first alert (80% of $250.00 = $200.00) is below the estimate at max capacity ($216.93, 4 instances): raise monthlyBudgetUsd to at least $272.00 |")
+	require.Contains(t, body, "**Cost:** $123.77 → $151.80 a month (+28.03).")
 	require.Contains(t, body, "| `prod-asg` | $28.03 | $56.06 | +28.03 |")
 	require.Equal(t, body, comment(t, prodBase, bigger), "the same plans give the same comment")
 

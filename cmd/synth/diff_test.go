@@ -48,7 +48,7 @@ func TestDiffOfAPlanWithItselfIsEmpty(t *testing.T) {
 	code, out, stderr := synth("-stack", "prod", "-diff", saved(t, "prod", prod))
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, out, "no changes\n0 to create, 0 to update, 0 to replace, 0 to delete\n")
-	require.Contains(t, out, "cost: $123.57 → $123.57 a month (+0.00)")
+	require.Contains(t, out, "cost: $123.77 → $123.77 a month (+0.00)")
 }
 
 func TestDiffOfAnInstanceTypeShowsTheRefresh(t *testing.T) {
@@ -60,7 +60,7 @@ func TestDiffOfAnInstanceTypeShowsTheRefresh(t *testing.T) {
 	require.Contains(t, out, "~  aws:ec2/launchTemplate:LaunchTemplate prod-lt (update: new version)\n      instanceType: \"t4g.micro\" → \"t4g.small\"\n")
 	require.Contains(t, out, "~  aws:autoscaling/group:Group prod-asg (instance refresh: launch template prod-lt gets a new version")
 	require.Contains(t, out, "0 to create, 1 to update, 0 to replace, 0 to delete\n")
-	require.Contains(t, out, "cost: $109.56 → $123.57 a month (+14.01)")
+	require.Contains(t, out, "cost: $109.76 → $123.77 a month (+14.01)")
 }
 
 func TestDiffShowsUserDataAsText(t *testing.T) {
@@ -77,7 +77,7 @@ func TestDiffShowsUserDataAsText(t *testing.T) {
 func TestDiffShowsReplacementsCreatesAndDeletes(t *testing.T) {
 	prod, err := plan.StackConfig("prod")
 	require.NoError(t, err)
-	old := saved(t, "prod", prod.With("vpcCidr", "10.30.0.0/16").With("natGateways", "perAz"))
+	old := saved(t, "prod", prod.With("vpcCidr", "10.30.0.0/16").With("natGateways", "perAz").With("monthlyBudgetUsd", "400"))
 	code, out, stderr := synth("-stack", "prod", "-diff", old)
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, out, "+- aws:ec2/vpc:Vpc prod-vpc (replace: cidrBlock)\n      cidrBlock: \"10.30.0.0/16\" → \"10.20.0.0/16\"\n")

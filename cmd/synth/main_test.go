@@ -81,9 +81,9 @@ func TestTextShowsTheComponentTree(t *testing.T) {
 	require.Contains(t, out, "immutable-edge:fleet:Fleet prod\n  aws:autoscaling/group:Group prod-asg")
 	require.Contains(t, out, "metadataOptions.httpTokens=required")
 	require.Contains(t, out, "\noutputs:\n")
-	require.Contains(t, out, "policy: 75 rules applied")
+	require.Contains(t, out, "policy: 76 rules applied")
 	require.Contains(t, out, ", 0 fail\n")
-	require.Contains(t, out, "cost: $123.57 a month")
+	require.Contains(t, out, "cost: $123.77 a month")
 }
 
 // readTests are what each stack's program reads from the account: dev builds its AMI, so only
@@ -216,7 +216,7 @@ func requireExactKeys(t *testing.T, doc string) {
 	require.ElementsMatch(t, []string{"urn", "type", "name", "parent", "dependsOn", "inputs"}, keysOf(parts.Resources[0]))
 	require.ElementsMatch(t, []string{"token", "args", "result"}, keysOf(parts.Reads[0]))
 	require.ElementsMatch(t, []string{"rule", "ref", "resource", "status", "reason"}, keysOf(parts.Policy[0]))
-	require.ElementsMatch(t, []string{"monthlyUsd", "items"}, keysOf(parts.Cost))
+	require.ElementsMatch(t, []string{"monthlyUsd", "items", "range"}, keysOf(parts.Cost))
 	var items []map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(parts.Cost["items"], &items))
 	require.ElementsMatch(t, []string{"resource", "usd", "basis"}, keysOf(items[0]))

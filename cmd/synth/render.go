@@ -184,6 +184,13 @@ func policySummary(results []policy.Result) string {
 func costTable(e cost.Estimate) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cost: $%.2f a month (eu-central-1 list prices of %s)\n", e.MonthlyUSD, cost.PriceDate)
+	r := e.Range
+	if r.Min.Instances == r.Max.Instances {
+		fmt.Fprintf(&b, "capacity: %d instance(s) all month, the group does not scale\n", r.Min.Instances)
+	} else {
+		fmt.Fprintf(&b, "capacity: $%.2f a month at %d instances (fleet.min) to $%.2f at %d (fleet.max); the budget is checked against the max\n",
+			r.Min.MonthlyUSD, r.Min.Instances, r.Max.MonthlyUSD, r.Max.Instances)
+	}
 	for _, it := range e.Items {
 		fmt.Fprintf(&b, "  %9.2f  %-34s %s\n", it.USD, shortURN(it.Resource), it.Basis)
 	}

@@ -179,7 +179,7 @@ func TestSystemPictureFollowsThePlan(t *testing.T) {
 	var services []any
 	require.NoError(t, json.Unmarshal([]byte(prod["immutable-edge:services"]), &services))
 	docs := map[string]any{"name": "docs", "image": "docs:0.9.0", "port": 3002, "host": "docs.example.com", "pathPrefix": "/guide", "healthPath": "/ready"}
-	more := prod.With("services", append(services, docs)).Set("image.build", true).With("instanceType", "t4g.medium")
+	more := prod.With("services", append(services, docs)).Set("image.build", true).With("instanceType", "t4g.medium").With("monthlyBudgetUsd", "300")
 	_, after := systemPicture(t, "-stack", "prod", "-config-file", writeConfig(t, "prod", more))
 
 	require.Len(t, after.nodes, len(before.nodes)+3, "a service, its container and its repository")

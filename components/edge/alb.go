@@ -64,6 +64,17 @@ type ALB struct {
 	telemetry      Telemetry
 }
 
+// HealthInterval and HealthyThreshold are the target group's health check: a registered
+// instance takes traffic after HealthyThreshold checks HealthInterval seconds apart.
+const (
+	HealthInterval   = 10
+	HealthyThreshold = 2
+)
+
+// TargetReadySeconds is how long after it registers (when it goes InService) an instance takes
+// to carry its full share of requests: its health checks, then slowStart's ramp.
+func TargetReadySeconds(slowStart int) int { return HealthInterval*HealthyThreshold + slowStart }
+
 // Telemetry implements Edge.
 func (a *ALB) Telemetry() Telemetry { return a.telemetry }
 
@@ -157,7 +168,7 @@ func NewALB(ctx *pulumi.Context, name string, args *ALBArgs, opts ...pulumi.Reso
 		HealthCheck: &lb.TargetGroupHealthCheckArgs{ // CKV_AWS_261
 			Enabled: pulumi.Bool(true), Protocol: pulumi.String("HTTP"), Port: pulumi.String("traffic-port"),
 			Path: pulumi.String(args.HealthPath), Matcher: pulumi.String("200"),
-			Interval: pulumi.Int(10), Timeout: pulumi.Int(5), HealthyThreshold: pulumi.Int(2), UnhealthyThreshold: pulumi.Int(2),
+			Interval: pulumi.Int(HealthInterval), Timeout: pulumi.Int(5), HealthyThreshold: pulumi.Int(HealthyThreshold), UnhealthyThreshold: pulumi.Int(2),
 		},
 		Tags: tags.Named(args.Tags, name+"-tg"),
 	}, parent)

@@ -63,6 +63,9 @@ type FleetArgs struct {
 	LaunchHook string
 	// WarmupSeconds is how long a new instance takes to boot and pass its health gate; 0 means DefaultWarmup.
 	WarmupSeconds int
+	// Scaling attaches target-tracking policies that move the group between Min and Max; nil
+	// keeps it at Desired. With it, Desired is the size at creation only (see NewFleet).
+	Scaling *Scaling
 	// BasicMonitoring turns detailed monitoring off: EC2 metrics every 5 minutes instead of every
 	// minute, for no charge (policy reports it, CKV_AWS_126).
 	BasicMonitoring bool
@@ -92,6 +95,8 @@ func (a *FleetArgs) validate() error {
 		return fmt.Errorf("RootVolumeGB must be at least 8, got %d", a.RootVolumeGB)
 	case a.IMDSHopLimit < 0 || a.IMDSHopLimit > 2:
 		return fmt.Errorf("IMDSHopLimit must be 1 or 2, got %d", a.IMDSHopLimit)
+	case a.Scaling != nil:
+		return a.Scaling.validate(a)
 	}
 	return nil
 }
@@ -115,9 +120,14 @@ func NewFleet(ctx *pulumi.Context, name string, args *FleetArgs, opts ...pulumi.
 	// #34189). components/rollout moves the group instead, through the refresh's
 	// DesiredConfiguration, which AWS saves on the group only when the refresh succeeds.
 	asg, err := autoscaling.NewGroup(ctx, name+"-asg", groupArgs(name, args, lt), pulumi.Parent(f),
-		pulumi.IgnoreChanges([]string{"launchTemplate"}))
+		pulumi.IgnoreChanges(ignoredInputs(args)))
 	if err != nil {
 		return nil, fmt.Errorf("fleet %s: auto scaling group: %w", name, err)
+	}
+	if args.Scaling != nil {
+		if _, err := newPolicies(ctx, name, args.Scaling, asg, pulumi.Parent(f)); err != nil {
+			return nil, fmt.Errorf("fleet %s: %w", name, err)
+		}
 	}
 	f.GroupName = asg.Name
 	f.LaunchTemplateID = lt.ID().ToStringOutput()
@@ -186,12 +196,36 @@ func launchTemplateArgs(name string, a *FleetArgs) *ec2.LaunchTemplateArgs {
 	}
 }
 
-// MaxSize is the group's size limit: the configured maximum, raised to twice the desired
-// capacity when that is more. A launch-before-terminate replacement (min healthy 100%, max
-// healthy 200%) brings up to twice the desired capacity; AWS documents that percentage against
-// desired capacity and documents no exception to MaxSize for refreshes, so the limit must leave
-// room. No scaling policy exists, so the group never grows into that room outside a replacement.
-func MaxSize(configured, desired int) int { return max(configured, 2*desired) }
+// MaxSize is the group's size limit. A fixed group's is the configured maximum, raised to twice
+// the desired capacity when that is more: a launch-before-terminate replacement (min healthy
+// 100%, max healthy 200%) brings up to twice the desired capacity; AWS documents that percentage
+// against desired capacity and an exception to the size limits only for rebalancing ("up to 10
+// percent of its maximum capacity":
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/instance-maintenance-policy-overview-and-considerations.html),
+// so the limit must leave room, and no policy grows the group into it. A scaling group's is the
+// configured maximum exactly, since its policies scale up to MaxSize: a rollout replaces within
+// the room the group's size leaves under it (none while it sits at the ceiling: the at-max alarm).
+func MaxSize(configured, desired int, scales bool) int {
+	if scales {
+		return configured
+	}
+	return max(configured, 2*desired)
+}
+
+// ignoredInputs are the group inputs an up leaves as AWS has them. The launch template moves
+// only through a refresh (components/rollout). A scaling group's desired capacity is its
+// policies' to set: the provider sends a configured value that differs from the live one on
+// every update (desired_capacity is Optional and Computed, and resourceGroupUpdate sends it when
+// it "HasChange": terraform-provider-aws internal/service/autoscaling/group.go at 00a919d), so a
+// configured 2 would undo every scale-out (terraform-provider-aws #470). Pulumi resets an
+// ignored path to its input from the last deployment before the provider diffs
+// (processIgnoreChanges, pulumi pkg/resource/deploy/step_generator.go, v3.260.0).
+func ignoredInputs(a *FleetArgs) []string {
+	if a.Scaling != nil {
+		return []string{"launchTemplate", "desiredCapacity"}
+	}
+	return []string{"launchTemplate"}
+}
 
 // encodeUserData base64-encodes the payload, failing the deployment (not truncating) when it is
 // over EC2's limit. The payload may depend on other resources, so the check runs once it is known.
@@ -228,7 +262,7 @@ func groupArgs(name string, a *FleetArgs, lt *ec2.LaunchTemplate) *autoscaling.G
 		},
 		VpcZoneIdentifiers:     a.SubnetIDs,
 		MinSize:                pulumi.Int(a.Min),
-		MaxSize:                pulumi.Int(MaxSize(a.Max, a.Desired)),
+		MaxSize:                pulumi.Int(MaxSize(a.Max, a.Desired, a.Scaling != nil)),
 		DesiredCapacity:        pulumi.Int(a.Desired),
 		HealthCheckType:        pulumi.String(health),
 		HealthCheckGracePeriod: pulumi.Int(warmup),

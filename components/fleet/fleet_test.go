@@ -85,6 +85,68 @@ func TestMaxSizeLeavesRoomForLaunchBeforeTerminate(t *testing.T) {
 		{3, 3, 6},
 		{20, 2, 20},
 	} {
-		require.Equal(t, tc.want, fleet.MaxSize(tc.max, tc.desired), "max %d desired %d", tc.max, tc.desired)
+		require.Equal(t, tc.want, fleet.MaxSize(tc.max, tc.desired, false), "max %d desired %d", tc.max, tc.desired)
+	}
+	require.Equal(t, 4, fleet.MaxSize(4, 3, true), "a scaling group's policies go up to MaxSize: it is the configured ceiling")
+}
+
+// scalingArgs is a fleet behind a target group with room to scale.
+func scalingArgs() *fleet.FleetArgs {
+	args := validArgs()
+	args.Min, args.Max, args.Desired = 2, 4, 2
+	args.TargetGroupARNs = pulumi.ToStringArray([]string{"arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/t/1"})
+	args.Scaling = &fleet.Scaling{ResourceLabel: pulumi.String("app/lb/1/targetgroup/t/1"), RequestsPerTarget: 800, CPUPercent: 55}
+	return args
+}
+
+func TestScalingAttachesTwoTargetTrackingPolicies(t *testing.T) {
+	p, err := runFleet(scalingArgs())
+	require.NoError(t, err)
+	asg, ok := p.Find("aws:autoscaling/group:Group", "test-asg")
+	require.True(t, ok)
+	policies := p.OfType("aws:autoscaling/policy:Policy")
+	require.Len(t, policies, 2)
+	got := map[string]plan.Resource{}
+	for _, pol := range policies {
+		require.Equal(t, "TargetTrackingScaling", pol.Str("policyType"))
+		require.Equal(t, asg.Str("namePrefix")+plan.UniqueSuffix, pol.Str("autoscalingGroupName"), "attached to the group")
+		require.True(t, pol.Get("estimatedInstanceWarmup").IsNull(), "the group's default instance warmup applies")
+		require.False(t, pol.Bool("targetTrackingConfiguration.disableScaleIn"))
+		got[pol.Str("targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType")] = pol
+	}
+	require.Equal(t, "app/lb/1/targetgroup/t/1", got[fleet.MetricRequests].Str("targetTrackingConfiguration.predefinedMetricSpecification.resourceLabel"))
+	require.Equal(t, 800.0, got[fleet.MetricRequests].Num("targetTrackingConfiguration.targetValue"))
+	require.Equal(t, 55.0, got[fleet.MetricCPU].Num("targetTrackingConfiguration.targetValue"))
+	require.Equal(t, 4.0, asg.Num("maxSize"), "the policies' ceiling is the configured max")
+	require.Equal(t, 2.0, asg.Num("minSize"))
+	require.Equal(t, 2.0, asg.Num("desiredCapacity"), "the size at creation")
+	require.ElementsMatch(t, []string{"launchTemplate", "desiredCapacity"}, asg.IgnoreChanges, "the policies own desired capacity")
+	require.Positive(t, asg.Num("defaultInstanceWarmup"))
+
+	fixed, err := runFleet(validArgs())
+	require.NoError(t, err)
+	require.Empty(t, fixed.OfType("aws:autoscaling/policy:Policy"))
+	g, _ := fixed.Find("aws:autoscaling/group:Group", "test-asg")
+	require.Equal(t, []string{"launchTemplate"}, g.IgnoreChanges, "a fixed group's desired capacity stays the config's")
+}
+
+func TestScalingRejectsWhatCannotScale(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		edit       func(*fleet.FleetArgs)
+	}{
+		{"no range", "Max above Min", func(a *fleet.FleetArgs) { a.Max, a.Desired = 2, 2 }},
+		{"no target group", "TargetGroupARNs", func(a *fleet.FleetArgs) { a.TargetGroupARNs = nil }},
+		{"no label", "ResourceLabel", func(a *fleet.FleetArgs) { a.Scaling.ResourceLabel = nil }},
+		{"cpu of 100", "CPUPercent", func(a *fleet.FleetArgs) { a.Scaling.CPUPercent = 100 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := scalingArgs()
+			tc.edit(args)
+			p, err := runFleet(args)
+			require.ErrorContains(t, err, "fleet test: Scaling")
+			require.ErrorContains(t, err, tc.want)
+			require.Empty(t, p.Resources, "nothing registered")
+		})
 	}
 }

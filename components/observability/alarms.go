@@ -89,6 +89,19 @@ func alarms(a *MonitorArgs) []alarm {
 			compare: "LessThanThreshold", threshold: float64(t.CertificateDays), period: 86400, evaluations: 1, missing: "breaching",
 			description: fmt.Sprintf("The node's Let's Encrypt certificate expires in under %d days, or the node reported no figure for a day. Check the system log group for certbot and ie-cert-metric, and the Route 53 _acme-challenge records.", t.CertificateDays)})
 	}
+	if h := a.Headroom; h != nil {
+		list = append(list,
+			alarm{name: "at-max", metric: metric{nsASG, "GroupDesiredCapacity", group}, stat: "Minimum",
+				compare: "GreaterThanOrEqualToThreshold", threshold: float64(h.Max), period: 60, evaluations: h.AtMaxMinutes, missing: "notBreaching",
+				description: fmt.Sprintf("The group has wanted all %d instances fleet.max allows for %d minutes: it is out of room, and more load goes unserved or slow. Check the dashboard's requests and CPU; raise fleet.max (the budget's estimate at max grows with it) or a larger instanceType. A rollout needs room under fleet.max to launch replacements first.", h.Max, h.AtMaxMinutes)},
+			// Auto Scaling's launch and terminate failures reach the rule (scalingEvents), which
+			// mails the cause; TriggeredRules counts its matches
+			// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+			alarm{name: "scaling-failed", metric: metric{nsEvents, "TriggeredRules", pulumi.StringMap{"RuleName": pulumi.String(scalingRuleName(a))}}, stat: "Sum",
+				compare: "GreaterThanOrEqualToThreshold", threshold: 1, period: 60, evaluations: 1, missing: "notBreaching",
+				description: "Auto Scaling failed to launch or terminate an instance of the group (a scale-out, a scale-in or a replacement). The mail from the scaling rule says why (capacity, quota, a launch template the deploy role cannot pass); `aws autoscaling describe-scaling-activities --auto-scaling-group-name <group>` shows every attempt."},
+		)
+	}
 	for _, job := range a.Jobs {
 		// job.sh publishes JobFailed once a firing, on the instance that ran it (1 for a run that
 		// failed, timed out or could not reach the firings table); no figure between firings.

@@ -115,11 +115,17 @@ func (b board) layout(r resolved) Dashboard {
 		row(nsEvents, "TriggeredRules", []any{"RuleName", r.rule}, map[string]any{"stat": "Sum"}))
 	alarms := Properties{Title: "Alarms", Region: a.Region, Alarms: r.alarms}
 	tiles := []Properties{requests, errors, latency, healthy, services, compute, oom, rollout}
+	if a.Headroom != nil {
+		tiles = append(tiles, graph("Scaling: wanted, in service and the ceiling; failed activities", "Maximum", 60,
+			row(nsASG, "GroupDesiredCapacity", group), row(nsASG, "GroupInServiceInstances", group, map[string]any{"stat": "Minimum"}),
+			row(nsASG, "GroupMaxSize", group),
+			row(nsEvents, "TriggeredRules", []any{"RuleName", scalingRuleName(a)}, map[string]any{"stat": "Sum"})))
+	}
 	var d Dashboard
 	for i, p := range tiles {
 		d.Widgets = append(d.Widgets, Widget{Type: "metric", X: (i % 2) * 12, Y: (i / 2) * 6, Width: 12, Height: 6, Properties: p})
 	}
-	d.Widgets = append(d.Widgets, Widget{Type: "alarm", X: 0, Y: len(tiles) / 2 * 6, Width: 24, Height: 4, Properties: alarms})
+	d.Widgets = append(d.Widgets, Widget{Type: "alarm", X: 0, Y: (len(tiles) + 1) / 2 * 6, Width: 24, Height: 4, Properties: alarms})
 	return d
 }
 

@@ -22,14 +22,7 @@ var RefreshEvents = []string{
 
 // refreshEvents routes the group's failed or rolled-back refreshes to the topic, as one readable line.
 func refreshEvents(ctx *pulumi.Context, name string, args *MonitorArgs, parent pulumi.ResourceOption) (*cloudwatch.EventRule, error) {
-	pattern := args.GroupName.ToStringOutput().ApplyT(func(group string) (string, error) {
-		b, err := json.Marshal(map[string]any{
-			"source":      []string{"aws.autoscaling"},
-			"detail-type": RefreshEvents,
-			"detail":      map[string]any{"AutoScalingGroupName": []string{group}},
-		})
-		return string(b), err
-	}).(pulumi.StringOutput)
+	pattern := groupEvents(args.GroupName, RefreshEvents)
 	rule, err := cloudwatch.NewEventRule(ctx, name+"-refresh", &cloudwatch.EventRuleArgs{
 		Name:         pulumi.String(args.Qualifier + "-refresh"), // the topic admits rules named <qualifier>-*
 		Description:  pulumi.String("Instance refreshes of " + args.Stack + " that failed, were cancelled or rolled back"),
@@ -56,4 +49,53 @@ func refreshEvents(ctx *pulumi.Context, name string, args *MonitorArgs, parent p
 		return nil, fmt.Errorf("refresh rule target: %w", err)
 	}
 	return rule, nil
+}
+
+// ScalingEvents are Auto Scaling's failed activities: a launch or a termination that did not
+// happen, whether a policy, a refresh or a health replacement asked for it (detail types of
+// https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html).
+var ScalingEvents = []string{"EC2 Instance Launch Unsuccessful", "EC2 Instance Terminate Unsuccessful"}
+
+// scalingRuleName names the scaling-failure rule; the scaling-failed alarm counts its matches.
+func scalingRuleName(a *MonitorArgs) string { return a.Qualifier + "-scaling" }
+
+// scalingEvents mails each failed scaling activity of the group with AWS's reason.
+func scalingEvents(ctx *pulumi.Context, name string, args *MonitorArgs, parent pulumi.ResourceOption) error {
+	pattern := groupEvents(args.GroupName, ScalingEvents)
+	rule, err := cloudwatch.NewEventRule(ctx, name+"-scaling", &cloudwatch.EventRuleArgs{
+		Name:         pulumi.String(scalingRuleName(args)), // the topic admits rules named <qualifier>-*
+		Description:  pulumi.String("Failed launches and terminations of " + args.Stack + "'s group"),
+		EventPattern: pattern,
+		Tags:         tags.Named(args.Tags, scalingRuleName(args)),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("scaling rule: %w", err)
+	}
+	_, err = cloudwatch.NewEventTarget(ctx, name+"-scaling", &cloudwatch.EventTargetArgs{
+		Rule: rule.Name, Arn: args.TopicARN,
+		InputTransformer: cloudwatch.EventTargetInputTransformerArgs{
+			InputPaths: pulumi.StringMap{
+				"event": pulumi.String("$.detail-type"), "group": pulumi.String("$.detail.AutoScalingGroupName"),
+				"why": pulumi.String("$.detail.StatusMessage"), "cause": pulumi.String("$.detail.Cause"),
+			},
+			InputTemplate: pulumi.String(`"<event>: group <group>. <why> (<cause>) ` +
+				`See every attempt with aws autoscaling describe-scaling-activities --auto-scaling-group-name <group>."`),
+		},
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("scaling rule target: %w", err)
+	}
+	return nil
+}
+
+// groupEvents is an EventBridge pattern for Auto Scaling events of these detail types from one group.
+func groupEvents(group pulumi.StringInput, types []string) pulumi.StringOutput {
+	return group.ToStringOutput().ApplyT(func(name string) (string, error) {
+		b, err := json.Marshal(map[string]any{
+			"source":      []string{"aws.autoscaling"},
+			"detail-type": types,
+			"detail":      map[string]any{"AutoScalingGroupName": []string{name}},
+		})
+		return string(b), err
+	}).(pulumi.StringOutput)
 }

@@ -31,6 +31,8 @@ type MonitorArgs struct {
 	// GroupName and Desired are the Auto Scaling group and the capacity it should hold.
 	GroupName pulumi.StringInput
 	Desired   int
+	// Headroom watches a scaling group's ceiling; nil for a group that does not scale.
+	Headroom *Headroom
 	// Edge is "alb" or "eip". alb: LoadBalancer and TargetGroup (ARN suffixes) and Certificate (ARN).
 	Edge                                   string
 	LoadBalancer, TargetGroup, Certificate pulumi.StringInput
@@ -45,6 +47,12 @@ type MonitorArgs struct {
 	// Roles places the alarm-forwarding role under the stack's IAM path, bounded by its boundary.
 	Roles iampolicy.RoleScope
 	Tags  map[string]string
+}
+
+// Headroom is a scaling group's ceiling and how long it may sit there before someone is told.
+type Headroom struct {
+	Max          int
+	AtMaxMinutes int
 }
 
 // Monitor holds the stack's alarms, refresh-event rule, external check and dashboard.
@@ -71,6 +79,9 @@ func (a *MonitorArgs) validate() error {
 	}
 	if a.Desired < 1 {
 		bad = append(bad, "Desired must be at least 1")
+	}
+	if h := a.Headroom; h != nil && (h.Max < a.Desired || h.AtMaxMinutes < 1 || h.AtMaxMinutes > 1440) {
+		bad = append(bad, "Headroom needs Max at least Desired and AtMaxMinutes 1..1440")
 	}
 	switch a.Edge {
 	case "alb":
@@ -126,6 +137,11 @@ func NewMonitor(ctx *pulumi.Context, name string, args *MonitorArgs, opts ...pul
 		return nil, fmt.Errorf("monitor %s: %w", name, err)
 	}
 	names = append(names, check.alarmName)
+	if args.Headroom != nil {
+		if err := scalingEvents(ctx, name, args, parent); err != nil {
+			return nil, fmt.Errorf("monitor %s: %w", name, err)
+		}
+	}
 	board := board{args: args, refreshRule: rule, alarms: arns, healthCheck: check.healthCheckID}
 	dash, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(args.Qualifier),

@@ -8,6 +8,7 @@ var ResourceTypes = map[string]string{
 	"aws:acm/certificate:Certificate":                                      "aws_acm_certificate",
 	"aws:acm/certificateValidation:CertificateValidation":                  "aws_acm_certificate_validation",
 	"aws:autoscaling/group:Group":                                          "aws_autoscaling_group",
+	"aws:autoscaling/policy:Policy":                                        "aws_autoscaling_policy",
 	"aws:budgets/budget:Budget":                                            "aws_budgets_budget",
 	"aws:cloudwatch/dashboard:Dashboard":                                   "aws_cloudwatch_dashboard",
 	"aws:cloudwatch/eventRule:EventRule":                                   "aws_cloudwatch_event_rule",

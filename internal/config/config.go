@@ -65,8 +65,10 @@ type Config struct {
 	InstanceType    string
 	RootVolumeGB    int
 	Fleet           Fleet
-	Image           Image
-	Services        []Service
+	// Scaling is nil on the eip edge (unless set, which is refused) and filled on the alb edge.
+	Scaling  *Scaling
+	Image    Image
+	Services []Service
 	// Jobs run a container to completion on a schedule, once per firing across the fleet.
 	Jobs []Job
 	// Database and Cache are the optional data tier; nil for none.

@@ -78,6 +78,7 @@ func (c *Config) applyDefaults(set map[string]bool) {
 	} else if c.Fleet.Desired == 0 {
 		c.Fleet.Desired = c.Fleet.Min
 	}
+	c.applyScalingDefaults()
 	if c.Image.Parameter == "" {
 		c.Image.Parameter = "/" + c.Project + "/" + c.Stack + "/ami-id" // the project's prefix, which retention reads
 	}

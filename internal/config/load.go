@@ -22,7 +22,7 @@ func (e *KeyError) Error() string { return e.Key + ": " + e.Reason }
 var Keys = []string{
 	"alarms", "alb", "alertEmail", "azCount", "cache", "database", "detailedMonitoring", "domain", "edge", "fleet", "freeTier", "healing", "hostedZoneId", "image",
 	"instanceSubnets", "instanceType", "jobs", "keepImages", "logRetentionDays", "monthlyBudgetUsd", "natGateways",
-	"permissionsBoundary", "policyWaivers", "protect", "requiredTags", "rootVolumeGb", "s3Endpoint", "services", "subjectAlternativeNames", "vpcCidr",
+	"permissionsBoundary", "policyWaivers", "protect", "requiredTags", "rootVolumeGb", "s3Endpoint", "scaling", "services", "subjectAlternativeNames", "vpcCidr",
 }
 
 // required keys have no sensible default: they name the product, its address or its owner.
@@ -103,7 +103,7 @@ func (l *loader) objects(c *Config) {
 		into any
 	}{
 		{"freeTier", &c.FreeTier}, {"s3Endpoint", &c.S3Endpoint}, {"detailedMonitoring", &c.DetailedMonitoring},
-		{"fleet", &c.Fleet}, {"image", &c.Image}, {"services", &c.Services}, {"jobs", &c.Jobs}, {"database", &c.Database}, {"cache", &c.Cache}, {"policyWaivers", &c.PolicyWaivers},
+		{"fleet", &c.Fleet}, {"scaling", &c.Scaling}, {"image", &c.Image}, {"services", &c.Services}, {"jobs", &c.Jobs}, {"database", &c.Database}, {"cache", &c.Cache}, {"policyWaivers", &c.PolicyWaivers},
 		{"requiredTags", &c.RequiredTags}, {"subjectAlternativeNames", &c.SubjectAlternativeNames},
 		{"alb", &c.ALB}, {"alarms", &c.Alarms}, {"healing", &c.Healing}, {"protect", &c.Protect},
 	} {

@@ -84,6 +84,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, flatten(c.validateNetwork())...)
 	errs = append(errs, flatten(c.validateFleet())...)
+	errs = append(errs, flatten(c.validateScaling())...)
 	errs = append(errs, flatten(c.validateServices())...)
 	errs = append(errs, flatten(c.validateData())...)
 	errs = append(errs, flatten(c.validateEdge())...)

@@ -38,14 +38,64 @@ type Item struct {
 	Basis    string  `json:"basis"`
 }
 
-// Estimate is the monthly cost of a plan.
+// Estimate is the monthly cost of a plan, at the groups' desired capacity, and its range.
 type Estimate struct {
 	MonthlyUSD float64 `json:"monthlyUsd"`
 	Items      []Item  `json:"items"`
+	// Range is the whole estimate again at the fewest and the most instances the groups run
+	// for long: their min and max size where scaling policies move them, their desired capacity
+	// otherwise (a fixed group's maxSize above it is a rollout's room for minutes, not a size).
+	Range Range `json:"range"`
 }
 
-// Of prices every resource of the plan that costs money.
+// Range is the estimate at the two ends of the groups' capacity.
+type Range struct {
+	Min AtCapacity `json:"min"`
+	Max AtCapacity `json:"max"`
+}
+
+// AtCapacity is the monthly cost with a number of instances running all month.
+type AtCapacity struct {
+	Instances  int     `json:"instances"`
+	MonthlyUSD float64 `json:"monthlyUsd"`
+}
+
+// tScalingPolicy is a group's scaling policy.
+const tScalingPolicy = "aws:autoscaling/policy:Policy"
+
+// Of prices every resource of the plan that costs money, at desired capacity and across the range.
 func Of(p *plan.Plan) Estimate {
+	e := at(p, func(g plan.Resource) float64 { return g.Num("desiredCapacity") })
+	for _, end := range []struct {
+		into *AtCapacity
+		size string
+	}{{&e.Range.Min, "minSize"}, {&e.Range.Max, "maxSize"}} {
+		count := func(g plan.Resource) float64 {
+			if scales(p, g) {
+				return g.Num(end.size)
+			}
+			return g.Num("desiredCapacity")
+		}
+		for _, g := range p.OfType("aws:autoscaling/group:Group") {
+			end.into.Instances += int(count(g))
+		}
+		end.into.MonthlyUSD = at(p, count).MonthlyUSD
+	}
+	return e
+}
+
+// scales reports whether a scaling policy moves the group.
+func scales(p *plan.Plan, g plan.Resource) bool {
+	for _, pol := range p.OfType(tScalingPolicy) {
+		if pol.Str("autoscalingGroupName") == g.GivenName() {
+			return true
+		}
+	}
+	return false
+}
+
+// at prices the plan with each group running count(group) instances.
+func at(p *plan.Plan, count func(plan.Resource) float64) Estimate {
 	var items []Item
 	add := func(r plan.Resource, usd float64, format string, a ...any) {
 		items = append(items, Item{Resource: r.URN, USD: cents(usd), Basis: fmt.Sprintf(format, a...)})
@@ -60,7 +110,7 @@ func Of(p *plan.Plan) Estimate {
 		add(r, ipv4Hour.USD*hoursPerMonth, "1 public IPv4 address × 730 h × $%.3f", ipv4Hour.USD)
 	}
 	for _, g := range p.OfType("aws:autoscaling/group:Group") {
-		priceFleet(p, g, edgeEIP, add)
+		priceFleet(p, g, count(g), edgeEIP, add)
 	}
 	priceNAT(p, add)
 	for _, r := range p.OfType("aws:lb/loadBalancer:LoadBalancer") {
@@ -80,7 +130,7 @@ func Of(p *plan.Plan) Estimate {
 		usd, basis := free.logs(FlowLogGBPerMonth, retention)
 		add(r, usd, "%.0f GB/month assumed: %s", FlowLogGBPerMonth, basis)
 	}
-	priceObservability(p, free, add)
+	priceObservability(p, free, count, add)
 	priceImages(p, add)
 	for _, r := range p.OfType("aws:s3/bucketV2:BucketV2") {
 		add(r, BucketGB*s3GBMonth.USD, "%.0f GB assumed × $%.4f/GB-month", BucketGB, s3GBMonth.USD)
@@ -108,14 +158,13 @@ func Of(p *plan.Plan) Estimate {
 	return Estimate{MonthlyUSD: cents(total), Items: items}
 }
 
-// priceFleet prices a group's instances and root volumes at its desired capacity, and their
-// public addresses unless the edge's Elastic IP replaces them.
-func priceFleet(p *plan.Plan, g plan.Resource, edgeEIP bool, add func(plan.Resource, float64, string, ...any)) {
+// priceFleet prices n instances of a group and their root volumes, and their public addresses
+// unless the edge's Elastic IP replaces them.
+func priceFleet(p *plan.Plan, g plan.Resource, n float64, edgeEIP bool, add func(plan.Resource, float64, string, ...any)) {
 	lt, ok := p.ByID(g.Str("launchTemplate.id"))
 	if !ok {
 		return
 	}
-	n := g.Num("desiredCapacity")
 	typ := lt.Str("instanceType")
 	hour, known := instanceHour[typ]
 	if !known {

@@ -25,7 +25,7 @@ func estimate(t *testing.T, stack string, cfg plan.Config) cost.Estimate {
 func TestStackTotals(t *testing.T) {
 	// Pinned: a change to the program or the price table that moves these is a reviewed change.
 	require.Equal(t, 17.40, estimate(t, "dev", nil).MonthlyUSD)
-	require.Equal(t, 123.57, estimate(t, "prod", nil).MonthlyUSD)
+	require.Equal(t, 123.77, estimate(t, "prod", nil).MonthlyUSD)
 }
 
 func TestItemsAddUpAndStateTheirBasis(t *testing.T) {
@@ -98,7 +98,7 @@ func TestEstimateIncludesObservability(t *testing.T) {
 		items[it.Resource[strings.LastIndex(it.Resource, "::")+2:]] += it.Basis
 	}
 	require.Contains(t, items["prod-key"], "customer managed key")
-	require.Contains(t, items["prod-dashboard"], "1 dashboard of 21 metrics (1 of them within the account's free allowance) × $3.00")
+	require.Contains(t, items["prod-dashboard"], "1 dashboard of 25 metrics (1 of them within the account's free allowance) × $3.00")
 	require.Contains(t, items["prod-alb-5xx"], "2 alarm metric(s)", "metric math pays per metric read")
 	require.Contains(t, items["prod-lt"], "6 custom metrics")
 	require.Contains(t, items["prod-instance-system"], "GB ingested")

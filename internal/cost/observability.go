@@ -49,7 +49,7 @@ func trim(v float64) string {
 // priceObservability prices the key, the alarms, the instances' custom and detailed-monitoring
 // metrics and logs, the dashboard and the external check. Budgets without actions, AWS-service
 // events on EventBridge and the first 1,000 email notifications are free.
-func priceObservability(p *plan.Plan, free allowance, add func(plan.Resource, float64, string, ...any)) {
+func priceObservability(p *plan.Plan, free allowance, count func(plan.Resource) float64, add func(plan.Resource, float64, string, ...any)) {
 	for _, r := range p.OfType("aws:kms/key:Key") {
 		add(r, kmsKeyMonth.USD, "1 customer managed key × $%.2f", kmsKeyMonth.USD)
 	}
@@ -66,7 +66,7 @@ func priceObservability(p *plan.Plan, free allowance, add func(plan.Resource, fl
 		charged, note := free.take("alarms", n)
 		add(r, charged*alarmMetric.USD, "%s alarm metric(s)%s × $%.2f", trim(n), note, alarmMetric.USD)
 	}
-	instances := priceInstanceMetrics(p, free, add)
+	instances := priceInstanceMetrics(p, free, count, add)
 	for _, lg := range p.OfType("aws:cloudwatch/logGroup:LogGroup") {
 		if lg.Str("namePrefix") != "" {
 			continue // the flow logs, priced with the flow log
@@ -88,11 +88,11 @@ func priceObservability(p *plan.Plan, free allowance, add func(plan.Resource, fl
 
 // priceInstanceMetrics prices what each group's instances publish: the agent's custom metrics
 // (counted from the user-data) and, with detailed monitoring on, EC2's own metrics every
-// minute. It returns the instances counted.
-func priceInstanceMetrics(p *plan.Plan, free allowance, add func(plan.Resource, float64, string, ...any)) float64 {
+// minute, for count(group) instances. It returns the instances counted.
+func priceInstanceMetrics(p *plan.Plan, free allowance, count func(plan.Resource) float64, add func(plan.Resource, float64, string, ...any)) float64 {
 	instances := 0.0
 	for _, g := range p.OfType("aws:autoscaling/group:Group") {
-		n := g.Num("desiredCapacity")
+		n := count(g)
 		instances += n
 		lt, ok := p.ByID(g.Str("launchTemplate.id"))
 		if !ok {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
@@ -122,6 +123,9 @@ var computeRules = []Rule{
 			}
 			return true, "refresh by the program, launch before terminate, rollback on " + roll.Str("environment.ROLLOUT_ALARMS")
 		})},
+	{ID: "IE_ASG_SCALING", Ref: "immutable-edge: a fleet.max nothing uses is a promise the stack does not keep; terraform-provider-aws #470", Severity: Medium,
+		Rationale: "A group configured with room above its minimum has a scaling policy to grow into it, and leaves its desired capacity to the policies so an up does not undo a scale-out.",
+		check:     each([]string{tGroup}, scalingVerdict)},
 	{ID: "CKV2_AWS_15", Ref: "checkov CKV2_AWS_15; FSBP AutoScaling.1", Severity: Medium,
 		Rationale: "A group behind a load balancer replaces instances the load balancer finds unhealthy.",
 		check: each([]string{tGroup}, func(c *Context, r plan.Resource) (bool, string) {
@@ -136,4 +140,32 @@ var computeRules = []Rule{
 			n := len(r.Strings("vpcZoneIdentifiers"))
 			return verdict(n >= 2, fmt.Sprintf("%d subnets", n), fmt.Sprintf("%d subnet", n))
 		})},
+}
+
+// tScalingPolicy is a group's scaling policy.
+const tScalingPolicy = "aws:autoscaling/policy:Policy"
+
+// scalingVerdict judges one group against the configured range: a fixed fleet has nothing to
+// scale (a maxSize above fleet.max is a rollout's room), a ranged one needs target tracking on it
+// and its desired capacity left out of every up.
+func scalingVerdict(c *Context, r plan.Resource) (bool, string) {
+	if c.Fleet.Max <= c.Fleet.Min {
+		return true, fmt.Sprintf("fleet.max equals fleet.min (%d): nothing to scale; maxSize %v is a rollout's room", c.Fleet.Min, r.Num("maxSize"))
+	}
+	var metrics []string
+	for _, p := range c.Plan.OfType(tScalingPolicy) {
+		if p.Str("autoscalingGroupName") == r.GivenName() && p.Str("policyType") == "TargetTrackingScaling" {
+			metrics = append(metrics, p.Str("targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType"))
+		}
+	}
+	slices.Sort(metrics)
+	switch {
+	case len(metrics) == 0:
+		return false, fmt.Sprintf("fleet %d..%d but no scaling policy: the group stays at %v", c.Fleet.Min, c.Fleet.Max, r.Num("desiredCapacity"))
+	case !slices.Contains(r.IgnoreChanges, "desiredCapacity"):
+		return false, "an up would reset the desired capacity its policies set"
+	case r.Num("maxSize") != float64(c.Fleet.Max):
+		return false, fmt.Sprintf("maxSize %v is not fleet.max %d: the policies would scale past it", r.Num("maxSize"), c.Fleet.Max)
+	}
+	return true, fmt.Sprintf("target tracking on %s between %d and %d", strings.Join(metrics, " and "), c.Fleet.Min, c.Fleet.Max)
 }

@@ -38,7 +38,8 @@ var (
 		tBucketPolicy, tPublicAccessBlock, tOwnership, tEncryption, tVersioning, tLifecycle,
 		"command:local:Command", // runs on the deployer's machine, not in AWS
 		tKeyAlias, tTopicPolicy, tTopicSub, tEventTarget, tDashboard,
-		tProvider, // its default tags are the stack's tags
+		tScalingPolicy, // aws_autoscaling_policy has no tags argument
+		tProvider,      // its default tags are the stack's tags
 		tSecretVersion,
 		tRandomPassword, "pulumi:providers:random", // made on the deployer's machine, kept in Pulumi's state
 	}

@@ -2,10 +2,13 @@ package policy
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/immutable-edge/immutable-edge/internal/cost"
 	"github.com/immutable-edge/immutable-edge/internal/iampolicy"
 	"github.com/immutable-edge/immutable-edge/internal/plan"
 )
@@ -155,5 +158,34 @@ func budgetProblems(c *Context, b plan.Resource) []string {
 	if !kinds["ACTUAL"] || !kinds["FORECASTED"] {
 		problems = append(problems, "does not alert the topic on both actual and forecast spend")
 	}
+	if p := headroomProblem(c, b); p != "" {
+		problems = append(problems, p)
+	}
 	return problems
+}
+
+// headroomProblem is set when the budget's first alert on actual spend comes below what the
+// stack costs at the most instances it runs (cost.Estimate's range): every month at max
+// capacity would page as overspend, so the budget says nothing a scale-out did not.
+func headroomProblem(c *Context, b plan.Resource) string {
+	limit, err := strconv.ParseFloat(b.Str("limitAmount"), 64)
+	if err != nil {
+		return "its limit is not a number"
+	}
+	first := 0.0
+	for i := range b.Len("notifications") {
+		n := "notifications." + strconv.Itoa(i)
+		if b.Str(n+".notificationType") == "ACTUAL" && b.Str(n+".thresholdType") == "PERCENTAGE" && (first == 0 || b.Num(n+".threshold") < first) {
+			first = b.Num(n + ".threshold")
+		}
+	}
+	if first == 0 {
+		return ""
+	}
+	alert, top := limit*first/100, cost.Of(c.Plan).Range.Max
+	if alert < top.MonthlyUSD {
+		return fmt.Sprintf("its first alert (%v%% of $%.2f = $%.2f) is below the estimate at max capacity ($%.2f, %d instances): raise monthlyBudgetUsd to at least $%.2f",
+			first, limit, alert, top.MonthlyUSD, top.Instances, math.Ceil(top.MonthlyUSD*100/first))
+	}
+	return ""
 }

@@ -64,6 +64,9 @@ type Context struct {
 	// Services are the configured services, whose environment IE_ENV_SECRETS reads: it reaches
 	// the plan only inside user-data, which may be compressed.
 	Services []config.Service
+	// Fleet is the configured capacity: a group's maxSize may exceed fleet.max only to leave a
+	// rollout room, which is not a range to scale in (IE_ASG_SCALING).
+	Fleet config.Fleet
 }
 
 // Rules returns every rule, sorted by id.
@@ -104,7 +107,7 @@ func Evaluate(p *plan.Plan, cfg *config.Config) ([]Result, error) {
 		}
 		reasons[w.Rule] = w.Reason
 	}
-	c := &Context{Plan: p, Edge: cfg.Edge, RequiredTags: cfg.RequiredTagKeys(), Services: cfg.Services}
+	c := &Context{Plan: p, Edge: cfg.Edge, RequiredTags: cfg.RequiredTagKeys(), Services: cfg.Services, Fleet: cfg.Fleet}
 	var out []Result
 	for _, rule := range rules {
 		waived := 0

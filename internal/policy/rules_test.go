@@ -174,8 +174,9 @@ func forwarded(name string) []plan.Resource {
 func budget() plan.Resource {
 	return r(tBudget, "budget", map[string]any{
 		"costFilters": []any{map[string]any{"name": "TagKeyValue", "values": []any{"user:Stack$test"}}},
+		"limitAmount": "100.00",
 		"notifications": []any{
-			map[string]any{"notificationType": "ACTUAL", "subscriberSnsTopicArns": []any{"t"}},
+			map[string]any{"notificationType": "ACTUAL", "threshold": 80, "thresholdType": "PERCENTAGE", "subscriberSnsTopicArns": []any{"t"}},
 			map[string]any{"notificationType": "FORECASTED", "subscriberSnsTopicArns": []any{"t"}},
 		}})
 }
@@ -378,15 +379,69 @@ var cases = map[string]ruleCase{
 	"IE_ALARM_NOTIFIES": {"eip",
 		append([]plan.Resource{topic(), alarm()}, forwarded("external")...),
 		[]plan.Resource{topic(), alarm().With("okActions", nil), r(tAlarm, "external", map[string]any{"name": "external"})}},
-	"IE_BUDGET": {"alb", []plan.Resource{budget()}, []plan.Resource{budget().With("costFilters.0.values", []any{"user:Stack$prod"})}},
+	"IE_ASG_SCALING": {"alb", []plan.Resource{scalingGroup(), scalingPolicy("ASGAverageCPUUtilization")}, []plan.Resource{scalingGroup()}},
+	"IE_BUDGET":      {"alb", []plan.Resource{budget()}, []plan.Resource{budget().With("costFilters.0.values", []any{"user:Stack$prod"})}},
 	"IE_TAGS": {"alb", []plan.Resource{vpc().With("tags", map[string]any{"Project": "p", "Stack": "s"})},
 		[]plan.Resource{vpc().With("tags", map[string]any{"Project": "p"})}},
 	"IE_ENV_SECRETS": {"alb", []plan.Resource{launchTemplate()}, []plan.Resource{launchTemplate()}},
 }
 
+// fleetCases are the configured capacities a rule's cases run with (none: 0/0/0).
+var fleetCases = map[string]config.Fleet{"IE_ASG_SCALING": {Min: 2, Max: 4, Desired: 2}}
+
+// scalingGroup is a group of 2..4 that leaves desired capacity to its policies.
+func scalingGroup() plan.Resource {
+	g := group().With("namePrefix", "g-").With("minSize", 2).With("desiredCapacity", 2).With("maxSize", 4)
+	g.IgnoreChanges = []string{"launchTemplate", "desiredCapacity"}
+	return g
+}
+func scalingPolicy(metric string) plan.Resource {
+	return r("aws:autoscaling/policy:Policy", "p-"+metric, map[string]any{
+		"autoscalingGroupName": "g-" + plan.UniqueSuffix, "policyType": "TargetTrackingScaling",
+		"targetTrackingConfiguration": map[string]any{"predefinedMetricSpecification": map[string]any{"predefinedMetricType": metric}, "targetValue": 60},
+	})
+}
+
+// TestScalingRuleFailsEachWayTheRangeGoesUnused: no policy, a policy on another group, desired
+// capacity reset by every up, a maxSize past the configured ceiling; a fixed fleet passes.
+func TestScalingRuleFailsEachWayTheRangeGoesUnused(t *testing.T) {
+	cpu := scalingPolicy("ASGAverageCPUUtilization")
+	resets := scalingGroup()
+	resets.IgnoreChanges = []string{"launchTemplate"}
+	for _, tc := range []struct {
+		name   string
+		fleet  config.Fleet
+		rs     []plan.Resource
+		status string
+		reason string
+	}{
+		{"two policies", config.Fleet{Min: 2, Max: 4, Desired: 2}, []plan.Resource{scalingGroup(), cpu, scalingPolicy("ALBRequestCountPerTarget")}, policy.Pass,
+			"target tracking on ALBRequestCountPerTarget and ASGAverageCPUUtilization between 2 and 4"},
+		{"no policy", config.Fleet{Min: 2, Max: 4, Desired: 2}, []plan.Resource{scalingGroup()}, policy.Fail, "fleet 2..4 but no scaling policy: the group stays at 2"},
+		{"another group's policy", config.Fleet{Min: 2, Max: 4, Desired: 2}, []plan.Resource{scalingGroup(), cpu.With("autoscalingGroupName", "other")}, policy.Fail, "fleet 2..4 but no scaling policy: the group stays at 2"},
+		{"desired reset", config.Fleet{Min: 2, Max: 4, Desired: 2}, []plan.Resource{resets, cpu}, policy.Fail, "an up would reset the desired capacity its policies set"},
+		{"ceiling raised", config.Fleet{Min: 2, Max: 3, Desired: 2}, []plan.Resource{scalingGroup(), cpu}, policy.Fail, "maxSize 4 is not fleet.max 3: the policies would scale past it"},
+		{"fixed fleet", config.Fleet{Min: 1, Max: 1, Desired: 1}, []plan.Resource{group()}, policy.Pass, "fleet.max equals fleet.min (1): nothing to scale; maxSize 2 is a rollout's room"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			all, err := policy.Evaluate(plan.Of(tc.rs...), &config.Config{Edge: "alb", Fleet: tc.fleet})
+			require.NoError(t, err)
+			var got []policy.Result
+			for _, res := range all {
+				if res.Rule == "IE_ASG_SCALING" {
+					got = append(got, res)
+				}
+			}
+			require.Len(t, got, 1)
+			require.Equal(t, tc.status, got[0].Status)
+			require.Equal(t, tc.reason, got[0].Reason)
+		})
+	}
+}
+
 func results(t *testing.T, rule, edge string, rs []plan.Resource, services ...config.Service) []policy.Result {
 	t.Helper()
-	all, err := policy.Evaluate(plan.Of(rs...), &config.Config{Edge: edge, Services: services})
+	all, err := policy.Evaluate(plan.Of(rs...), &config.Config{Edge: edge, Services: services, Fleet: fleetCases[rule]})
 	require.NoError(t, err)
 	var out []policy.Result
 	for _, res := range all {

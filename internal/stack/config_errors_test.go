@@ -20,6 +20,14 @@ var badConfigs = []struct {
 	{"typo in a key", "dev", func(c plan.Config) plan.Config { return c.With("azCuont", "2") }, "immutable-edge:azCuont"},
 	{"typo in a nested key", "dev", func(c plan.Config) plan.Config { return c.Set("fleet.maxx", 1) }, "immutable-edge:fleet.maxx"},
 	{"eip edge cannot scale out", "dev", func(c plan.Config) plan.Config { return c.Set("fleet.max", 2) }, "immutable-edge:fleet.max"},
+	{"eip edge takes no scaling", "dev", func(c plan.Config) plan.Config { return c.With("scaling", map[string]any{"cpuPercent": 50}) }, "immutable-edge:scaling"},
+	{"scaling with no range", "prod", func(c plan.Config) plan.Config {
+		return c.Set("fleet.max", 2).With("scaling", map[string]any{"enabled": true})
+	}, "immutable-edge:scaling"},
+	{"scaling where the cpu alarm pages", "prod", func(c plan.Config) plan.Config { return c.Set("scaling.cpuPercent", 80) }, "immutable-edge:scaling.cpuPercent"},
+	{"scaling requests below one", "prod", func(c plan.Config) plan.Config { return c.Set("scaling.requestsPerTarget", -5) }, "immutable-edge:scaling.requestsPerTarget"},
+	{"at max past a day", "prod", func(c plan.Config) plan.Config { return c.Set("scaling.atMaxMinutes", 1441) }, "immutable-edge:scaling.atMaxMinutes"},
+	{"typo in scaling", "prod", func(c plan.Config) plan.Config { return c.Set("scaling.cpuPercnt", 50) }, "immutable-edge:scaling.cpuPercnt"},
 	{"unknown edge", "dev", func(c plan.Config) plan.Config { return c.With("edge", "nlb") }, "immutable-edge:edge"},
 	{"missing edge", "dev", func(c plan.Config) plan.Config { return c.Without("edge") }, "immutable-edge:edge"},
 	{"missing region", "dev", func(c plan.Config) plan.Config { return c.Without("aws:region") }, "aws:region"},

@@ -217,6 +217,7 @@ func TestSwitchingOnlyTheEdge(t *testing.T) {
 	_, err = plan.RunConfig("prod", prod.With("edge", "eip"), nil)
 	require.ElementsMatch(t, []string{
 		"immutable-edge:fleet.min", "immutable-edge:fleet.max", "immutable-edge:fleet.desired", "immutable-edge:instanceSubnets",
+		"immutable-edge:scaling",
 	}, config.ErrorKeys(err), "only what a single public node cannot be")
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +22,8 @@ import (
 var alarmsByMode = map[string][]string{
 	"dev": {"capacity", "status-check", "cpu", "http-5xx", "service-down", "disk", "certificate-expiry", "external-check"},
 	"prod": {"capacity", "status-check", "cpu", "http-5xx", "service-down", "disk",
-		"alb-5xx", "target-5xx", "unhealthy-hosts", "latency-p95", "rejected-connections", "certificate-expiry", "external-check"},
+		"alb-5xx", "target-5xx", "unhealthy-hosts", "latency-p95", "rejected-connections", "certificate-expiry", "external-check",
+		"at-max", "scaling-failed"},
 }
 
 func topicARN(s string) string {
@@ -44,8 +46,20 @@ func TestEveryAlarmExistsAndNotifiesTheTopic(t *testing.T) {
 			require.Equal(t, []string{topicARN(s)}, a.Strings("okActions"), "%s %s says when it clears", s, name)
 		}
 		require.ElementsMatch(t, alarmsByMode[s], names, s)
+		for _, name := range names {
+			require.Contains(t, pagesTable, "| `"+name+"` |", "%s: docs/observability.md's \"What pages you\" table says what to do about %s", s, name)
+		}
 	}
 }
+
+// pagesTable is docs/observability.md, whose table lists every alarm and what to do.
+var pagesTable = func() string {
+	b, err := os.ReadFile("../../docs/observability.md")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func TestAlarmThresholdsFollowTheConfig(t *testing.T) {
 	cfg, err := plan.StackConfig("prod")

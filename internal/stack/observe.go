@@ -36,7 +36,7 @@ func newMonitor(ctx *pulumi.Context, cfg *config.Config, env *environment, alert
 		Partition: env.partition, Region: cfg.Region, AccountID: env.account, Qualifier: cfg.NamePrefix(),
 		Stack: cfg.Stack, Namespace: config.MetricNamespace(cfg.Stack),
 		TopicARN:  alerts.TopicARN,
-		GroupName: fl.GroupName, Desired: cfg.Fleet.Desired,
+		GroupName: fl.GroupName, Desired: cfg.Fleet.Desired, Headroom: headroom(cfg),
 		Edge: t.Mode, LoadBalancer: t.LoadBalancer, TargetGroup: t.TargetGroup, Certificate: t.Certificate,
 		Domain: cfg.Domain, HealthPath: config.EdgeHealthPath, BasicMonitoring: !cfg.DetailedMonitoring,
 		Jobs: jobNames(cfg),
@@ -61,7 +61,7 @@ func newRollout(ctx *pulumi.Context, cfg *config.Config, fl *fleet.Fleet, mon *o
 	return rollout.NewRollout(ctx, cfg.Stack, &rollout.RolloutArgs{
 		GroupName: fl.GroupName, LaunchTemplateID: fl.LaunchTemplateID, LaunchTemplateVersion: fl.LaunchTemplateVersion,
 		Alarms: mon.RollbackAlarms, Region: cfg.Region,
-		MinHealthy: fleet.MinHealthy, MaxHealthy: fleet.MaxHealthy, WarmupSeconds: fleet.DefaultWarmup,
+		MinHealthy: fleet.MinHealthy, MaxHealthy: fleet.MaxHealthy, WarmupSeconds: warmup(cfg),
 		BakeSeconds: cfg.Alarms.Minutes * 60, TimeoutMinutes: RolloutTimeoutMinutes,
 	})
 }

@@ -114,6 +114,8 @@ func Deploy(ctx *pulumi.Context) error {
 		PublicIP:           cfg.InstanceSubnets == config.SubnetsPublic,
 		Min:                cfg.Fleet.Min, Max: cfg.Fleet.Max, Desired: cfg.Fleet.Desired,
 		TargetGroupARNs: front.TargetGroupARNs(),
+		Scaling:         scaling(cfg, front.Telemetry()),
+		WarmupSeconds:   warmup(cfg),
 		LaunchHook:      config.LaunchHook,
 		RootVolumeGB:    cfg.RootVolumeGB,
 		BasicMonitoring: !cfg.DetailedMonitoring,
