@@ -60,38 +60,30 @@ type AtCapacity struct {
 	MonthlyUSD float64 `json:"monthlyUsd"`
 }
 
-// tScalingPolicy is a group's scaling policy.
-const tScalingPolicy = "aws:autoscaling/policy:Policy"
-
 // Of prices every resource of the plan that costs money, at desired capacity and across the range.
 func Of(p *plan.Plan) Estimate {
 	e := at(p, func(g plan.Resource) float64 { return g.Num("desiredCapacity") })
+	groups := p.OfType("aws:autoscaling/group:Group")
+	scales := map[string]bool{} // by URN: a scaling policy moves the group
+	for _, g := range groups {
+		scales[g.URN] = len(p.ScalingPolicies(g)) > 0
+	}
 	for _, end := range []struct {
 		into *AtCapacity
 		size string
 	}{{&e.Range.Min, "minSize"}, {&e.Range.Max, "maxSize"}} {
 		count := func(g plan.Resource) float64 {
-			if scales(p, g) {
+			if scales[g.URN] {
 				return g.Num(end.size)
 			}
 			return g.Num("desiredCapacity")
 		}
-		for _, g := range p.OfType("aws:autoscaling/group:Group") {
+		for _, g := range groups {
 			end.into.Instances += int(count(g))
 		}
 		end.into.MonthlyUSD = at(p, count).MonthlyUSD
 	}
 	return e
-}
-
-// scales reports whether a scaling policy moves the group.
-func scales(p *plan.Plan, g plan.Resource) bool {
-	for _, pol := range p.OfType(tScalingPolicy) {
-		if pol.Str("autoscalingGroupName") == g.GivenName() {
-			return true
-		}
-	}
-	return false
 }
 
 // at prices the plan with each group running count(group) instances.

@@ -90,6 +90,18 @@ func (p *Plan) CommandWith(key, value string) (Resource, bool) {
 	return Resource{}, false
 }
 
+// ScalingPolicies returns the Auto Scaling policies attached to a group: those naming the
+// group's name (its name input, or its prefix plus the suffix AWS adds).
+func (p *Plan) ScalingPolicies(group Resource) []Resource {
+	var out []Resource
+	for _, pol := range p.OfType("aws:autoscaling/policy:Policy") {
+		if name := group.GivenName(); name != "" && pol.Str("autoscalingGroupName") == name {
+			out = append(out, pol)
+		}
+	}
+	return out
+}
+
 // ByURN returns the resource with a URN.
 func (p *Plan) ByURN(urn string) (Resource, bool) {
 	i := sort.Search(len(p.Resources), func(i int) bool { return p.Resources[i].URN >= urn })

@@ -153,8 +153,8 @@ func scalingVerdict(c *Context, r plan.Resource) (bool, string) {
 		return true, fmt.Sprintf("fleet.max equals fleet.min (%d): nothing to scale; maxSize %v is a rollout's room", c.Fleet.Min, r.Num("maxSize"))
 	}
 	var metrics []string
-	for _, p := range c.Plan.OfType(tScalingPolicy) {
-		if p.Str("autoscalingGroupName") == r.GivenName() && p.Str("policyType") == "TargetTrackingScaling" {
+	for _, p := range c.Plan.ScalingPolicies(r) {
+		if p.Str("policyType") == "TargetTrackingScaling" {
 			metrics = append(metrics, p.Str("targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType"))
 		}
 	}

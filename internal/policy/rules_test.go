@@ -424,24 +424,22 @@ func TestScalingRuleFailsEachWayTheRangeGoesUnused(t *testing.T) {
 		{"fixed fleet", config.Fleet{Min: 1, Max: 1, Desired: 1}, []plan.Resource{group()}, policy.Pass, "fleet.max equals fleet.min (1): nothing to scale; maxSize 2 is a rollout's room"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			all, err := policy.Evaluate(plan.Of(tc.rs...), &config.Config{Edge: "alb", Fleet: tc.fleet})
-			require.NoError(t, err)
-			var got []policy.Result
-			for _, res := range all {
-				if res.Rule == "IE_ASG_SCALING" {
-					got = append(got, res)
-				}
-			}
-			require.Len(t, got, 1)
-			require.Equal(t, tc.status, got[0].Status)
-			require.Equal(t, tc.reason, got[0].Reason)
+			got := onlyResult(t, "IE_ASG_SCALING", tc.rs, &config.Config{Edge: "alb", Fleet: tc.fleet})
+			require.Equal(t, tc.status, got.Status)
+			require.Equal(t, tc.reason, got.Reason)
 		})
 	}
 }
 
 func results(t *testing.T, rule, edge string, rs []plan.Resource, services ...config.Service) []policy.Result {
 	t.Helper()
-	all, err := policy.Evaluate(plan.Of(rs...), &config.Config{Edge: edge, Services: services, Fleet: fleetCases[rule]})
+	return ruleResults(t, rule, rs, &config.Config{Edge: edge, Services: services, Fleet: fleetCases[rule]})
+}
+
+// ruleResults evaluates a plan of rs under cfg and keeps one rule's results.
+func ruleResults(t *testing.T, rule string, rs []plan.Resource, cfg *config.Config) []policy.Result {
+	t.Helper()
+	all, err := policy.Evaluate(plan.Of(rs...), cfg)
 	require.NoError(t, err)
 	var out []policy.Result
 	for _, res := range all {
@@ -450,6 +448,14 @@ func results(t *testing.T, rule, edge string, rs []plan.Resource, services ...co
 		}
 	}
 	return out
+}
+
+// onlyResult is a rule's one result on a plan of rs under cfg.
+func onlyResult(t *testing.T, rule string, rs []plan.Resource, cfg *config.Config) policy.Result {
+	t.Helper()
+	got := ruleResults(t, rule, rs, cfg)
+	require.Len(t, got, 1)
+	return got[0]
 }
 
 // tagTests: IE_TAGS asks each resource for Project, Stack and the stack's requiredTags, no more.
@@ -471,17 +477,9 @@ var tagTests = []struct {
 func TestTagRuleAsksForTheStacksRequiredTags(t *testing.T) {
 	for _, tc := range tagTests {
 		t.Run(tc.name, func(t *testing.T) {
-			all, err := policy.Evaluate(plan.Of(vpc().With("tags", tc.tags)), &config.Config{Edge: "alb", RequiredTags: tc.required})
-			require.NoError(t, err)
-			var got []policy.Result
-			for _, res := range all {
-				if res.Rule == "IE_TAGS" {
-					got = append(got, res)
-				}
-			}
-			require.Len(t, got, 1)
-			require.Equal(t, tc.wantStatus, got[0].Status)
-			require.Equal(t, tc.wantReason, got[0].Reason)
+			got := onlyResult(t, "IE_TAGS", []plan.Resource{vpc().With("tags", tc.tags)}, &config.Config{Edge: "alb", RequiredTags: tc.required})
+			require.Equal(t, tc.wantStatus, got.Status)
+			require.Equal(t, tc.wantReason, got.Reason)
 		})
 	}
 }
